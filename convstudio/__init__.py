@@ -1,0 +1,3 @@
+"""ConvStudio: build convolutional neural networks visually, train them, and look inside them."""
+
+__version__ = "0.1.0"

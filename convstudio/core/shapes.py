@@ -1,0 +1,234 @@
+"""Shape inference and validation: instant, pure Python, never a traceback.
+
+:func:`analyze` walks the graph once in topological order and returns, per block, its output
+shape, parameter count, multiply-accumulates and activation memory, or an :class:`Issue` saying
+why the block cannot work and, where possible, a :class:`~convstudio.core.blocks.Fix`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .blocks import FLOAT_BYTES, Fix, Inference, Shape, ShapeError, get_spec
+from .network import Network, NetworkError
+
+__all__ = ["Analysis", "BlockInfo", "Issue", "analyze", "apply_fix", "format_shape"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem found by validation. ``block_id`` is None for network-wide problems."""
+
+    block_id: str | None
+    message: str
+    severity: str = "error"
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """What inference knows about one block; ``shape`` is None when it cannot be known."""
+
+    block_id: str
+    shape: Shape | None
+    params: int = 0
+    trainable_params: int = 0
+    macs: int = 0
+
+    @property
+    def activation_bytes(self) -> int:
+        return math.prod(self.shape) * FLOAT_BYTES if self.shape else 0
+
+
+@dataclass
+class Analysis:
+    """The result of :func:`analyze`."""
+
+    input_shape: Shape
+    num_classes: int
+    order: list[str] = field(default_factory=list)
+    info: dict[str, BlockInfo] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    output_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    def issues_for(self, block_id: str) -> list[Issue]:
+        return [i for i in self.issues if i.block_id == block_id]
+
+    def shape(self, block_id: str) -> Shape | None:
+        info = self.info.get(block_id)
+        return info.shape if info else None
+
+    @property
+    def total_params(self) -> int:
+        return sum(i.params for i in self.info.values())
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(i.trainable_params for i in self.info.values())
+
+    @property
+    def total_macs(self) -> int:
+        return sum(i.macs for i in self.info.values())
+
+    @property
+    def activation_bytes(self) -> int:
+        return sum(i.activation_bytes for i in self.info.values())
+
+
+def format_shape(shape: Shape | None) -> str:
+    """``(28, 28, 1)`` as ``28x28x1``; unknown as ``?``."""
+    return "x".join(str(s) for s in shape) if shape else "?"
+
+
+def analyze(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int = 10) -> Analysis:
+    """Infer every block's output and check the whole network for problems."""
+    result = Analysis(tuple(input_shape), num_classes)
+    issues = result.issues
+    order, cyclic = network.topological_order()
+    result.order = order
+    if not len(network):
+        issues.append(Issue(None, "The network is empty: drag an Input block onto the canvas to start"))
+        return result
+    if cyclic:
+        names = ", ".join(sorted(cyclic))
+        for bid in sorted(cyclic):
+            issues.append(Issue(bid, f"This block is part of a cycle ({names}); a network must flow one way"))
+
+    inputs = network.input_blocks()
+    if not inputs:
+        issues.append(Issue(None, "The network has no Input block; add one at the top",
+                            fix=Fix("Add an Input block", "append", {"kind": "Input", "params": {}})))
+    for extra in inputs[1:]:
+        issues.append(Issue(extra, f"Only one Input block is allowed; {inputs[0]} is already the input"))
+
+    for bid in order:
+        block = network.blocks[bid]
+        spec = get_spec(block.kind)
+        srcs = network.inputs_of(bid)
+        if block.kind == "Input":
+            shape = result.input_shape if bid == inputs[0] else None
+            result.info[bid] = BlockInfo(bid, shape, 0, 0, 0)
+            continue
+        if len(srcs) < spec.min_inputs:
+            if not srcs:
+                msg = f"{spec.label} is not connected: drag from a block's output port to this block"
+            else:
+                msg = f"{spec.label} needs at least {spec.min_inputs} inputs, it has {len(srcs)}"
+            issues.append(Issue(bid, msg))
+            result.info[bid] = BlockInfo(bid, None)
+            continue
+        in_shapes = [result.shape(s) for s in srcs]
+        if any(s is None for s in in_shapes):
+            result.info[bid] = BlockInfo(bid, None)  # waiting for an upstream problem to be fixed
+            continue
+        try:
+            inf: Inference = spec.infer(block.params, in_shapes)  # type: ignore[arg-type]
+        except ShapeError as exc:
+            issues.append(Issue(bid, exc.message, fix=exc.fix))
+            result.info[bid] = BlockInfo(bid, None)
+            continue
+        trainable = inf.params if inf.trainable_params is None else inf.trainable_params
+        result.info[bid] = BlockInfo(bid, tuple(inf.shape), inf.params, trainable, inf.macs)
+    for bid in cyclic:
+        result.info[bid] = BlockInfo(bid, None)
+
+    _check_output(network, result)
+    return result
+
+
+def _check_output(network: Network, result: Analysis) -> None:
+    issues = result.issues
+    sinks = [s for s in network.sinks() if network.blocks[s].kind != "Input" or len(network) == 1]
+    reachable = _reachable_from_input(network)
+    sinks_in_use = [s for s in sinks if s in reachable]
+    for s in sinks:
+        if s not in reachable and network.blocks[s].kind != "Input" and not result.issues_for(s):
+            issues.append(Issue(s, "This block is not connected to the Input block"))
+    if not sinks_in_use:
+        if network.input_blocks():
+            issues.append(Issue(None, "The network has no output: add blocks after the Input, ending in "
+                                      f"Dense({result.num_classes}, softmax)"))
+        return
+    if len(sinks_in_use) > 1:
+        names = ", ".join(sinks_in_use)
+        for s in sinks_in_use:
+            issues.append(Issue(s, f"Several blocks end the network ({names}); merge them so one block is the output"))
+        return
+    out = sinks_in_use[0]
+    result.output_id = out
+    shape = result.shape(out)
+    if shape is None:
+        return
+    block = network.blocks[out]
+    n = result.num_classes
+    if shape != (n,):
+        if len(shape) == 1 and block.kind == "Dense":
+            fix = Fix(f"Set units to {n}", "set_param", {"name": "units", "value": n})
+        elif len(shape) == 1:
+            fix = Fix(f"Append Dense({n}, softmax)", "append",
+                      {"kind": "Dense", "params": {"units": n, "activation": "softmax"}})
+        else:
+            fix = Fix("Append Flatten", "append", {"kind": "Flatten", "params": {}})
+        issues.append(Issue(out, f"The output is {format_shape(shape)} but the dataset has {n} classes; "
+                                 f"end with Dense({n}, softmax)", fix=fix))
+        return
+    act = block.params.get("activation", block.params.get("function"))
+    if act != "softmax":
+        fix = (Fix("Use softmax", "set_param", {"name": "activation" if "activation" in block.params else "function",
+                                                 "value": "softmax"}) if act is not None else None)
+        issues.append(Issue(out, "The output does not end in softmax; softmax is added so the "
+                                 "outputs are class probabilities", severity="warning", fix=fix))
+
+
+def _reachable_from_input(network: Network) -> set[str]:
+    seen: set[str] = set()
+    stack = list(network.input_blocks()[:1])
+    while stack:
+        bid = stack.pop()
+        if bid in seen:
+            continue
+        seen.add(bid)
+        stack.extend(network.outputs_of(bid))
+    return seen
+
+
+def apply_fix(network: Network, block_id: str | None, fix: Fix) -> str | None:
+    """Apply ``fix`` to ``network``; returns the id of a block it added, if any."""
+    args: dict[str, Any] = fix.args
+    if fix.action == "set_param":
+        if block_id is None:
+            raise NetworkError("this fix needs a block")
+        network.set_param(block_id, args["name"], args["value"])
+        return None
+    if fix.action == "insert_before":
+        if block_id is None:
+            raise NetworkError("this fix needs a block")
+        srcs = network.inputs_of(block_id)
+        if not srcs:
+            raise NetworkError("the block has no input to insert before")
+        return network.insert_between(srcs[0], block_id, args["kind"], args.get("params"))
+    if fix.action == "append":
+        if block_id is None:
+            x = min((b.pos[0] for b in network), default=0.0)
+            y = min((b.pos[1] for b in network), default=0.0) - 110.0
+            new = network.add_block(args["kind"], args.get("params"), (x, y))
+            sources = [b.id for b in network if b.id != new and not network.inputs_of(b.id)
+                       and b.kind != "Input"]
+            for s in sources[:1]:
+                network.connect(new, s)
+            return new
+        anchor = network.block(block_id).pos
+        new = network.add_block(args["kind"], args.get("params"), (anchor[0], anchor[1] + 110.0))
+        network.connect(block_id, new)
+        return new
+    raise NetworkError(f"unknown fix action {fix.action!r}")
