@@ -1,0 +1,7 @@
+"""Shared test setup: keep TensorFlow's C++ log noise out of test output."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
