@@ -1,0 +1,102 @@
+"""Periodic crash-safety copies of the open project, written atomically, and their recovery.
+
+The window hands the autosaver a ``write(path)`` function (the normal project writer); the
+autosaver decides when, writes to a temporary file and renames it over the previous copy, and
+remembers when the app last exited cleanly so a newer copy can be offered for recovery.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from . import settings
+
+__all__ = ["AUTOSAVE_NAME", "Autosaver"]
+
+AUTOSAVE_NAME = "autosave.convstudio"
+_CLEAN_EXIT_KEY = "autosave/clean_exit"
+
+
+class Autosaver(QObject):
+    """Writes ``write(path)`` to the app data folder every ``interval_ms`` while ``needed()`` says so.
+
+    Signals ``saved(str)`` with the path, ``failed(str)`` with a human reason.
+    """
+
+    saved = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, write: Callable[[str], None], needed: Callable[[], bool] | None = None,
+                 folder: str | os.PathLike[str] | None = None, interval_ms: int = 30_000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._write = write
+        self._needed = needed or (lambda: True)
+        self._folder = Path(folder) if folder is not None else None
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.maybe_save)
+        self.last_saved: float | None = None
+
+    @property
+    def path(self) -> Path:
+        folder = self._folder or settings.app_data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / AUTOSAVE_NAME
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def maybe_save(self) -> Path | None:
+        """Save when there is something worth saving (the timer's tick)."""
+        return self.save_now() if self._needed() else None
+
+    def save_now(self) -> Path | None:
+        """Write the copy atomically; returns its path, or None (and ``failed``) when it failed."""
+        target = self.path
+        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+        try:
+            self._write(str(tmp))
+            os.replace(tmp, target)
+        except Exception as exc:  # noqa: BLE001 - a failed autosave must be reported, not raised
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            self.failed.emit(f"Autosave to {target} failed: {exc}")
+            return None
+        self.last_saved = time.time()
+        self.saved.emit(str(target))
+        return target
+
+    def mark_clean_exit(self) -> None:
+        """Record that the app closed normally: older autosaves are not offered again."""
+        store = settings.app_settings()
+        store.setValue(_CLEAN_EXIT_KEY, time.time())
+        store.sync()
+
+    def recovery_candidate(self) -> Path | None:
+        """The autosave to offer on start: one newer than the last clean exit, if any."""
+        target = self.path
+        if not target.exists():
+            return None
+        try:
+            clean_exit = float(settings.app_settings().value(_CLEAN_EXIT_KEY, 0.0) or 0.0)
+        except (TypeError, ValueError):
+            clean_exit = 0.0
+        return target if target.stat().st_mtime > clean_exit else None
+
+    def discard(self) -> None:
+        """Forget the current autosave (the user declined recovery)."""
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -1,0 +1,130 @@
+"""Imports TensorFlow and Keras in a background thread so the window shows at once.
+
+When the import finishes the loader reports the compute device (GPU name or CPU); until then the
+training controls stay disabled. Nothing here imports TensorFlow in the calling thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+__all__ = ["TensorFlowLoader", "configure_threads", "describe_device"]
+
+
+def configure_threads() -> None:
+    """Keep TensorFlow's thread pools from starving the GUI thread on small machines.
+
+    Uses the core's ``device.configure_threads`` when the core provides it.
+    """
+    try:
+        from convstudio.core import device  # type: ignore[attr-defined]
+    except ImportError:
+        device = None
+    if device is not None and hasattr(device, "configure_threads"):
+        device.configure_threads()
+        return
+    import tensorflow as tf
+
+    cores = os.cpu_count() or 1
+    try:
+        # Leave one core for the event loop; one inter-op thread is enough for small CNNs.
+        tf.config.threading.set_intra_op_parallelism_threads(max(1, cores - 1))
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # TensorFlow already initialized its runtime; keep what it has
+
+
+def describe_device() -> str:
+    """'GPU: <name>' for the first visible GPU, otherwise 'CPU (<n> cores)'."""
+    try:
+        from convstudio.core import device  # type: ignore[attr-defined]
+    except ImportError:
+        device = None
+    if device is not None and hasattr(device, "describe_device"):
+        return str(device.describe_device())
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        try:
+            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name") or gpus[0].name
+        except Exception:  # noqa: BLE001 - details are best effort
+            name = gpus[0].name
+        return f"GPU: {name}"
+    return f"CPU ({os.cpu_count() or 1} cores)"
+
+
+class TensorFlowLoader(QObject):
+    """Starts the import in a daemon thread and reports back on the GUI thread.
+
+    Signals ``ready(str)`` with the device description, or ``failed(str)`` with a human reason.
+    The result is polled from a GUI timer, so no signal crosses threads.
+    """
+
+    ready = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: threading.Thread | None = None
+        self._result: tuple[str, str] | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._poll)
+        self.device: str | None = None
+        self.error: str | None = None
+        self.seconds: float | None = None
+
+    @property
+    def is_ready(self) -> bool:
+        return self.device is not None
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._result is None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._load, name="tensorflow-import", daemon=True)
+        self._thread.start()
+        self._timer.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the import is done (scripts and tests); True when it finished."""
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        self._thread.join(timeout)
+        self._poll()
+        return self._result is not None
+
+    def _load(self) -> None:
+        started = time.perf_counter()
+        try:
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+
+            configure_threads()
+            device = describe_device()
+        except Exception as exc:  # noqa: BLE001 - any import failure must reach the user
+            self._result = ("failed", f"TensorFlow could not be loaded: {exc}")
+        else:
+            self._result = ("ready", device)
+        self.seconds = time.perf_counter() - started
+
+    def _poll(self) -> None:
+        if self._result is None or not self._timer.isActive():
+            return
+        self._timer.stop()
+        kind, text = self._result
+        if kind == "ready":
+            self.device = text
+            self.ready.emit(text)
+        else:
+            self.error = text
+            self.failed.emit(text)
