@@ -174,13 +174,13 @@ class Network:
         if self._reaches(dst, src):
             raise NetworkError(f"connecting {src} to {dst} would make a cycle")
         edge = Edge(src, dst)
-        if index is None:
+        siblings = [i for i, e in enumerate(self.edges) if e.dst == dst]
+        if index is None or index >= len(siblings):
             self.edges.append(edge)
-            index = len(self.inputs_of(dst)) - 1
+            index = len(siblings)
         else:
-            siblings = [i for i, e in enumerate(self.edges) if e.dst == dst]
-            at = siblings[index] if index < len(siblings) else (siblings[-1] + 1 if siblings else len(self.edges))
-            self.edges.insert(at, edge)
+            index = max(index, 0)
+            self.edges.insert(siblings[index], edge)
         self.events.emit(NetworkEvent("connected", src=src, dst=dst, index=index))
 
     def disconnect(self, src: str, dst: str) -> int:
@@ -199,7 +199,7 @@ class Network:
         try:
             checked = block.spec.param(name).validate(value)
         except (KeyError, ValueError) as exc:
-            raise NetworkError(str(exc).strip("'\"")) from None
+            raise NetworkError(str(exc.args[0]) if exc.args else str(exc)) from None
         old = block.params[name]
         if old == checked and type(old) is type(checked):
             return old
