@@ -12,50 +12,37 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-__all__ = ["TensorFlowLoader", "configure_threads", "describe_device"]
+__all__ = ["TensorFlowLoader", "configure_threads", "describe_device", "gui_thread_budget"]
 
 
-def configure_threads() -> None:
-    """Keep TensorFlow's thread pools from starving the GUI thread on small machines.
-
-    Uses the core's ``device.configure_threads`` when the core provides it.
-    """
-    try:
-        from convstudio.core import device  # type: ignore[attr-defined]
-    except ImportError:
-        device = None
-    if device is not None and hasattr(device, "configure_threads"):
-        device.configure_threads()
-        return
-    import tensorflow as tf
-
+def gui_thread_budget() -> tuple[int, int]:
+    """(inter, intra) op threads that leave one core to the event loop on small machines."""
     cores = os.cpu_count() or 1
-    try:
-        # Leave one core for the event loop; one inter-op thread is enough for small CNNs.
-        tf.config.threading.set_intra_op_parallelism_threads(max(1, cores - 1))
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # TensorFlow already initialized its runtime; keep what it has
+    return 1, max(1, cores - 1)
+
+
+def configure_threads() -> bool:
+    """Size TensorFlow's thread pools so training does not starve the GUI thread.
+
+    ``CONVSTUDIO_TF_THREADS=inter,intra`` overrides the choice (0 lets TensorFlow decide).
+    """
+    from convstudio.core import device
+
+    inter, intra = gui_thread_budget()
+    override = os.environ.get("CONVSTUDIO_TF_THREADS", "")
+    if override:
+        try:
+            inter, intra = (int(v) for v in override.split(","))
+        except ValueError:
+            pass
+    return device.configure_threads(inter=inter, intra=intra)
 
 
 def describe_device() -> str:
-    """'GPU: <name>' for the first visible GPU, otherwise 'CPU (<n> cores)'."""
-    try:
-        from convstudio.core import device  # type: ignore[attr-defined]
-    except ImportError:
-        device = None
-    if device is not None and hasattr(device, "describe_device"):
-        return str(device.describe_device())
-    import tensorflow as tf
+    """'GPU: <name>' for the visible GPUs, otherwise 'CPU (<n> threads)'."""
+    from convstudio.core import device
 
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        try:
-            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name") or gpus[0].name
-        except Exception:  # noqa: BLE001 - details are best effort
-            name = gpus[0].name
-        return f"GPU: {name}"
-    return f"CPU ({os.cpu_count() or 1} cores)"
+    return device.describe_device()
 
 
 class TensorFlowLoader(QObject):
