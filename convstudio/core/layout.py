@@ -1,0 +1,70 @@
+"""Tidy layout: a layered, top-to-bottom placement of the network's blocks (pure Python).
+
+Each block goes one layer below its deepest input (longest path from a source), so a chain is a
+straight column and parallel branches sit side by side between their fork and their merge. Within
+a layer, blocks are ordered by the mean position of their inputs (barycentre heuristic) to keep
+edges from crossing, and each layer is centred under the one above.
+"""
+
+from __future__ import annotations
+
+from .network import Network
+
+__all__ = ["tidy_positions", "layers"]
+
+
+def layers(network: Network) -> list[list[str]]:
+    """Block ids grouped by depth; blocks on a cycle go to a last layer of their own."""
+    order, cyclic = network.topological_order()
+    depth: dict[str, int] = {}
+    for bid in order:
+        srcs = [s for s in network.inputs_of(bid) if s in depth]
+        depth[bid] = 1 + max((depth[s] for s in srcs), default=-1)
+    n_layers = 1 + max(depth.values(), default=-1)
+    result: list[list[str]] = [[] for _ in range(n_layers)]
+    for bid in order:
+        result[depth[bid]].append(bid)
+    if cyclic:
+        result.append([bid for bid in network.blocks if bid in cyclic])
+    return result
+
+
+def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
+                   origin: tuple[float, float] | None = None) -> dict[str, tuple[float, float]]:
+    """New positions ``{block_id: (x, y)}`` for a layered top-to-bottom layout.
+
+    ``origin`` is where the first layer's centre goes; by default the current top-left-most
+    block position, so tidying does not throw the network across the canvas.
+    """
+    if not len(network):
+        return {}
+    if origin is None:
+        origin = (min(b.pos[0] for b in network), min(b.pos[1] for b in network))
+    grouped = layers(network)
+    slot: dict[str, float] = {}
+    for i, layer in enumerate(grouped):
+        if i > 0:
+            def barycentre(bid: str) -> float:
+                srcs = [slot[s] for s in network.inputs_of(bid) if s in slot]
+                return sum(srcs) / len(srcs) if srcs else float("inf")
+
+            # Stable sort keeps the network's own order among ties (and for sources).
+            layer.sort(key=barycentre)
+        centre = _parent_centre(network, layer, slot) if i > 0 else 0.0
+        width = len(layer) - 1
+        for j, bid in enumerate(layer):
+            slot[bid] = centre - width / 2 + j
+    # Spread slots so no two blocks in a layer overlap after centring.
+    positions: dict[str, tuple[float, float]] = {}
+    for i, layer in enumerate(grouped):
+        xs = [slot[b] for b in layer]
+        for j in range(1, len(xs)):
+            xs[j] = max(xs[j], xs[j - 1] + 1)
+        for bid, x in zip(layer, xs):
+            positions[bid] = (origin[0] + x * x_gap, origin[1] + i * y_gap)
+    return positions
+
+
+def _parent_centre(network: Network, layer: list[str], slot: dict[str, float]) -> float:
+    parents = [slot[s] for bid in layer for s in network.inputs_of(bid) if s in slot]
+    return (min(parents) + max(parents)) / 2 if parents else 0.0
