@@ -1,24 +1,73 @@
 """Datasets: MNIST and Fashion-MNIST from the user's folder, the Keras cache, or the bundled sample.
 
-(Interface in place; the full loader with every source lands next.)
+``load_dataset`` tries each source in turn and records every attempt as a human line, so the
+app can say where the data came from or, when nothing worked, what to do. What is read is
+validated; a damaged file is a failed attempt and the next source is tried. Loaded datasets
+are kept in memory (keyed by name and source file stamps) so a second run does not reread.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Dataset", "DatasetNotFound", "load_dataset"]
+from .idx import IdxError, read_idx
+from .resources import ResourceNotFound, resource_path
+
+__all__ = [
+    "CLASS_NAMES", "DATA_DIR_ENV", "DATASET_NAMES", "Dataset", "DatasetNotFound", "OFFLINE_ENV",
+    "canonical_name", "clear_cache", "display_name", "load_dataset",
+]
+
+DATASET_NAMES = ("mnist", "fashion_mnist")
+CLASS_NAMES: dict[str, list[str]] = {
+    "mnist": [str(i) for i in range(10)],
+    "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+}
+_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+_ALIASES = {"mnist": "mnist", "fashion_mnist": "fashion_mnist", "fashion-mnist": "fashion_mnist",
+            "fashionmnist": "fashion_mnist", "fashion": "fashion_mnist"}
+_NPZ_NAMES = {"mnist": ("mnist.npz",), "fashion_mnist": ("fashion_mnist.npz", "fashion-mnist.npz")}
+_SUBDIRS = {"mnist": ("mnist", "MNIST"),
+            "fashion_mnist": ("fashion-mnist", "fashion_mnist", "fashion", "FashionMNIST")}
+# (part, IDX kind) of the four original files, e.g. train-images-idx3-ubyte
+_IDX_PARTS = (("train-images", "idx3"), ("train-labels", "idx1"),
+              ("t10k-images", "idx3"), ("t10k-labels", "idx1"))
+_FULL_SIZE = 70_000
+
+DATA_DIR_ENV = "CONVSTUDIO_DATA_DIR"
+OFFLINE_ENV = "CONVSTUDIO_OFFLINE"
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+REACH_TIMEOUT_S = 4.0
+DOWNLOAD_SOCKET_TIMEOUT_S = 10.0
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class DatasetNotFound(RuntimeError):
     """No source had the dataset; the message says what was tried and what to do."""
 
 
+class _Invalid(ValueError):
+    """What was read is not a usable dataset (wrong shape, dtype, labels)."""
+
+
 @dataclass
 class Dataset:
-    """Images as uint8 ``(n, 28, 28)`` arrays with labels 0..9, plus where they came from."""
+    """Images as uint8 ``(n, 28, 28)`` arrays with labels 0..9, plus where they came from.
+
+    Arrays of a loaded dataset are shared with the in-memory cache and read-only.
+    """
 
     name: str
     x_train: np.ndarray
@@ -38,7 +87,334 @@ class Dataset:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def title(self) -> str:
+        """Display name, e.g. ``Fashion-MNIST``."""
+        return _TITLES.get(self.name, self.name)
 
-def load_dataset(name: str, data_dir: str | None = None, allow_sample: bool = True,
+
+def canonical_name(name: str) -> str:
+    """``"mnist"`` or ``"fashion_mnist"`` for any accepted spelling; ``ValueError`` otherwise."""
+    key = _ALIASES.get(str(name).strip().lower())
+    if key is None:
+        raise ValueError(f"Unknown dataset '{name}': choose one of {', '.join(DATASET_NAMES)}.")
+    return key
+
+
+def display_name(name: str) -> str:
+    """Human name of a dataset, e.g. ``display_name("fashion-mnist") == "Fashion-MNIST"``."""
+    return _TITLES[canonical_name(name)]
+
+
+# ---------------------------------------------------------------- in-memory cache
+
+_CACHE: dict[tuple, Dataset] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every dataset loaded so far (the next load reads the files again)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _stamp(files: Sequence[Path]) -> tuple:
+    out = []
+    for p in files:
+        st = p.stat()
+        out.append((str(p.resolve()), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- reading and validation
+
+def _show(path: Path) -> str:
+    """``path`` for people: the home folder shown as ``~``."""
+    try:
+        return "~/" + str(Path(path).relative_to(Path.home()))
+    except (ValueError, RuntimeError):
+        return str(path)
+
+
+def _read_npz(path: Path) -> Arrays:
+    with np.load(path, allow_pickle=False) as data:
+        missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in data.files]
+        if missing:
+            raise _Invalid(f"not a dataset file (no {', '.join(missing)} inside; "
+                           "expected the Keras layout x_train, y_train, x_test, y_test)")
+        return data["x_train"], data["y_train"], data["x_test"], data["y_test"]
+
+
+def _find_idx(folder: Path) -> tuple[list[Path], list[str]]:
+    """The four IDX files in ``folder`` (any accepted spelling) and the names of missing ones."""
+    found, missing = [], []
+    for part, kind in _IDX_PARTS:
+        names = [f"{part}-{kind}-ubyte", f"{part}.{kind}-ubyte"]
+        hit = next((folder / (n + gz) for n in names for gz in ("", ".gz")
+                    if (folder / (n + gz)).is_file()), None)
+        if hit is None:
+            missing.append(f"{part}-{kind}-ubyte[.gz]")
+        else:
+            found.append(hit)
+    return found, missing
+
+
+def _idx_reader(files: Sequence[Path]) -> Callable[[], Arrays]:
+    def read() -> Arrays:
+        x_train, y_train, x_test, y_test = (read_idx(p, p.name) for p in files)
+        return x_train, y_train, x_test, y_test
+    return read
+
+
+def _validate(arrays: Arrays) -> Arrays:
+    x_train, y_train, x_test, y_test = (np.asarray(a) for a in arrays)
+    for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise _Invalid(f"{split} images have shape {x.shape}, expected (n, 28, 28)")
+        if x.dtype != np.uint8:
+            raise _Invalid(f"{split} images are {x.dtype}, expected uint8 pixels 0..255")
+        if len(x) == 0:
+            raise _Invalid(f"no {split} images")
+        if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+            raise _Invalid(f"{split} labels have shape {y.shape} and type {y.dtype}, "
+                           "expected one integer per image")
+        if len(y) != len(x):
+            raise _Invalid(f"{len(x):,} {split} images but {len(y):,} labels")
+        if y.min() < 0 or y.max() > 9:
+            raise _Invalid(f"{split} labels run from {y.min()} to {y.max()}, expected 0..9")
+    out = []
+    for a in (x_train, y_train.astype(np.uint8), x_test, y_test.astype(np.uint8)):
+        a = np.ascontiguousarray(a)
+        a.flags.writeable = False  # shared with the cache
+        out.append(a)
+    return tuple(out)  # type: ignore[return-value]
+
+
+class _Loader:
+    """One ``load_dataset`` call: the attempts so far, and reading a candidate with the cache."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.attempts: list[str] = []
+
+    def note(self, line: str) -> None:
+        self.attempts.append(line)
+
+    def dataset(self, arrays: Arrays, source: str, is_sample: bool) -> Dataset:
+        return Dataset(self.key, *arrays, class_names=list(CLASS_NAMES[self.key]),
+                       source=source, is_sample=is_sample, attempts=list(self.attempts))
+
+    def try_files(self, label: str, files: Sequence[Path], read: Callable[[], Arrays],
+                  source: Callable[[Arrays], str] | None = None,
+                  is_sample: bool = False) -> Dataset | None:
+        """Read ``files`` with ``read`` unless already in memory; ``None`` (noted) on failure."""
+        try:
+            cache_key = (self.key, _stamp(files))
+        except OSError as exc:
+            self.note(f"{label}: cannot be read ({exc.strerror or exc})")
+            return None
+        with _CACHE_LOCK:
+            cached = _CACHE.get(cache_key)
+        if cached is not None:
+            self.note(f"{label}: loaded (already in memory)")
+            return dataclasses.replace(cached, attempts=list(self.attempts))
+        try:
+            arrays = _validate(read())
+        except (IdxError, _Invalid) as exc:
+            self.note(f"{label}: {exc}")
+            return None
+        except Exception as exc:  # a damaged file must be a failed attempt, not a crash
+            self.note(f"{label}: damaged or unreadable ({type(exc).__name__}: {exc})")
+            return None
+        self.note(f"{label}: loaded {len(arrays[0]):,} training and {len(arrays[2]):,} test images")
+        ds = self.dataset(arrays, source(arrays) if source else label, is_sample)
+        with _CACHE_LOCK:
+            _CACHE[cache_key] = ds
+        return dataclasses.replace(ds, attempts=list(ds.attempts))
+
+    # ------------------------------------------------------------ sources, in order
+
+    def from_folder(self, folder: Path) -> Dataset | None:
+        """A Keras-layout npz or the four IDX files in ``folder`` or a subfolder named for the data."""
+        if not folder.is_dir():
+            self.note(f"{_show(folder)}: folder not found")
+            return None
+        seen, dirs = set(), []
+        for d in (folder, *(folder / s for s in _SUBDIRS[self.key])):
+            if d.is_dir() and d.resolve() not in seen:
+                seen.add(d.resolve())
+                dirs.append(d)
+        found_any = False
+        for d in dirs:
+            for npz in _NPZ_NAMES[self.key]:
+                path = d / npz
+                if path.is_file():
+                    found_any = True
+                    ds = self.try_files(_show(path), [path], lambda p=path: _read_npz(p))
+                    if ds is not None:
+                        return ds
+            files, missing = _find_idx(d)
+            if files and missing:
+                found_any = True
+                self.note(f"{_show(d)}: IDX files incomplete, missing {', '.join(missing)}")
+            elif files:
+                found_any = True
+                ds = self.try_files(f"{_show(d)} (IDX files)", files, _idx_reader(files))
+                if ds is not None:
+                    return ds
+        if not found_any:
+            subs = ", ".join(f"{s}/" for s in _SUBDIRS[self.key])
+            self.note(f"{_show(folder)}: no {' or '.join(_NPZ_NAMES[self.key])} and no IDX files "
+                      f"(train-images-idx3-ubyte[.gz] ...), also looked in {subs}")
+        return None
+
+    def from_user_folder(self, data_dir: str | os.PathLike | None) -> Dataset | None:
+        if data_dir is None:
+            data_dir = os.environ.get(DATA_DIR_ENV) or None
+            if data_dir is None:
+                self.note(f"data folder: none chosen and {DATA_DIR_ENV} is not set")
+                return None
+        return self.from_folder(Path(data_dir).expanduser())
+
+    def from_keras_cache(self) -> Dataset | None:
+        home = os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")
+        cache = Path(home).expanduser() / "datasets"
+        if self.key == "mnist":
+            path = cache / "mnist.npz"
+            if not path.is_file():
+                self.note(f"{_show(path)}: not found")
+                return None
+            return self.try_files(_show(path), [path], lambda: _read_npz(path))
+        folder = cache / "fashion-mnist"
+        return self.from_idx_folder(folder)
+
+    def from_idx_folder(self, folder: Path) -> Dataset | None:
+        if not folder.is_dir():
+            self.note(f"{_show(folder)}/: not found")
+            return None
+        files, missing = _find_idx(folder)
+        if missing:
+            self.note(f"{_show(folder)}/: missing {', '.join(missing)}")
+            return None
+        return self.try_files(f"{_show(folder)}/ (IDX files)", files, _idx_reader(files))
+
+    def from_download(self, allow: bool) -> Dataset | None:
+        where = f"download from {DOWNLOAD_HOST[0]}"
+        if not allow or os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0"):
+            self.note(f"{where}: not allowed (offline)")
+            return None
+        ok, why = _reachable()
+        if not ok:
+            self.note(f"{where}: no connection ({why})")
+            return None
+        with _CACHE_LOCK:
+            cached = _CACHE.get((self.key, "download"))
+        if cached is not None:
+            self.note(f"{where}: loaded (already in memory)")
+            return dataclasses.replace(cached, attempts=list(self.attempts))
+        old = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_SOCKET_TIMEOUT_S)
+        try:
+            import keras
+
+            loader = getattr(keras.datasets, self.key)
+            (x_train, y_train), (x_test, y_test) = loader.load_data()
+            arrays = _validate((x_train, y_train, x_test, y_test))
+        except Exception as exc:  # network errors, checksum failures, bad files
+            self.note(f"{where}: failed ({type(exc).__name__}: {exc})")
+            return None
+        finally:
+            socket.setdefaulttimeout(old)
+        self.note(f"{where}: loaded {len(arrays[0]):,} training and {len(arrays[2]):,} test images")
+        ds = self.dataset(arrays, f"downloaded with keras.datasets.{self.key} (now in the Keras cache)",
+                          False)
+        with _CACHE_LOCK:
+            _CACHE[(self.key, "download")] = ds
+        return dataclasses.replace(ds, attempts=list(ds.attempts))
+
+    def from_sample(self, allow: bool) -> Dataset | None:
+        if not allow:
+            self.note("bundled sample: not allowed")
+            return None
+        try:
+            path = resource_path("datasets", f"{self.key}_sample.npz", must_exist=False)
+        except ResourceNotFound as exc:
+            self.note(f"bundled sample: {exc}")
+            return None
+        if not path.is_file():
+            self.note(f"bundled sample {path}: not found")
+            return None
+        def describe(arrays: Arrays) -> str:
+            n_train, n_test = len(arrays[0]), len(arrays[2])
+            return (f"Bundled sample of {n_train + n_test:,} {_TITLES[self.key]} images "
+                    f"({n_train:,} training, {n_test:,} test) out of {_FULL_SIZE:,}. "
+                    f"For the full set, put {_NPZ_NAMES[self.key][0]} or the four IDX files in "
+                    f"a folder and set {DATA_DIR_ENV} to it, or choose that folder in ConvStudio.")
+
+        return self.try_files(f"bundled sample {path.name}", [path], lambda: _read_npz(path),
+                              source=describe, is_sample=True)
+
+
+_REACH_LOCK = threading.Lock()
+_REACH: dict[str, tuple[float, bool, str]] = {}
+_REACH_TTL_S = 60.0
+
+
+def _reachable() -> tuple[bool, str]:
+    """Whether the download host answers within a few seconds (remembered for a minute)."""
+    host, port = DOWNLOAD_HOST
+    with _REACH_LOCK:
+        hit = _REACH.get(host)
+        if hit and time.monotonic() - hit[0] < _REACH_TTL_S:
+            return hit[1], hit[2]
+    result: dict[str, str] = {}
+
+    def probe() -> None:  # DNS lookups ignore socket timeouts, hence the thread
+        try:
+            socket.create_connection((host, port), timeout=REACH_TIMEOUT_S).close()
+            result["ok"] = ""
+        except OSError as exc:
+            result["error"] = exc.strerror or str(exc) or type(exc).__name__
+
+    thread = threading.Thread(target=probe, name="convstudio-reach", daemon=True)
+    thread.start()
+    thread.join(REACH_TIMEOUT_S + 1.0)
+    ok = "ok" in result
+    why = "" if ok else result.get("error", f"no answer in {REACH_TIMEOUT_S:.0f} s")
+    with _REACH_LOCK:
+        _REACH[host] = (time.monotonic(), ok, why)
+    return ok, why
+
+
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None, allow_sample: bool = True,
                  allow_download: bool = True) -> Dataset:
-    raise NotImplementedError
+    """Load ``"mnist"`` or ``"fashion_mnist"`` from the first source that has it.
+
+    Sources in order: ``data_dir`` (or ``$CONVSTUDIO_DATA_DIR``), the Keras cache
+    (``$KERAS_HOME`` or ``~/.keras``), a Keras download (if ``allow_download`` and
+    ``$CONVSTUDIO_OFFLINE`` is unset), Debian's ``/usr/share/datasets/fashion-mnist``, and
+    the bundled sample (if ``allow_sample``). ``dataset.attempts`` lists what was tried.
+    Raises ``DatasetNotFound`` listing every attempt when no source works.
+    """
+    key = canonical_name(name)
+    loader = _Loader(key)
+    steps: list[Callable[[], Dataset | None]] = [
+        lambda: loader.from_user_folder(data_dir),
+        loader.from_keras_cache,
+        lambda: loader.from_download(allow_download),
+    ]
+    if key == "fashion_mnist":
+        steps.append(lambda: loader.from_idx_folder(DEBIAN_FASHION_DIR))
+    steps.append(lambda: loader.from_sample(allow_sample))
+    for step in steps:
+        ds = step()
+        if ds is not None:
+            return ds
+    title = _TITLES[key]
+    tried = "\n".join(f"  - {line}" for line in loader.attempts)
+    raise DatasetNotFound(
+        f"{title} was not found. Tried:\n{tried}\n"
+        f"To use it, get {_NPZ_NAMES[key][0]} (Keras layout) or the four IDX files "
+        "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+        f"t10k-labels-idx1-ubyte.gz), put them in a folder, and set {DATA_DIR_ENV} to that "
+        "folder or choose it in ConvStudio.")

@@ -60,19 +60,23 @@ def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
     return array
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file, gzipped or raw (detected from the content, not the name)."""
+def read_idx(path: str | Path, source: str | None = None) -> np.ndarray:
+    """Read an IDX file, gzipped or raw (detected from the content, not the name).
+
+    ``source`` names the file in error messages (default: the path).
+    """
     path = Path(path)
+    source = source or str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise IdxError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        raise IdxError(f"{source}: cannot be read ({exc.strerror or exc})") from exc
     if raw[:2] == _GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
-            raise IdxError(f"{path}: damaged or truncated gzip file ({exc})") from exc
-    return parse_idx(raw, str(path))
+            raise IdxError(f"{source}: damaged or truncated gzip file ({exc})") from exc
+    return parse_idx(raw, source)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
