@@ -1,0 +1,293 @@
+"""Runs the core trainer in a worker thread and feeds its events to the GUI from a timer.
+
+The worker only calls core code and writes plain records into an :class:`EventChannel`; the GUI
+thread drains the channel every ~100 ms and re-emits the records as Qt signals, so no widget is ever
+touched off the GUI thread and no signal crosses threads. While a run is live the document is
+locked, so edits are refused with a message instead of changing the network under the trainer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
+
+from convstudio.core.settings import TrainSettings
+from convstudio.core.training_events import (
+    BatchEnd,
+    EpochEnd,
+    EventChannel,
+    ProbeUpdate,
+    TrainFinished,
+    TrainStarted,
+)
+
+from . import settings as app_settings
+
+__all__ = ["LOCK_REASON", "RunRequest", "TrainingController"]
+
+LOCK_REASON = "Training is running: stop it to edit the network"
+_RUN_COUNTER = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to train on and how.
+
+    ``resume_from`` is a checkpoint folder to continue from (Train more); ``settings.epochs`` is then
+    the number of additional epochs.
+    """
+
+    dataset: str
+    settings: TrainSettings
+    data_dir: str | None = None
+    resume_from: str | None = None
+
+
+class TrainingController(QObject):
+    """Owns one training run at a time for an :class:`EditorDocument`.
+
+    Signals carry plain data: ``runStarted(TrainStarted)``, ``batchEnded(BatchEnd)``,
+    ``epochEnded(EpochEnd)``, ``probeUpdated(ProbeUpdate)``, ``runFinished(TrainFinished)``,
+    ``runningChanged(bool)``, ``pausedChanged(bool)``.
+    """
+
+    runStarted = Signal(object)
+    batchEnded = Signal(object)
+    epochEnded = Signal(object)
+    probeUpdated = Signal(object)
+    runFinished = Signal(object)
+    runningChanged = Signal(bool)
+    pausedChanged = Signal(bool)
+
+    def __init__(self, document: Any, parent: QObject | None = None, checkpoint_dir: str | None = None,
+                 drain_interval_ms: int = 100) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._checkpoint_root = Path(checkpoint_dir) if checkpoint_dir else None
+        self._timer = QTimer(self)
+        self._timer.setInterval(drain_interval_ms)
+        self._timer.timeout.connect(self.drain)
+        self._thread: threading.Thread | None = None
+        self._channel: EventChannel | None = None
+        self._trainer: Any = None
+        self._trainer_lock = threading.Lock()
+        self._stop_requested = False
+        self._paused = False
+        self._finished_seen = False
+        self.network_snapshot: Any = None
+        self.model: Any = None
+        self.last_started: TrainStarted | None = None
+        self.last_finished: TrainFinished | None = None
+        self.last_request: RunRequest | None = None
+        self.epochs_done = 0
+        self._last_checkpoint: str | None = None
+
+    # ----------------------------------------------------------------- state
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
+    @property
+    def checkpoint(self) -> str | None:
+        """The newest checkpoint of the network as it is now (for Train more); None after edits."""
+        if not self._last_checkpoint or self.network_snapshot is None:
+            return None
+        if _structure(self.network_snapshot) != _structure(self.document.network):
+            return None
+        return self._last_checkpoint
+
+    def new_checkpoint_dir(self) -> Path:
+        """A fresh folder for a new run's checkpoints (the oldest runs beyond a few are removed)."""
+        root = self._checkpoint_root or app_settings.app_data_dir() / "checkpoints"
+        root.mkdir(parents=True, exist_ok=True)
+        old = sorted((p for p in root.glob("run-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for folder in old[:-4]:
+            shutil.rmtree(folder, ignore_errors=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        folder = root / f"run-{stamp}-{os.getpid()}-{next(_RUN_COUNTER)}"
+        folder.mkdir()
+        return folder
+
+    # ----------------------------------------------------------------- control
+
+    def start(self, request: RunRequest) -> str | None:
+        """Start a run; returns a human reason instead when it cannot start."""
+        if self.is_running:
+            return "A training run is already in progress."
+        analysis = self.document.analysis
+        if not analysis.ok:
+            first = analysis.errors[0]
+            where = f"{first.block_id}: " if first.block_id else ""
+            return f"The network has errors; fix them before training ({where}{first.message})."
+        if not request.resume_from:
+            self._last_checkpoint = None
+            self.epochs_done = 0
+        self.network_snapshot = self.document.network.copy()
+        self._channel = EventChannel()
+        self._trainer = None
+        self._stop_requested = False
+        self._paused = False
+        self._finished_seen = False
+        self.last_request = request
+        folder = Path(request.resume_from) if request.resume_from else self.new_checkpoint_dir()
+        self.document.set_locked(True, LOCK_REASON)
+        self._thread = threading.Thread(
+            target=self._work, args=(self.network_snapshot, request, self._channel, folder),
+            name="training", daemon=True)
+        self._thread.start()
+        self._timer.start()
+        self.runningChanged.emit(True)
+        return None
+
+    def pause(self) -> None:
+        if self.is_running and not self._paused:
+            self._paused = True
+            self._call_trainer("pause")
+            self.pausedChanged.emit(True)
+
+    def resume(self) -> None:
+        if self.is_running and self._paused:
+            self._paused = False
+            self._call_trainer("resume")
+            self.pausedChanged.emit(False)
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current batch (it still reports how it ended)."""
+        if not self.is_running:
+            return
+        self._stop_requested = True
+        self._call_trainer("stop")
+        if self._paused:
+            self._paused = False
+            self.pausedChanged.emit(False)
+
+    def stop_and_wait(self, timeout: float = 2.0) -> bool:
+        """Stop and wait up to ``timeout`` seconds while keeping the event loop alive.
+
+        Returns True when the run ended (its events are drained and its signals emitted).
+        """
+        self.stop()
+        deadline = time.monotonic() + timeout
+        while self._thread is not None and time.monotonic() < deadline:
+            self._thread.join(0.02)
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            self.drain()
+        return self._thread is None
+
+    def set_probe(self, image: Any) -> None:
+        self._call_trainer("set_probe", image)
+
+    def _call_trainer(self, name: str, *args: Any) -> None:
+        with self._trainer_lock:
+            trainer = self._trainer
+        if trainer is not None:
+            getattr(trainer, name)(*args)
+
+    # ----------------------------------------------------------------- worker thread
+
+    def _work(self, network: Any, request: RunRequest, channel: EventChannel, checkpoint_dir: Path) -> None:
+        """Runs in the worker thread: load data, build the trainer, run it. Touches no Qt object."""
+        try:
+            from convstudio.core.datasets import DatasetNotFound, load_dataset
+            from convstudio.core.training import Trainer
+
+            try:
+                dataset = load_dataset(request.dataset, data_dir=request.data_dir, allow_download=False)
+            except DatasetNotFound as exc:
+                channel.put(TrainFinished("error", str(exc), 0, {}))
+                return
+            if request.resume_from:
+                trainer = Trainer.resume_from(checkpoint_dir, network, dataset, request.settings, channel)
+            else:
+                trainer = Trainer(network, dataset, request.settings, channel, checkpoint_dir)
+            with self._trainer_lock:
+                self._trainer = trainer
+            if self._stop_requested:
+                trainer.stop()
+            elif self._paused:
+                trainer.pause()
+            trainer.run()
+        except MemoryError:
+            channel.put(TrainFinished("error", "Out of memory: try a smaller batch size or a smaller network.",
+                                      0, {}))
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the user
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            channel.put(TrainFinished("error", f"Training failed: {detail}", 0, {}))
+
+    # ----------------------------------------------------------------- GUI side
+
+    def drain(self) -> None:
+        """Move published events to signals (GUI thread, from the timer)."""
+        channel = self._channel
+        if channel is None:
+            return
+        for event in channel.drain():
+            if isinstance(event, BatchEnd):
+                self.batchEnded.emit(event)
+            elif isinstance(event, EpochEnd):
+                self.epochEnded.emit(event)
+            elif isinstance(event, ProbeUpdate):
+                self.probeUpdated.emit(event)
+            elif isinstance(event, TrainStarted):
+                self.last_started = event
+                self.runStarted.emit(event)
+            elif isinstance(event, TrainFinished):
+                self._finished_seen = True
+                self.last_finished = event
+        thread = self._thread
+        if thread is not None and not thread.is_alive():
+            self._end_run()
+
+    def _end_run(self) -> None:
+        # Pick up anything published between the last drain and the thread's exit.
+        assert self._channel is not None
+        leftovers = self._channel.drain()
+        if leftovers:
+            self._thread = None  # avoid re-entering through drain()
+            for event in leftovers:
+                if isinstance(event, TrainFinished):
+                    self._finished_seen = True
+                    self.last_finished = event
+                elif isinstance(event, BatchEnd):
+                    self.batchEnded.emit(event)
+                elif isinstance(event, EpochEnd):
+                    self.epochEnded.emit(event)
+                elif isinstance(event, TrainStarted):
+                    self.last_started = event
+                    self.runStarted.emit(event)
+        self._thread = None
+        self._timer.stop()
+        with self._trainer_lock:
+            trainer, self._trainer = self._trainer, None
+        if trainer is not None:
+            self.model = getattr(trainer, "model", None) or self.model
+        if not self._finished_seen:
+            self.last_finished = TrainFinished("error", "Training ended without reporting a result.", 0, {})
+        assert self.last_finished is not None
+        if self.last_finished.checkpoint:
+            self._last_checkpoint = self.last_finished.checkpoint
+            self.epochs_done = self.last_finished.epochs_done
+        self._paused = False
+        self.document.set_locked(False)
+        self.runningChanged.emit(False)
+        self.runFinished.emit(self.last_finished)
+
+
+def _structure(network: Any) -> tuple:
+    """What a trained model depends on: block kinds, parameters and edges (not positions)."""
+    blocks = tuple(sorted((b.id, b.kind, tuple(sorted(b.params.items()))) for b in network))
+    return blocks, tuple((e.src, e.dst) for e in network.edges)

@@ -1,0 +1,455 @@
+"""The training panel: data, optimizer and schedule settings, run controls, progress and curves.
+
+It edits a :class:`TrainSettings` record, asks a :class:`TrainingController` to run it, and shows
+what the controller reports. It never touches the network or the trainer directly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convstudio.core.settings import EarlyStopping, SettingsError, TrainSettings
+from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
+
+from . import settings as app_settings
+from .plots import TrainingPlots
+from .training_controller import RunRequest, TrainingController
+
+__all__ = ["DATASETS", "OPTIMIZER_LABELS", "TrainingPanel", "format_duration"]
+
+DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
+OPTIMIZER_LABELS = {"sgd": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop"}
+
+_FINISH_TEXT = {
+    "completed": "Training finished",
+    "stopped": "Training stopped",
+    "early_stopped": "Stopped early: validation stopped improving",
+    "nan": "Training stopped: the loss became NaN (try a lower learning rate)",
+    "error": "Training failed",
+}
+
+
+def format_duration(seconds: float) -> str:
+    """``1 h 02 min``, ``3 min 05 s`` or ``42 s``."""
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+class _SourceProbe(QObject):
+    """Finds, off the GUI thread, which source a dataset would load from; reports ``found``."""
+
+    found = Signal(str, object)  # dataset name, (source, is_sample, error or None)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._results: list[tuple[str, object]] = []
+        self._lock = threading.Lock()
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._poll)
+
+    def probe(self, name: str, data_dir: str | None) -> None:
+        threading.Thread(target=self._run, args=(name, data_dir), daemon=True, name="dataset-probe").start()
+        self._timer.start()
+
+    def _run(self, name: str, data_dir: str | None) -> None:
+        try:
+            from convstudio.core.datasets import load_dataset
+
+            data = load_dataset(name, data_dir=data_dir, allow_download=False)
+            result: object = (data.source, data.is_sample, None)
+        except Exception as exc:  # noqa: BLE001 - shown to the user as the source line
+            result = ("", False, str(exc))
+        with self._lock:
+            self._results.append((name, result))
+
+    def _poll(self) -> None:
+        with self._lock:
+            results, self._results = self._results, []
+        for name, result in results:
+            self.found.emit(name, result)
+
+
+class TrainingPanel(QWidget):
+    """Settings, controls, progress and live curves for the document's training runs.
+
+    Signals ``message(str)`` for the status bar.
+    """
+
+    message = Signal(str)
+
+    def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._tf_ready = False
+        self._run_epochs = 0
+        self._run_initial_epoch = 0
+        self._steps = 0
+        self._batch_t0: float | None = None
+        self._build()
+        self._connect()
+        self._probe = _SourceProbe(self)
+        self._probe.found.connect(self._on_source_found)
+        self.set_settings(TrainSettings())
+        self._update_buttons()
+        self._refresh_source()
+
+    # ----------------------------------------------------------------- building
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(6)
+
+        data_box = QGroupBox("Data")
+        data_form = QFormLayout(data_box)
+        self.dataset_combo = QComboBox()
+        for key, label in DATASETS.items():
+            self.dataset_combo.addItem(label, key)
+        data_form.addRow("Dataset", self.dataset_combo)
+        self.source_label = QLabel("Looking for the data...")
+        self.source_label.setWordWrap(True)
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        data_form.addRow(self.source_label)
+        self.data_dir_button = QPushButton("Choose data folder...")
+        self.data_dir_button.setToolTip("A folder with mnist.npz / fashion_mnist.npz or the IDX files "
+                                        "(the CONVSTUDIO_DATA_DIR environment variable works too)")
+        data_form.addRow(self.data_dir_button)
+
+        opt_box = QGroupBox("Optimizer and schedule")
+        form = QFormLayout(opt_box)
+        self.optimizer_combo = QComboBox()
+        for key, label in OPTIMIZER_LABELS.items():
+            self.optimizer_combo.addItem(label, key)
+        form.addRow("Optimizer", self.optimizer_combo)
+        self.lr_spin = QDoubleSpinBox()
+        self.lr_spin.setDecimals(5)
+        self.lr_spin.setRange(0.00001, 10.0)
+        self.lr_spin.setSingleStep(0.0005)
+        form.addRow("Learning rate", self.lr_spin)
+        momentum_row = QHBoxLayout()
+        self.momentum_spin = QDoubleSpinBox()
+        self.momentum_spin.setDecimals(3)
+        self.momentum_spin.setRange(0.0, 0.999)
+        self.momentum_spin.setSingleStep(0.05)
+        self.nesterov_check = QCheckBox("Nesterov")
+        momentum_row.addWidget(self.momentum_spin, 1)
+        momentum_row.addWidget(self.nesterov_check)
+        self.momentum_label = QLabel("Momentum")
+        form.addRow(self.momentum_label, momentum_row)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(1, 4096)
+        form.addRow("Batch size", self.batch_spin)
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 1000)
+        form.addRow("Epochs", self.epochs_spin)
+        self.val_spin = QDoubleSpinBox()
+        self.val_spin.setRange(0.0, 0.9)
+        self.val_spin.setSingleStep(0.05)
+        self.val_spin.setDecimals(2)
+        self.val_spin.setToolTip("Fraction of the training images held out to validate each epoch")
+        form.addRow("Validation split", self.val_spin)
+        early_row = QHBoxLayout()
+        self.early_check = QCheckBox("Early stopping, patience")
+        self.patience_spin = QSpinBox()
+        self.patience_spin.setRange(0, 100)
+        early_row.addWidget(self.early_check)
+        early_row.addWidget(self.patience_spin)
+        early_row.addStretch(1)
+        form.addRow(early_row)
+
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        more = QHBoxLayout()
+        self.more_button = QPushButton("Train more")
+        self.more_button.setToolTip("Continue from the last checkpoint for more epochs")
+        self.more_spin = QSpinBox()
+        self.more_spin.setRange(1, 1000)
+        self.more_spin.setValue(2)
+        self.more_spin.setSuffix(" epochs")
+        more.addWidget(self.more_button)
+        more.addWidget(self.more_spin)
+        more.addStretch(1)
+
+        progress = QFormLayout()
+        self.epoch_bar = QProgressBar()
+        self.epoch_bar.setFormat("Epoch %v / %m")
+        self.batch_bar = QProgressBar()
+        self.batch_bar.setFormat("Batch %v / %m")
+        progress.addRow(self.epoch_bar)
+        progress.addRow(self.batch_bar)
+        self.eta_label = QLabel("")
+        self.result_label = QLabel("")
+        self.result_label.setWordWrap(True)
+        font = self.result_label.font()
+        font.setBold(True)
+        self.result_label.setFont(font)
+
+        self.plots = TrainingPlots()
+        self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+        outer.addWidget(data_box)
+        outer.addWidget(opt_box)
+        outer.addLayout(buttons)
+        outer.addLayout(more)
+        outer.addLayout(progress)
+        outer.addWidget(self.eta_label)
+        outer.addWidget(self.result_label)
+        outer.addWidget(self.plots, 1)
+
+    def _connect(self) -> None:
+        self.optimizer_combo.currentIndexChanged.connect(self._update_optimizer_fields)
+        self.early_check.toggled.connect(self.patience_spin.setEnabled)
+        self.dataset_combo.currentIndexChanged.connect(self._refresh_source)
+        self.data_dir_button.clicked.connect(self.choose_data_folder)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.controller.stop)
+        self.more_button.clicked.connect(self.train_more)
+        c = self.controller
+        c.runStarted.connect(self._on_started)
+        c.batchEnded.connect(self._on_batch)
+        c.epochEnded.connect(self._on_epoch)
+        c.runFinished.connect(self._on_finished)
+        c.runningChanged.connect(lambda _running: self._update_buttons())
+        c.pausedChanged.connect(self._on_paused)
+
+    # ----------------------------------------------------------------- settings
+
+    def settings(self) -> TrainSettings:
+        """The settings as shown (raises SettingsError for impossible combinations)."""
+        return TrainSettings(
+            optimizer=self.optimizer_combo.currentData(),
+            learning_rate=float(self.lr_spin.value()),
+            momentum=float(self.momentum_spin.value()),
+            nesterov=self.nesterov_check.isChecked(),
+            batch_size=int(self.batch_spin.value()),
+            epochs=int(self.epochs_spin.value()),
+            validation_split=float(self.val_spin.value()),
+            early_stopping=EarlyStopping(enabled=self.early_check.isChecked(),
+                                         patience=int(self.patience_spin.value())),
+            seed=self._seed,
+            reduce_lr_on_plateau=self._reduce_lr,
+        )
+
+    def set_settings(self, settings: TrainSettings) -> None:
+        self._seed = settings.seed
+        self._reduce_lr = settings.reduce_lr_on_plateau
+        self.optimizer_combo.setCurrentIndex(max(0, self.optimizer_combo.findData(settings.optimizer)))
+        self.lr_spin.setValue(settings.learning_rate)
+        self.momentum_spin.setValue(settings.momentum)
+        self.nesterov_check.setChecked(settings.nesterov)
+        self.batch_spin.setValue(settings.batch_size)
+        self.epochs_spin.setValue(settings.epochs)
+        self.val_spin.setValue(settings.validation_split)
+        self.early_check.setChecked(settings.early_stopping.enabled)
+        self.patience_spin.setValue(settings.early_stopping.patience)
+        self.patience_spin.setEnabled(settings.early_stopping.enabled)
+        self._update_optimizer_fields()
+
+    def dataset_name(self) -> str:
+        return str(self.dataset_combo.currentData())
+
+    def set_dataset_name(self, name: str) -> None:
+        index = self.dataset_combo.findData(name)
+        if index >= 0:
+            self.dataset_combo.setCurrentIndex(index)
+
+    def _update_optimizer_fields(self) -> None:
+        opt = self.optimizer_combo.currentData()
+        self.momentum_spin.setEnabled(opt in ("sgd", "rmsprop"))
+        self.momentum_label.setEnabled(opt in ("sgd", "rmsprop"))
+        self.nesterov_check.setEnabled(opt == "sgd")
+
+    # ----------------------------------------------------------------- data source
+
+    def _refresh_source(self) -> None:
+        self.source_label.setText("Looking for the data...")
+        self._probe.probe(self.dataset_name(), app_settings.data_dir())
+
+    def _on_source_found(self, name: str, result: object) -> None:
+        if name != self.dataset_name():
+            return
+        source, is_sample, error = result  # type: ignore[misc]
+        self.source_label.setText(self.describe_source(str(source), bool(is_sample), error))
+
+    @staticmethod
+    def describe_source(source: str, is_sample: bool, error: str | None = None) -> str:
+        if error:
+            return f"Data not found. {error}"
+        if is_sample:
+            return (f"Using the bundled sample ({source}): a small subset for trying things out. For the "
+                    "full set, choose a folder holding it, or set CONVSTUDIO_DATA_DIR.")
+        return f"Source: {source}"
+
+    def choose_data_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with the dataset files",
+                                                  app_settings.data_dir() or os.path.expanduser("~"))
+        if folder:
+            app_settings.set_data_dir(folder)
+            self._refresh_source()
+            self.message.emit(f"Data folder: {folder}")
+
+    # ----------------------------------------------------------------- control
+
+    def set_tensorflow_ready(self, ready: bool) -> None:
+        self._tf_ready = ready
+        self._update_buttons()
+
+    def start(self) -> bool:
+        """Start a fresh run with the shown settings; reports problems and returns False."""
+        return self._start(None)
+
+    def train_more(self) -> bool:
+        """Continue from the last checkpoint for the chosen number of epochs."""
+        return self._start(int(self.more_spin.value()))
+
+    def _start(self, more_epochs: int | None) -> bool:
+        try:
+            train_settings = self.settings()
+        except SettingsError as exc:
+            self._report_error("Training settings", str(exc))
+            return False
+        resume_from = None
+        if more_epochs is not None:
+            resume_from = self.controller.checkpoint
+            if not resume_from:
+                self._report_error("Train more", "There is no checkpoint to continue from: a run saves one "
+                                   "after each completed epoch. Press Start first.")
+                return False
+            train_settings = train_settings.replace(epochs=more_epochs)
+        request = RunRequest(self.dataset_name(), train_settings, app_settings.data_dir(), resume_from)
+        if more_epochs is None:
+            self.plots.clear()
+        self.result_label.setText("")
+        self.eta_label.setText("Preparing data and model...")
+        reason = self.controller.start(request)
+        if reason:
+            self.eta_label.setText("")
+            self._report_error("Cannot start training", reason)
+            return False
+        self.message.emit("Training started")
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.controller.is_paused:
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def _report_error(self, title: str, text: str) -> None:
+        self.message.emit(text)
+        QMessageBox.warning(self, title, text)
+
+    def _update_buttons(self) -> None:
+        running = self.controller.is_running
+        self.start_button.setEnabled(self._tf_ready and not running)
+        self.more_button.setEnabled(self._tf_ready and not running and bool(self.controller.checkpoint))
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        for w in (self.dataset_combo, self.data_dir_button, self.optimizer_combo, self.lr_spin, self.momentum_spin,
+                  self.batch_spin, self.epochs_spin, self.val_spin, self.early_check, self.more_spin):
+            w.setEnabled(not running)
+        if not running:
+            self._update_optimizer_fields()
+            self.patience_spin.setEnabled(self.early_check.isChecked())
+        else:
+            self.nesterov_check.setEnabled(False)
+            self.patience_spin.setEnabled(False)
+        if not self._tf_ready:
+            self.start_button.setToolTip("Loading TensorFlow...")
+        else:
+            self.start_button.setToolTip("Train the network on the chosen dataset")
+
+    # ----------------------------------------------------------------- progress
+
+    def _on_started(self, event: TrainStarted) -> None:
+        self._run_epochs = event.epochs
+        self._run_initial_epoch = event.initial_epoch
+        self._steps = event.steps_per_epoch
+        self.epoch_bar.setRange(0, max(1, event.epochs))
+        self.epoch_bar.setValue(event.initial_epoch)
+        self.batch_bar.setRange(0, max(1, event.steps_per_epoch))
+        self.batch_bar.setValue(0)
+        self.eta_label.setText(f"Training on {event.device}: {event.train_samples} images, "
+                               f"{event.val_samples} for validation")
+        if event.dataset_source:
+            self.source_label.setText(self.describe_source(event.dataset_source, event.is_sample))
+
+    def _on_batch(self, event: BatchEnd) -> None:
+        self.plots.add_batch(event)
+        steps = max(1, event.steps)
+        self.batch_bar.setRange(0, steps)
+        self.batch_bar.setValue(min(event.step, steps))
+        self.epoch_bar.setValue(min(event.epoch, self.epoch_bar.maximum()))
+        done = (event.epoch - self._run_initial_epoch) * steps + event.step
+        total = (self._run_epochs - self._run_initial_epoch) * steps
+        if done > 0 and event.seconds > 0:
+            remaining = event.seconds / done * max(0, total - done)
+            speed = f", {event.samples_per_second:,.0f} images/s" if event.samples_per_second else ""
+            self.eta_label.setText(f"Loss {event.loss:.4f}, accuracy {event.accuracy:.1%}; "
+                                   f"about {format_duration(remaining)} left{speed}")
+
+    def _on_epoch(self, event: EpochEnd) -> None:
+        self.plots.add_epoch(event)
+        self.epoch_bar.setRange(0, max(1, event.epochs))
+        self.epoch_bar.setValue(min(event.epoch + 1, event.epochs))
+        m = event.metrics
+        parts = [f"epoch {event.epoch + 1}: loss {m.get('loss', float('nan')):.4f}"]
+        if "val_accuracy" in m:
+            parts.append(f"validation accuracy {m['val_accuracy']:.1%}")
+        self.message.emit(", ".join(parts))
+
+    def _on_paused(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if paused:
+            self.eta_label.setText("Paused")
+        self.message.emit("Training paused" if paused else "Training resumed")
+
+    def _on_finished(self, event: TrainFinished) -> None:
+        self.pause_button.setText("Pause")
+        self.plots.flush()
+        head = _FINISH_TEXT.get(event.status, event.status)
+        lines = [f"{head} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}."]
+        if event.test_accuracy is not None:
+            lines.append(f"Test accuracy: {event.test_accuracy:.2%}")
+        if event.message and event.status != "completed":
+            lines.append(event.message)
+        self.result_label.setText("\n".join(lines))
+        self.eta_label.setText("")
+        self._update_buttons()
+        if event.status in ("error", "nan"):
+            self._report_error(head, event.message or head)
+        else:
+            self.message.emit(lines[-1] if event.test_accuracy is not None else head)
