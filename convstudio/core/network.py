@@ -15,9 +15,11 @@ from typing import Any
 from .blocks import BLOCKS, get_spec
 from .events import Emitter
 
-__all__ = ["Block", "Edge", "Network", "NetworkError", "NetworkEvent"]
+__all__ = ["RESERVED_IDS", "Block", "Edge", "Network", "NetworkError", "NetworkEvent"]
 
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+RESERVED_IDS = frozenset({"output_softmax"})
+"""Layer names the Keras builder adds itself; ``__`` is reserved too (``<id>__pad``)."""
 
 
 class NetworkError(ValueError):
@@ -144,6 +146,8 @@ class Network:
         block_id = block_id or self.new_id(kind)
         if not _ID_RE.match(block_id):
             raise NetworkError(f"block id {block_id!r} must start with a letter and hold only letters, digits and _")
+        if block_id in RESERVED_IDS or "__" in block_id:
+            raise NetworkError(f"block id {block_id!r} is reserved for layers the builder adds; choose another")
         if block_id in self.blocks:
             raise NetworkError(f"a block with id {block_id!r} already exists")
         self.blocks[block_id] = Block(block_id, kind, checked, (float(pos[0]), float(pos[1])))
