@@ -75,6 +75,15 @@ def test_add_block_refuses_ids_that_are_not_layer_names(block_id):
     assert len(net) == 0
 
 
+@pytest.mark.parametrize("block_id", ["output_softmax", "conv2d_1__pad", "a__b"])
+def test_add_block_refuses_ids_the_builder_uses_for_its_own_layers(block_id):
+    net = Network()
+    with pytest.raises(NetworkError, match="reserved"):
+        net.add_block("Dense", block_id=block_id)
+    with pytest.raises(NetworkError, match="reserved"):
+        Network.from_dict({"blocks": [{"id": block_id, "kind": "Dense"}]})
+
+
 def test_add_block_refuses_a_duplicate_id():
     net = Network()
     net.add_block("Dense", block_id="head")
