@@ -1,0 +1,437 @@
+"""Python that runs without ConvStudio: a standalone training script, and predict.py beside a model.
+
+The training script rebuilds the network layer by layer in the plain Keras functional API (layer
+names = block ids) and trains it with the same settings and the same preprocessing. It is
+verified by loading it as a module, building its model, copying the in-app weights in by layer
+name and comparing outputs; predict.py is verified by classifying PNG files of the test images.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import keyword
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..builder import OUTPUT_SOFTMAX
+from ..network import Network
+from ..settings import TrainSettings
+from ..shapes import analyze, format_shape
+from .formats import ExportError
+from .keras_export import write_keras
+from .verify import Check, ExportContext
+
+__all__ = ["KERAS_DATASETS", "LAYER_CODE", "predict_script", "training_script", "verify", "write"]
+
+KERAS_DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
+"""ConvStudio dataset names and the ``keras.datasets`` module that downloads each."""
+
+_RESERVED = {"keras", "np", "json", "argparse", "os", "sys", "inputs", "outputs", "model", "main", "args",
+             "build_model", "load_data", "preprocess", "train"}
+
+
+# --------------------------------------------------------------------------- one entry per block kind
+
+def _conv(p: dict[str, Any], name: str) -> list[str]:
+    lines = []
+    padding = p["padding"]
+    if padding == "full":
+        lines.append(f'keras.layers.ZeroPadding2D(padding=({p["kernel_h"] - 1}, {p["kernel_w"] - 1}), '
+                     f'name="{name}__pad")')
+        padding = "valid"
+    lines.append(f'keras.layers.Conv2D({p["filters"]}, kernel_size=({p["kernel_h"]}, {p["kernel_w"]}), '
+                 f'strides=({p["stride_h"]}, {p["stride_w"]}), padding="{padding}", '
+                 f'activation="{p["activation"]}", use_bias={p["use_bias"]}, name="{name}")')
+    return lines
+
+
+def _pool(cls: str):
+    def code(p: dict[str, Any], name: str) -> list[str]:
+        return [f'keras.layers.{cls}(pool_size=({p["pool_h"]}, {p["pool_w"]}), '
+                f'strides=({p["stride_h"]}, {p["stride_w"]}), padding="{p["padding"]}", name="{name}")']
+    return code
+
+
+def _plain(cls: str, args: str = ""):
+    def code(p: dict[str, Any], name: str) -> list[str]:
+        return [f'keras.layers.{cls}({args}{", " if args else ""}name="{name}")']
+    return code
+
+
+LAYER_CODE = {
+    "Conv2D": _conv,
+    "MaxPool2D": _pool("MaxPooling2D"),
+    "AvgPool2D": _pool("AveragePooling2D"),
+    "GlobalAvgPool2D": _plain("GlobalAveragePooling2D"),
+    "GlobalMaxPool2D": _plain("GlobalMaxPooling2D"),
+    "Flatten": _plain("Flatten"),
+    "Dense": lambda p, n: [f'keras.layers.Dense({p["units"]}, activation="{p["activation"]}", '
+                           f'use_bias={p["use_bias"]}, name="{n}")'],
+    "Dropout": lambda p, n: [f'keras.layers.Dropout({p["rate"]!r}, name="{n}")'],
+    "BatchNorm": lambda p, n: [f'keras.layers.BatchNormalization(momentum={p["momentum"]!r}, '
+                               f'epsilon={p["epsilon"]!r}, name="{n}")'],
+    "Activation": lambda p, n: [f'keras.layers.Activation("{p["function"]}", name="{n}")'],
+    "Add": _plain("Add"),
+    "Concatenate": _plain("Concatenate", "axis=-1"),
+}
+"""Keras constructor calls for each block kind (the Input block is ``keras.Input``)."""
+
+
+def _var(block_id: str) -> str:
+    return f"{block_id}_out" if keyword.iskeyword(block_id) or block_id in _RESERVED else block_id
+
+
+def _describe(kind: str, p: dict[str, Any]) -> str:
+    if kind == "Conv2D":
+        return (f'{p["filters"]} filters {p["kernel_h"]}x{p["kernel_w"]}, stride {p["stride_h"]}x{p["stride_w"]}, '
+                f'{p["padding"]} padding, {p["activation"]}')
+    if kind in ("MaxPool2D", "AvgPool2D"):
+        return f'{p["pool_h"]}x{p["pool_w"]} window, stride {p["stride_h"]}x{p["stride_w"]}, {p["padding"]} padding'
+    if kind == "Dense":
+        return f'{p["units"]} units, {p["activation"]}'
+    if kind == "Dropout":
+        return f'drops {p["rate"]:.0%} while training'
+    return kind
+
+
+def model_code(network: Network, input_shape: tuple[int, int, int], num_classes: int) -> list[str]:
+    """The body of ``build_model()``: one commented statement per block, in dependency order."""
+    analysis = analyze(network, input_shape, num_classes)
+    if not analysis.ok:
+        raise ExportError("the network has errors; fix them before exporting a script")
+    input_id = network.input_blocks()[0]
+    lines = [f"    # {input_id}: {format_shape(tuple(input_shape))} images",
+             f'    {_var(input_id)} = keras.Input(shape={tuple(input_shape)}, name="{input_id}")']
+    done = {input_id}
+    for bid in analysis.order:
+        block = network.blocks[bid]
+        if block.kind == "Input":
+            continue
+        srcs = network.inputs_of(bid)
+        if not srcs or any(s not in done for s in srcs):
+            continue
+        if block.kind not in LAYER_CODE:
+            raise ExportError(f"the script export does not know how to write a {block.kind} block yet")
+        info = analysis.info[bid]
+        lines.append(f"    # {bid}: {_describe(block.kind, block.params)} -> {format_shape(info.shape)}, "
+                     f"{info.params:,} parameters")
+        x = "[" + ", ".join(_var(s) for s in srcs) + "]" if block.spec.max_inputs > 1 else _var(srcs[0])
+        for call in LAYER_CODE[block.kind](block.params, bid):
+            lines.append(f"    {_var(bid)} = {call}({x})")
+            x = _var(bid)
+        done.add(bid)
+    out = analysis.output_id
+    block = network.blocks[out]
+    result = _var(out)
+    if block.params.get("activation", block.params.get("function")) != "softmax":
+        lines.append("    # the network's scores become class probabilities")
+        lines.append(f'    outputs = keras.layers.Activation("softmax", name="{OUTPUT_SOFTMAX}")({result})')
+        result = "outputs"
+    lines.append(f'    return keras.Model({_var(input_id)}, {result}, name=MODEL_NAME)')
+    return lines
+
+
+def _settings(settings: Any) -> TrainSettings:
+    if settings is None:
+        return TrainSettings()
+    if isinstance(settings, TrainSettings):
+        return settings
+    if isinstance(settings, dict):
+        return TrainSettings.from_dict(settings)
+    return TrainSettings.from_dict(settings.to_dict())
+
+
+def _dataset_name(ctx_dataset: Any) -> str:
+    name = (getattr(ctx_dataset, "name", "") or "mnist").lower().replace("-", "_")
+    return name if name in KERAS_DATASETS else "mnist"
+
+
+def training_script(network: Network, *, input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10,
+                    class_names: list[str] | None = None, dataset: str = "mnist", settings: Any = None,
+                    model_name: str = "convstudio") -> str:
+    """A standalone, commented training script for ``network`` (plain Keras + numpy)."""
+    s = _settings(settings)
+    class_names = class_names or [str(i) for i in range(num_classes)]
+    callbacks = []
+    if s.early_stopping.enabled:
+        es = s.early_stopping
+        callbacks.append(f'keras.callbacks.EarlyStopping(monitor="{es.monitor}", patience={es.patience}, '
+                         f'restore_best_weights={es.restore_best})')
+    if s.reduce_lr_on_plateau.enabled:
+        r = s.reduce_lr_on_plateau
+        callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor={r.factor!r}, '
+                         f'patience={r.patience}, min_lr={r.min_lr!r})')
+    if s.optimizer == "sgd":
+        optimizer = (f"keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum={s.momentum!r}, "
+                     f"nesterov={s.nesterov})")
+    elif s.optimizer == "rmsprop":
+        optimizer = f"keras.optimizers.RMSprop(learning_rate=LEARNING_RATE, momentum={s.momentum!r})"
+    else:
+        optimizer = "keras.optimizers.Adam(learning_rate=LEARNING_RATE)"
+    monitor_needs_val = s.validation_split == 0 and (s.early_stopping.enabled or s.reduce_lr_on_plateau.enabled)
+    body = "\n".join(model_code(network, input_shape, num_classes))
+    cb = ",\n        ".join(callbacks)
+    return _TRAIN_TEMPLATE.format(
+        model_name=model_name, dataset=dataset, class_names=class_names, input_shape=tuple(input_shape),
+        num_classes=num_classes, epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
+        validation_split=s.validation_split, seed=s.seed, optimizer=optimizer, model_body=body,
+        callbacks=f"[\n        {cb},\n    ]" if callbacks else "[]",
+        val_note="  # the callbacks watch validation figures" if monitor_needs_val else "",
+    )
+
+
+_TRAIN_TEMPLATE = '''#!/usr/bin/env python3
+"""Train the "{model_name}" network, exported from ConvStudio, in plain Keras.
+
+Needs only numpy and Keras 3 (with TensorFlow). By default the data comes from
+keras.datasets.{dataset} (downloaded once); --data reads a Keras-style .npz file instead
+(keys x_train, y_train, x_test, y_test).
+
+    python {{script}} [--data mnist.npz] [--epochs N] [--out model.keras]
+
+--limit, --max-steps and --summary-json make a quick check run: a few steps on a slice of the data.
+"""
+
+import argparse
+import json
+
+import numpy as np
+import keras
+
+MODEL_NAME = "{model_name}"
+DATASET = "{dataset}"
+CLASS_NAMES = {class_names!r}
+INPUT_SHAPE = {input_shape}  # height, width, channels
+NUM_CLASSES = {num_classes}
+
+# Training settings, as they were in ConvStudio
+EPOCHS = {epochs}
+BATCH_SIZE = {batch_size}
+LEARNING_RATE = {learning_rate!r}
+VALIDATION_SPLIT = {validation_split!r}  # the last part of the training set is held out
+SEED = {seed}
+
+
+def build_model():
+    """The network, block by block; each layer is named after its block in ConvStudio."""
+{model_body}
+
+
+def preprocess(images):
+    """uint8 pixels (n, height, width) -> float32 in 0..1 with a channel axis, as in ConvStudio."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    return images.astype("float32") / 255.0
+
+
+def load_data(path=None):
+    """(x_train, y_train), (x_test, y_test) as uint8 images and integer labels."""
+    if path:
+        with np.load(path) as data:
+            return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+    return getattr(keras.datasets, DATASET).load_data()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="a .npz file with x_train, y_train, x_test, y_test")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--out", default=MODEL_NAME + ".keras", help="where to save the trained model")
+    parser.add_argument("--limit", type=int, help="use only the first N training and test images")
+    parser.add_argument("--max-steps", type=int, help="stop each epoch after N batches")
+    parser.add_argument("--summary-json", help="write parameter count, output shape and results here")
+    args = parser.parse_args(argv)
+
+    keras.utils.set_random_seed(SEED)
+    (x_train, y_train), (x_test, y_test) = load_data(args.data)
+    if args.limit:
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+        x_test, y_test = x_test[:args.limit], y_test[:args.limit]
+    x_train, x_test = preprocess(x_train), preprocess(x_test)
+
+    model = build_model()
+    model.summary()
+    model.compile(
+        optimizer={optimizer},
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    callbacks = {callbacks}{val_note}
+    history = model.fit(
+        x_train, y_train,
+        batch_size=BATCH_SIZE,
+        epochs=args.epochs,
+        validation_split=VALIDATION_SPLIT,
+        steps_per_epoch=args.max_steps,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=BATCH_SIZE, verbose=0)
+    print(f"test accuracy {{test_accuracy:.4f}}, test loss {{test_loss:.4f}}")
+    model.save(args.out)
+    print(f"saved {{args.out}}")
+    if args.summary_json:
+        with open(args.summary_json, "w") as f:
+            json.dump({{
+                "params": int(model.count_params()),
+                "output_shape": list(model.output_shape[1:]),
+                "layers": {{layer.name: int(layer.count_params()) for layer in model.layers}},
+                "test_accuracy": float(test_accuracy),
+                "epochs_run": len(history.history.get("loss", [])),
+            }}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def predict_script(class_names: list[str], input_shape: tuple[int, int, int] = (28, 28, 1),
+                   model_file: str = "model.keras") -> str:
+    """predict.py: classify image files with the model beside it, preprocessed as in ConvStudio."""
+    return _PREDICT_TEMPLATE.format(class_names=list(class_names), input_shape=tuple(input_shape),
+                                    model_file=model_file)
+
+
+_PREDICT_TEMPLATE = '''#!/usr/bin/env python3
+"""Classify image files with the model exported from ConvStudio beside this script.
+
+    python predict.py digit.png [more.png ...] [--invert] [--top 3]
+
+Images are turned grey, resized to the model's input size and scaled to 0..1, as in ConvStudio.
+MNIST-style data is light ink on a dark background: pass --invert for dark ink on white paper.
+Needs numpy, Pillow and Keras 3 (with TensorFlow).
+"""
+
+import argparse
+import os
+
+import numpy as np
+
+CLASS_NAMES = {class_names!r}
+INPUT_SHAPE = {input_shape}  # height, width, channels
+MODEL_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "{model_file}")
+
+
+def load_image(path, invert=False):
+    """One image file as uint8 pixels (height, width), grey, at the model's input size."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("L")
+        if image.size != (INPUT_SHAPE[1], INPUT_SHAPE[0]):
+            image = image.resize((INPUT_SHAPE[1], INPUT_SHAPE[0]), Image.BILINEAR)
+        pixels = np.asarray(image, dtype=np.uint8)
+    return 255 - pixels if invert else pixels
+
+
+def preprocess(images):
+    """uint8 pixels (n, height, width) -> float32 in 0..1 with a channel axis, as in ConvStudio."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    return images.astype("float32") / 255.0
+
+
+def load_model(path=MODEL_FILE):
+    import keras
+
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def classify(model, paths, invert=False):
+    """Class probabilities (n, classes) for the image files in ``paths``."""
+    images = np.stack([load_image(p, invert) for p in paths])
+    return np.asarray(model.predict(preprocess(images), verbose=0))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Classify image files with the exported model.")
+    parser.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...)")
+    parser.add_argument("--invert", action="store_true", help="for dark ink on a light background")
+    parser.add_argument("--top", type=int, default=3, help="how many classes to list per image")
+    parser.add_argument("--model", default=MODEL_FILE, help="the .keras model (default: the one beside this script)")
+    args = parser.parse_args(argv)
+    model = load_model(args.model)
+    probabilities = classify(model, args.images, args.invert)
+    for path, p in zip(args.images, probabilities):
+        best = np.argsort(p)[::-1][:args.top]
+        ranked = ", ".join(f"{{CLASS_NAMES[i]}} {{p[i]:.1%}}" for i in best)
+        print(f"{{path}}: {{CLASS_NAMES[best[0]]}} ({{ranked}})")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+# --------------------------------------------------------------------------- export format hooks
+
+
+def write(ctx: ExportContext, path: Path) -> None:
+    if ctx.fmt.name == "script":
+        source = training_script(ctx.network, input_shape=ctx.input_shape, num_classes=len(ctx.class_names),
+                                 class_names=ctx.class_names, dataset=_dataset_name(ctx.dataset),
+                                 settings=ctx.settings, model_name=ctx.model.name)
+        path.write_text(source.replace("{script}", path.name), encoding="utf-8")
+        path.chmod(0o755)
+        return
+    path.mkdir()
+    write_keras(ctx.model, path / "model.keras")
+    script = path / "predict.py"
+    script.write_text(predict_script(ctx.class_names, ctx.input_shape), encoding="utf-8")
+    script.chmod(0o755)
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import a generated script as a module, without running its ``main`` or registering it."""
+    spec = importlib.util.spec_from_file_location(f"_convstudio_check_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def verify(ctx: ExportContext, path: Path) -> Check:
+    if ctx.fmt.name == "script":
+        return _verify_script(ctx, path)
+    return _verify_predict(ctx, path)
+
+
+def _verify_script(ctx: ExportContext, path: Path) -> Check:
+    module = load_module(path)
+    rebuilt = module.build_model()
+    if rebuilt.count_params() != ctx.model.count_params():
+        raise ExportError(f"the script builds a model with {rebuilt.count_params():,} parameters instead of "
+                          f"{ctx.model.count_params():,}; nothing was written")
+    for layer in rebuilt.layers:
+        if layer.weights:
+            layer.set_weights(ctx.model.get_layer(layer.name).get_weights())
+    outputs = np.asarray(rebuilt(module.preprocess(ctx.images), training=False))
+    check = ctx.check(outputs)
+    check.notes.append(f"the script's model has the same {rebuilt.count_params():,} parameters; "
+                       "with the trained weights copied in it gives the same outputs")
+    return check
+
+
+def _verify_predict(ctx: ExportContext, path: Path) -> Check:
+    from PIL import Image
+
+    module = load_module(path / "predict.py")
+    model = module.load_model(str(path / "model.keras"))
+    with tempfile.TemporaryDirectory(prefix="convstudio-predict-check-") as tmp:
+        files = []
+        for i, image in enumerate(ctx.images):
+            file = Path(tmp) / f"{i}.png"
+            Image.fromarray(image).save(file)
+            files.append(str(file))
+        outputs = module.classify(model, files)
+    check = ctx.check(outputs)
+    check.notes.append(f"predict.py classified {len(files)} PNG files like the model in ConvStudio")
+    return check
+
