@@ -1,0 +1,342 @@
+"""The canvas scene: one item per block and per connection, kept in step with the network.
+
+The scene follows ``network.events`` (add, remove, connect, move...) and updates only the items
+concerned; block text follows the document's analysis, and only items whose content changed are
+redrawn. User gestures (moving, connecting, dropping) become document edits, never item edits.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from convstudio.core.blocks import get_spec
+from convstudio.core.network import NetworkEvent
+from convstudio.core.shapes import Analysis
+
+from ..document import EditorDocument
+from .block_item import BLOCK_WIDTH, BlockItem
+from .edge_item import EdgeItem, curve
+from .ports import PortItem
+
+__all__ = ["NetworkScene"]
+
+
+class NetworkScene(QGraphicsScene):
+    """Blocks and connections of ``document.network``; emits ``status`` messages for the user."""
+
+    status = Signal(str)
+
+    def __init__(self, document: EditorDocument, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.blocks: dict[str, BlockItem] = {}
+        self.edges: dict[tuple[str, str], EdgeItem] = {}
+        self.snap_to_grid = True
+        self._user_drag = False
+        self._syncing_selection = False
+        self._connect_from: str | None = None
+        self._detached: tuple[str, str] | None = None
+        self._rubber: QGraphicsPathItem | None = None
+        self._hover_target: PortItem | None = None
+        self.setBackgroundBrush(QColor("#F4F6F8"))
+        self.setItemIndexMethod(QGraphicsScene.NoIndex)
+        self._rebuild()
+        document.network.events.connect(self._on_network_event)
+        document.analysisChanged.connect(self._on_analysis)
+        document.selectionChanged.connect(self._on_document_selection)
+        self.selectionChanged.connect(self._on_scene_selection)
+
+    def detach(self) -> None:
+        """Stop following the document (called when the view goes away)."""
+        self.document.network.events.disconnect(self._on_network_event)
+
+    # ----------------------------------------------------------------- following the model
+
+    def _rebuild(self) -> None:
+        for item in list(self.blocks.values()) + list(self.edges.values()):
+            self.removeItem(item)
+        self.blocks.clear()
+        self.edges.clear()
+        net = self.document.network
+        for block in net:
+            self._add_block_item(block.id)
+        for e in net.edges:
+            self._add_edge_item(e.src, e.dst)
+        self._on_analysis(self.document.analysis)
+
+    def _add_block_item(self, block_id: str) -> None:
+        item = BlockItem(self.document, self.document.network.blocks[block_id])
+        self.blocks[block_id] = item
+        self.addItem(item)
+
+    def _add_edge_item(self, src: str, dst: str) -> None:
+        item = EdgeItem(src, dst)
+        self.edges[(src, dst)] = item
+        self.addItem(item)
+        self._route(item)
+
+    def _route(self, edge: EdgeItem) -> None:
+        a, b = self.blocks.get(edge.src), self.blocks.get(edge.dst)
+        if a is not None and b is not None:
+            edge.update_path(a.output_anchor(), b.input_anchor())
+
+    def _on_network_event(self, event: NetworkEvent) -> None:
+        net = self.document.network
+        kind = event.kind
+        if kind == "added":
+            self._add_block_item(event.block_id)
+        elif kind == "removed":
+            item = self.blocks.pop(event.block_id, None)
+            if item is not None:
+                self.removeItem(item)
+        elif kind == "connected":
+            self._add_edge_item(event.src, event.dst)
+        elif kind == "disconnected":
+            item = self.edges.pop((event.src, event.dst), None)
+            if item is not None:
+                self.removeItem(item)
+        elif kind == "moved":
+            item = self.blocks.get(event.block_id)
+            if item is not None:
+                pos = QPointF(*net.blocks[event.block_id].pos)
+                if item.pos() != pos:
+                    snap, self.snap_to_grid = self.snap_to_grid, False
+                    item.setPos(pos)
+                    self.snap_to_grid = snap
+        elif kind == "reset":
+            self._rebuild()
+
+    def _on_analysis(self, analysis: Analysis) -> None:
+        by_block: dict[str, list] = {}
+        for issue in analysis.issues:
+            if issue.block_id is not None:
+                by_block.setdefault(issue.block_id, []).append(issue)
+        net = self.document.network
+        for bid, item in self.blocks.items():
+            if bid in net.blocks and item.refresh(net.blocks[bid], analysis.info.get(bid), by_block.get(bid, [])):
+                for e in self._edges_of(bid):
+                    self._route(e)
+        for edge in self.edges.values():
+            bad = analysis.shape(edge.src) is None and net.blocks.get(edge.src) is not None \
+                and net.blocks[edge.src].kind != "Input"
+            if bad != edge.invalid:
+                edge.invalid = bad
+                edge.update()
+
+    def _edges_of(self, block_id: str) -> list[EdgeItem]:
+        return [e for (s, d), e in self.edges.items() if block_id in (s, d)]
+
+    def block_moved(self, item: BlockItem) -> None:
+        """Called by a block item while it moves: keep its connections attached."""
+        for e in self._edges_of(item.block_id):
+            self._route(e)
+
+    # ----------------------------------------------------------------- selection
+
+    def _on_scene_selection(self) -> None:
+        if self._syncing_selection:
+            return
+        ids = [i.block_id for i in self.selectedItems() if isinstance(i, BlockItem)]
+        self._syncing_selection = True
+        try:
+            self.document.select(ids)
+        finally:
+            self._syncing_selection = False
+
+    def _on_document_selection(self, ids: list[str]) -> None:
+        if self._syncing_selection:
+            return
+        self._syncing_selection = True
+        try:
+            wanted = set(ids)
+            for bid, item in self.blocks.items():
+                item.setSelected(bid in wanted)
+        finally:
+            self._syncing_selection = False
+
+    def selected_edges(self) -> list[tuple[str, str]]:
+        return [i.key for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    # ----------------------------------------------------------------- moving blocks
+
+    @property
+    def snap(self) -> bool:
+        return self.snap_to_grid and self._user_drag
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        self._user_drag = event.button() == Qt.LeftButton
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        super().mouseReleaseEvent(event)
+        if self._user_drag:
+            self._user_drag = False
+            self.commit_moves()
+
+    def commit_moves(self) -> None:
+        """Turn item positions changed by a drag into one document move (one undo step)."""
+        net = self.document.network
+        moved = {}
+        for bid, item in self.blocks.items():
+            pos = (item.pos().x(), item.pos().y())
+            if bid in net.blocks and net.blocks[bid].pos != pos:
+                moved[bid] = pos
+        if moved:
+            self.document.move_blocks(moved)
+            if self.document.locked:  # refused: put the items back where the model has them
+                for bid in moved:
+                    self.blocks[bid].setPos(QPointF(*net.blocks[bid].pos))
+
+    # ----------------------------------------------------------------- connecting by dragging
+
+    @property
+    def connecting(self) -> bool:
+        return self._connect_from is not None
+
+    def begin_connection(self, src: str, detached_dst: str | None, pos: QPointF) -> None:
+        """Start dragging a connection from ``src``; with ``detached_dst``, an existing edge's end."""
+        self._connect_from = src
+        self._detached = (src, detached_dst) if detached_dst is not None else None
+        if self._detached and self._detached in self.edges:
+            self.edges[self._detached].setVisible(False)
+        self._rubber = QGraphicsPathItem()
+        self._rubber.setPen(QPen(QColor("#1E88E5"), 2, Qt.DashLine))
+        self._rubber.setZValue(5)
+        self.addItem(self._rubber)
+        self.update_connection(pos)
+
+    def begin_detach_at_input(self, dst: str, pos: QPointF) -> bool:
+        """A press on an input port picks up the end of its last connection, if it has one."""
+        srcs = self.document.network.inputs_of(dst)
+        if not srcs:
+            return False
+        self.begin_connection(srcs[-1], dst, pos)
+        return True
+
+    def update_connection(self, pos: QPointF) -> None:
+        if self._connect_from is None or self._rubber is None:
+            return
+        start = self.blocks[self._connect_from].output_anchor()
+        self._rubber.setPath(curve(start, pos))
+        target = self._input_port_at(pos)
+        if target is not self._hover_target:
+            if self._hover_target is not None:
+                self._hover_target.set_highlight(False)
+            self._hover_target = target
+            if target is not None:
+                target.set_highlight(True)
+
+    def end_connection(self, pos: QPointF) -> None:
+        src, detached = self._connect_from, self._detached
+        self._cancel_connection()
+        if src is None:
+            return
+        port = self._input_port_at(pos)
+        dst = port.block_id if port is not None else None
+        if detached is not None:
+            old_dst = detached[1]
+            if dst == old_dst:
+                return
+            if dst is None:
+                self.document.disconnect_blocks(src, old_dst)
+                self.status.emit(f"Disconnected {src} from {old_dst}")
+            else:
+                self.document.reconnect(src, old_dst, dst)
+        elif dst is not None and dst != src:
+            if self.document.connect_blocks(src, dst):
+                self.status.emit(f"Connected {src} to {dst}")
+
+    def _cancel_connection(self) -> None:
+        if self._detached and self._detached in self.edges:
+            self.edges[self._detached].setVisible(True)
+        if self._rubber is not None:
+            self.removeItem(self._rubber)
+        if self._hover_target is not None:
+            self._hover_target.set_highlight(False)
+        self._rubber = None
+        self._hover_target = None
+        self._connect_from = None
+        self._detached = None
+
+    def _input_port_at(self, pos: QPointF) -> PortItem | None:
+        """The input port under ``pos``, or that of the block under it (a forgiving target)."""
+        for item in self.items(pos):
+            if isinstance(item, PortItem) and not item.is_output:
+                return item
+            if isinstance(item, BlockItem) and item.block_id != self._connect_from:
+                return item.input_port
+        return None
+
+    # ----------------------------------------------------------------- dropping blocks
+
+    def drop_target(self, pos: QPointF, kind: str):
+        """What a ``kind`` block dropped at ``pos`` lands on: a BlockItem, an EdgeItem or None."""
+        takes_input = get_spec(kind).max_inputs > 0
+        if not takes_input:
+            return None
+        for item in self.items(pos):
+            if isinstance(item, PortItem):
+                item = item.block_item
+            if isinstance(item, BlockItem):
+                return item
+            if isinstance(item, EdgeItem) and item.isVisible():
+                return item
+        return None
+
+    def drop_block(self, kind: str, pos: QPointF) -> str | None:
+        """Add ``kind`` where it is dropped: into a connection, after a block, or on empty space.
+
+        On empty space the block is centred on ``pos`` and, if the network ends in one working
+        block, connected below it.
+        """
+        target = self.drop_target(pos, kind)
+        doc = self.document
+        label = get_spec(kind).label
+        if isinstance(target, EdgeItem):
+            new = doc.insert_between(target.src, target.dst, kind)
+            if new:
+                self.status.emit(f"Inserted {label} between {target.src} and {target.dst}")
+        elif isinstance(target, BlockItem):
+            new = doc.append_after(target.block_id, kind)
+            if new:
+                self.status.emit(f"Added {label} after {target.block_id}")
+        else:
+            src = doc.auto_connect_source(kind)
+            at = (round((pos.x() - BLOCK_WIDTH / 2) / 10) * 10, round((pos.y() - 20) / 10) * 10)
+            new = doc.add_block(kind, at, connect_from=src)
+            if new:
+                self.status.emit(f"Added {label}" + (f", connected after {src}" if src else ""))
+        if new:
+            doc.select([new])
+        return new
+
+    def highlight_drop(self, pos: QPointF | None, kind: str | None) -> None:
+        """Show what a drag in progress would land on."""
+        target = self.drop_target(pos, kind) if pos is not None and kind else None
+        for item in list(self.blocks.values()) + list(self.edges.values()):
+            item.set_drop_highlight(item is target)
+
+    def items_rect(self) -> QRectF:
+        rect = QRectF()
+        for item in self.blocks.values():
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        super().drawBackground(painter, rect)
+        step = 20
+        left = int(rect.left()) - int(rect.left()) % step
+        top = int(rect.top()) - int(rect.top()) % step
+        painter.setPen(QPen(QColor("#D5DBE1"), 1.5))
+        points = []
+        y = top
+        while y < rect.bottom():
+            x = left
+            while x < rect.right():
+                points.append(QPointF(x, y))
+                x += step
+            y += step
+        if len(points) < 40000:
+            painter.drawPoints(points)

@@ -1,0 +1,303 @@
+"""The canvas view: drop target for palette blocks, zoom, pan, keyboard edits and an issue banner.
+
+Zoom with Ctrl+wheel or +/-, pan with the middle button or Space+drag, rubber-band select with the
+left button on empty space, Delete removes the selection, Ctrl+C / Ctrl+V copy and paste.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence,
+                           QMouseEvent, QPainter, QWheelEvent)
+from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QWidget
+
+from convstudio.core.blocks import BLOCKS
+from convstudio.core.shapes import Analysis
+
+from ..document import AUTO_CONNECT_HELP, BLOCK_MIME, CLIPBOARD_MIME, EditorDocument
+from .scene import NetworkScene
+
+__all__ = ["CanvasView"]
+
+MIN_ZOOM, MAX_ZOOM = 0.15, 3.0
+
+
+class CanvasView(QGraphicsView):
+    """The network editor canvas over ``document``; ``status`` carries short user messages."""
+
+    status = Signal(str)
+
+    def __init__(self, document: EditorDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._scene = NetworkScene(document)  # a view does not own its scene: keep a reference
+        self.setScene(self._scene)
+        self._scene.status.connect(self.status)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setToolTip("")
+        self._pan_from: QPoint | None = None
+        self._space = False
+        self._drag_kind: str | None = None
+        self._internal_clipboard: dict | None = None
+        self._paste_count = 0
+        self._update_scene_rect()
+
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.PlainText)
+        self.banner.setContentsMargins(12, 7, 12, 7)
+        self.banner.hide()
+        self._on_analysis(document.analysis)
+        document.analysisChanged.connect(self._on_analysis)
+        document.network.events.connect(self._on_network_event)
+
+        for text, keys, slot in (
+            ("Copy", QKeySequence.Copy, self.copy_selection),
+            ("Paste", QKeySequence.Paste, self.paste),
+            ("Delete", QKeySequence.Delete, self.delete_selection),
+            ("Select all", QKeySequence.SelectAll, self.select_all),
+            ("Zoom in", QKeySequence.ZoomIn, self.zoom_in),
+            ("Zoom out", QKeySequence.ZoomOut, self.zoom_out),
+            ("Fit to view", QKeySequence("Ctrl+0"), self.fit_to_view),
+        ):
+            action = QAction(text, self)
+            seqs = [QKeySequence(keys)]
+            if text == "Delete":
+                seqs.append(QKeySequence(Qt.Key_Backspace))
+            if text == "Zoom in":
+                seqs += [QKeySequence(Qt.Key_Plus), QKeySequence(Qt.Key_Equal)]
+            if text == "Zoom out":
+                seqs.append(QKeySequence(Qt.Key_Minus))
+            action.setShortcuts(seqs)
+            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    @property
+    def network_scene(self) -> NetworkScene:
+        return self._scene
+
+    # ----------------------------------------------------------------- banner
+
+    def _on_analysis(self, analysis: Analysis) -> None:
+        issues = [i for i in analysis.issues if i.block_id is None]
+        if not issues:
+            self.banner.hide()
+            return
+        error = any(i.severity == "error" for i in issues)
+        self.banner.setText("\n".join(i.message for i in issues))
+        bg, fg, border = ("#FDECEA", "#B71C1C", "#EF9A9A") if error else ("#FFF4E5", "#8A4B00", "#FFCC80")
+        self.banner.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border: 1px solid {border};"
+                                  " border-radius: 6px; font-weight: 600; }")
+        self._place_banner()
+        self.banner.show()
+
+    def banner_text(self) -> str:
+        return "" if self.banner.isHidden() else self.banner.text()
+
+    def _place_banner(self) -> None:
+        width = min(self.viewport().width() - 24, 640)
+        self.banner.setFixedWidth(max(120, width))
+        self.banner.adjustSize()
+        self.banner.move((self.width() - self.banner.width()) // 2, 12)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._place_banner()
+
+    def _on_network_event(self, event) -> None:
+        if event.kind in ("added", "moved", "reset"):
+            self._update_scene_rect()
+
+    def _update_scene_rect(self) -> None:
+        rect = self._scene.items_rect()
+        if rect.isNull():
+            rect = QRectF(-400, -300, 800, 600)
+        self.setSceneRect(rect.adjusted(-2000, -2000, 2000, 2000).united(self.sceneRect()))
+
+    # ----------------------------------------------------------------- zoom and pan
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
+        factor = target / self.zoom()
+        if abs(factor - 1) > 1e-6:
+            self.scale(factor, factor)
+
+    def zoom_in(self) -> None:
+        self.zoom_by(1.2)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1 / 1.2)
+
+    def fit_to_view(self) -> None:
+        """Show every block, at no more than 100 %."""
+        rect = self._scene.items_rect()
+        if rect.isNull():
+            return
+        self.fitInView(rect.adjusted(-40, -60, 40, 40), Qt.KeepAspectRatio)
+        if self.zoom() > 1.0:
+            self.zoom_by(1.0 / self.zoom())
+        self.centerOn(rect.center())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        if event.modifiers() & Qt.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            self.zoom_by(1.15 ** steps)
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None:
+            now = event.position().toPoint()
+            delta = now - self._pan_from
+            self._pan_from = now
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(Qt.OpenHandCursor if self._space else Qt.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().setCursor(Qt.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    # ----------------------------------------------------------------- drops from the palette
+
+    @staticmethod
+    def _kind_of(mime: QMimeData) -> str | None:
+        if not mime.hasFormat(BLOCK_MIME):
+            return None
+        kind = bytes(mime.data(BLOCK_MIME)).decode("utf-8", "replace").strip()
+        return kind if kind in BLOCKS else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        kind = self._kind_of(event.mimeData())
+        if kind is None:
+            event.ignore()
+            return
+        self._drag_kind = kind
+        event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        kind = self._kind_of(event.mimeData())
+        if kind is None:
+            event.ignore()
+            return
+        self._scene.highlight_drop(self.mapToScene(event.position().toPoint()), kind)
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self._scene.highlight_drop(None, None)
+        self._drag_kind = None
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        kind = self._kind_of(event.mimeData())
+        self._scene.highlight_drop(None, None)
+        self._drag_kind = None
+        if kind is None:
+            event.ignore()
+            return
+        if self.document.locked:
+            self.document.editRefused.emit(self.document.lock_reason)
+            event.ignore()
+            return
+        new = self._scene.drop_block(kind, self.mapToScene(event.position().toPoint()))
+        if new:
+            event.acceptProposedAction()
+            self._update_scene_rect()
+            self.setFocus()
+        else:
+            event.ignore()
+
+    # ----------------------------------------------------------------- keyboard edits
+
+    def delete_selection(self) -> None:
+        ids = self.document.selected_ids()
+        edges = self._scene.selected_edges()
+        if ids or edges:
+            self.document.remove_blocks(ids, edges)
+
+    def select_all(self) -> None:
+        self.document.select(list(self.document.network.blocks))
+
+    def copy_selection(self) -> dict | None:
+        ids = self.document.selected_ids()
+        if not ids:
+            return None
+        data = self.document.copy(ids)
+        self._internal_clipboard = data
+        self._paste_count = 0
+        mime = QMimeData()
+        mime.setData(CLIPBOARD_MIME, json.dumps(data).encode("utf-8"))
+        mime.setText(json.dumps(data, indent=1))
+        QApplication.clipboard().setMimeData(mime)
+        self.status.emit(f"Copied {len(ids)} block(s)")
+        return data
+
+    def paste(self) -> list[str]:
+        data = None
+        mime = QApplication.clipboard().mimeData()
+        if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
+            try:
+                data = json.loads(bytes(mime.data(CLIPBOARD_MIME)).decode("utf-8"))
+            except ValueError:
+                data = None
+        if data is None:
+            data = self._internal_clipboard
+        if not data:
+            self.status.emit("Nothing to paste: copy blocks first (Ctrl+C)")
+            return []
+        self._paste_count += 1
+        step = 40.0 * self._paste_count
+        new = self.document.paste(data, (step, step))
+        if new:
+            self.status.emit(f"Pasted {len(new)} block(s)")
+            self._update_scene_rect()
+        return new
+
+    def scene_pos_of_block(self, block_id: str) -> QPointF:
+        """Scene position of a block's top-left corner (for tests and tools)."""
+        return self._scene.blocks[block_id].scenePos()
+
+    def help_text(self) -> str:
+        return AUTO_CONNECT_HELP

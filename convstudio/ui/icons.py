@@ -1,0 +1,190 @@
+"""Vector icons drawn with QPainter: crisp at any size and device pixel ratio.
+
+Each block kind has a glyph in white on a rounded tile of its category's colour, so icons read the
+same on light and dark themes.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QIconEngine, QImage, QPainter, QPainterPath, QPen, QPixmap
+
+from convstudio.core.blocks import get_spec
+
+__all__ = ["CATEGORY_COLORS", "app_icon", "block_icon", "category_color", "paint_glyph"]
+
+CATEGORY_COLORS = {
+    "Input": "#3F51B5",
+    "Convolution": "#1E88E5",
+    "Pooling": "#00897B",
+    "Dense": "#8E24AA",
+    "Regularisation": "#546E7A",
+    "Merge": "#43A047",
+}
+
+
+def category_color(kind: str) -> QColor:
+    """The colour of ``kind``'s category (grey for unknown kinds)."""
+    try:
+        return QColor(CATEGORY_COLORS.get(get_spec(kind).category, "#757575"))
+    except KeyError:
+        return QColor("#757575")
+
+
+def paint_glyph(painter: QPainter, rect: QRectF, kind: str, color: QColor = QColor("white")) -> None:
+    """Draw ``kind``'s glyph in ``rect`` (a square), in ``color``, with no background."""
+    s = min(rect.width(), rect.height())
+    c = rect.center()
+    pen = QPen(color, max(1.0, s * 0.075), Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+    painter.save()
+    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setPen(pen)
+    painter.setBrush(Qt.NoBrush)
+
+    def r(x: float, y: float, w: float, h: float) -> QRectF:
+        return QRectF(c.x() + x * s, c.y() + y * s, w * s, h * s)
+
+    def p(x: float, y: float) -> QPointF:
+        return QPointF(c.x() + x * s, c.y() + y * s)
+
+    filled = QBrush(color)
+    if kind == "Input":
+        painter.drawRoundedRect(r(-0.32, -0.32, 0.64, 0.64), s * 0.06, s * 0.06)
+        painter.drawLine(p(0, -0.16), p(0, 0.18))
+        painter.drawLine(p(-0.12, 0.06), p(0, 0.18))
+        painter.drawLine(p(0.12, 0.06), p(0, 0.18))
+    elif kind == "Conv2D":
+        painter.drawRect(r(-0.34, -0.34, 0.5, 0.5))
+        painter.drawRect(r(-0.16, -0.16, 0.5, 0.5))
+        painter.setBrush(filled)
+        painter.drawRect(r(0.04, 0.04, 0.18, 0.18))
+    elif kind in ("MaxPool2D", "AvgPool2D"):
+        painter.drawRect(r(-0.34, -0.34, 0.4, 0.4))
+        painter.drawLine(p(-0.14, -0.34), p(-0.14, 0.06))
+        painter.drawLine(p(-0.34, -0.14), p(0.06, -0.14))
+        painter.setBrush(filled)
+        painter.drawRect(r(0.14, 0.14, 0.2, 0.2))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawLine(p(0.06, 0.06), p(0.14, 0.14))
+        if kind == "MaxPool2D":
+            painter.drawLine(p(-0.28, -0.2), p(-0.24, -0.3))
+        else:
+            painter.drawLine(p(-0.3, -0.24), p(-0.18, -0.24))
+    elif kind in ("GlobalAvgPool2D", "GlobalMaxPool2D"):
+        painter.drawRect(r(-0.34, -0.34, 0.44, 0.44))
+        painter.setBrush(filled)
+        painter.drawEllipse(r(0.16, 0.16, 0.16, 0.16))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawLine(p(0.1, 0.1), p(0.17, 0.17))
+    elif kind == "Flatten":
+        painter.drawRect(r(-0.34, -0.34, 0.3, 0.3))
+        painter.drawLine(p(-0.02, -0.19), p(0.16, -0.19))
+        for i in range(4):
+            painter.drawRect(r(0.2, -0.34 + i * 0.17, 0.14, 0.13))
+    elif kind == "Dense":
+        left = [p(-0.28, -0.24 + i * 0.24) for i in range(3)]
+        right = [p(0.28, -0.12 + i * 0.24) for i in range(2)]
+        thin = QPen(color, max(1.0, s * 0.04))
+        painter.setPen(thin)
+        for a in left:
+            for b in right:
+                painter.drawLine(a, b)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(filled)
+        for q in left + right:
+            painter.drawEllipse(q, s * 0.08, s * 0.08)
+    elif kind == "Dropout":
+        for i in range(3):
+            for j in range(3):
+                q = p(-0.24 + i * 0.24, -0.24 + j * 0.24)
+                if (i + 2 * j) % 3 == 1:
+                    painter.setBrush(Qt.NoBrush)
+                    painter.drawEllipse(q, s * 0.07, s * 0.07)
+                else:
+                    painter.setBrush(filled)
+                    painter.drawEllipse(q, s * 0.08, s * 0.08)
+    elif kind == "BatchNorm":
+        path = QPainterPath(p(-0.36, 0.24))
+        for i in range(1, 41):
+            x = -0.36 + 0.72 * i / 40
+            path.lineTo(p(x, 0.24 - 0.5 * math.exp(-((x / 0.15) ** 2))))
+        painter.drawPath(path)
+        painter.drawLine(p(-0.36, 0.3), p(0.36, 0.3))
+    elif kind == "Activation":
+        painter.drawLine(p(-0.34, 0.2), p(0.0, 0.2))
+        painter.drawLine(p(0.0, 0.2), p(0.32, -0.3))
+        painter.setPen(QPen(color, max(1.0, s * 0.03), Qt.DashLine))
+        painter.drawLine(p(-0.36, 0.2), p(0.36, 0.2))
+    elif kind == "Add":
+        painter.drawEllipse(c, s * 0.32, s * 0.32)
+        painter.drawLine(p(-0.16, 0), p(0.16, 0))
+        painter.drawLine(p(0, -0.16), p(0, 0.16))
+    elif kind == "Concatenate":
+        painter.drawRect(r(-0.34, -0.3, 0.2, 0.6))
+        painter.drawRect(r(-0.1, -0.3, 0.2, 0.6))
+        painter.setBrush(filled)
+        painter.drawRect(r(0.14, -0.3, 0.2, 0.6))
+    else:
+        painter.drawEllipse(c, s * 0.3, s * 0.3)
+    painter.restore()
+
+
+class _BlockIconEngine(QIconEngine):
+    """Paints a block icon at whatever size and device pixel ratio Qt asks for."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self._kind = kind
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
+        tile = QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        side = min(tile.width(), tile.height())
+        tile = QRectF(tile.center().x() - side / 2, tile.center().y() - side / 2, side, side)
+        color = category_color(self._kind) if self._kind != "app" else QColor("#1E88E5")
+        if mode == QIcon.Disabled:
+            color = QColor("#9E9E9E")
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(tile, side * 0.22, side * 0.22)
+        glyph = tile.adjusted(side * 0.1, side * 0.1, -side * 0.1, -side * 0.1)
+        if self._kind == "app":
+            paint_glyph(painter, glyph, "Conv2D")
+        else:
+            paint_glyph(painter, glyph, self._kind)
+        painter.restore()
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:  # noqa: N802
+        w, h = max(1, round(size.width() * scale)), max(1, round(size.height() * scale))
+        image = QImage(w, h, QImage.Format_ARGB32_Premultiplied)
+        image.fill(Qt.transparent)
+        painter = QPainter(image)
+        self.paint(painter, QRect(0, 0, w, h), mode, state)
+        painter.end()
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(scale)
+        return pixmap
+
+    def clone(self) -> QIconEngine:
+        return _BlockIconEngine(self._kind)
+
+
+_CACHE: dict[str, QIcon] = {}
+
+
+def block_icon(kind: str) -> QIcon:
+    """The icon of a block kind: its glyph on its category's colour."""
+    if kind not in _CACHE:
+        _CACHE[kind] = QIcon(_BlockIconEngine(kind))
+    return _CACHE[kind]
+
+
+def app_icon() -> QIcon:
+    """ConvStudio's application icon."""
+    return block_icon("app")
