@@ -1,8 +1,9 @@
 """Periodic crash-safety copies of the open project, written atomically, and their recovery.
 
-The window hands the autosaver a ``write(path)`` function (the normal project writer); the
-autosaver decides when, writes to a temporary file and renames it over the previous copy, and
-remembers when the app last exited cleanly so a newer copy can be offered for recovery.
+The window hands the autosaver a ``write(path)`` function: the normal project writer, which writes
+atomically (a temporary file beside the target, then a rename), so a crash mid-write leaves the
+previous copy intact. The autosaver decides when to write, and remembers when the app last exited
+cleanly so that a newer copy can be offered for recovery.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from . import settings
 
 __all__ = ["AUTOSAVE_NAME", "Autosaver"]
 
-AUTOSAVE_NAME = "autosave.convstudio"
+AUTOSAVE_NAME = "autosave.json"
 _CLEAN_EXIT_KEY = "autosave/clean_exit"
 
 
@@ -31,7 +32,7 @@ class Autosaver(QObject):
     saved = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, write: Callable[[str], None], needed: Callable[[], bool] | None = None,
+    def __init__(self, write: Callable[[str], object], needed: Callable[[], bool] | None = None,
                  folder: str | os.PathLike[str] | None = None, interval_ms: int = 30_000,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,17 +61,11 @@ class Autosaver(QObject):
         return self.save_now() if self._needed() else None
 
     def save_now(self) -> Path | None:
-        """Write the copy atomically; returns its path, or None (and ``failed``) when it failed."""
+        """Write the copy (atomically, by the writer); returns its path, or None and ``failed``."""
         target = self.path
-        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
         try:
-            self._write(str(tmp))
-            os.replace(tmp, target)
+            self._write(str(target))
         except Exception as exc:  # noqa: BLE001 - a failed autosave must be reported, not raised
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
             self.failed.emit(f"Autosave to {target} failed: {exc}")
             return None
         self.last_saved = time.time()
@@ -96,7 +91,9 @@ class Autosaver(QObject):
 
     def discard(self) -> None:
         """Forget the current autosave (the user declined recovery)."""
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError:
-            pass
+        target = self.path
+        for path in (target, target.with_name(target.stem + ".weights.keras")):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass

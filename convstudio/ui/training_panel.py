@@ -12,6 +12,7 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -124,9 +125,9 @@ class TrainingPanel(QWidget):
     # ----------------------------------------------------------------- building
 
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
-        outer.setSpacing(6)
+        self._outer = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
+        self._outer.setContentsMargins(6, 6, 6, 6)
+        self._outer.setSpacing(6)
 
         data_box = QGroupBox("Data")
         data_form = QFormLayout(data_box)
@@ -219,14 +220,29 @@ class TrainingPanel(QWidget):
         self.plots = TrainingPlots()
         self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-        outer.addWidget(data_box)
-        outer.addWidget(opt_box)
-        outer.addLayout(buttons)
-        outer.addLayout(more)
-        outer.addLayout(progress)
-        outer.addWidget(self.eta_label)
-        outer.addWidget(self.result_label)
-        outer.addWidget(self.plots, 1)
+        self.controls = QWidget()
+        column = QVBoxLayout(self.controls)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(data_box)
+        column.addWidget(opt_box)
+        column.addLayout(buttons)
+        column.addLayout(more)
+        self.progress = QWidget()
+        column = QVBoxLayout(self.progress)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(progress)
+        column.addWidget(self.eta_label)
+        column.addWidget(self.result_label)
+        column.addWidget(self.plots, 1)
+        self._outer.addWidget(self.controls)
+        self._outer.addWidget(self.progress, 1)
+
+    def set_orientation(self, orientation: Qt.Orientation) -> None:
+        """Controls above the curves (a side dock) or beside them (a bottom or top dock)."""
+        horizontal = orientation == Qt.Orientation.Horizontal
+        self._outer.setDirection(QBoxLayout.Direction.LeftToRight if horizontal
+                                 else QBoxLayout.Direction.TopToBottom)
+        self.controls.setMaximumWidth(380 if horizontal else 16_777_215)
 
     def _connect(self) -> None:
         self.optimizer_combo.currentIndexChanged.connect(self._update_optimizer_fields)
