@@ -1,0 +1,402 @@
+"""ConvStudio's command line: train, inspect and export projects without a display.
+
+``convstudio-cli train PROJECT`` trains in the main thread and prints a plain-text progress bar
+(redrawn in place on a terminal, one line per quarter epoch otherwise); ``info`` prints the model
+summary and validation messages; ``export`` writes a trained model; ``presets`` lists the bundled
+networks. Errors are one clear message and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["EXIT_DATA", "EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "main"]
+
+EXIT_OK = 0
+EXIT_INVALID = 1  # the network has errors, or training diverged or failed
+EXIT_ERROR = 2  # bad arguments, missing or unreadable files
+EXIT_DATA = 3  # the dataset could not be found
+
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter off the terminal
+
+
+class CliError(Exception):
+    """A failure to report as one message with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _load_project(arg: str) -> tuple[Any, Path]:
+    """A project from a file, or a bundled preset by id (``lenet5``); returns it and its path."""
+    from convstudio.core.presets import preset_path
+    from convstudio.core.project import ProjectError, load_project
+
+    path = Path(arg)
+    if not path.exists() and os.sep not in arg and not arg.endswith(".json"):
+        try:
+            path = preset_path(arg)
+        except ProjectError:
+            raise CliError(f"there is no project file {arg} and no preset called {arg!r}") from None
+    try:
+        return load_project(path), path
+    except ProjectError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _analysis(project: Any, input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10) -> Any:
+    from convstudio.core.shapes import analyze
+
+    return analyze(project.network, input_shape, num_classes)
+
+
+def _print_issues(analysis: Any, out: TextIO) -> None:
+    for issue in analysis.issues:
+        where = issue.block_id or "network"
+        fix = f" (fix: {issue.fix.label})" if issue.fix else ""
+        print(f"{issue.severity}: {where}: {issue.message}{fix}", file=out)
+
+
+def _summary_text(network: Any, analysis: Any) -> str:
+    try:
+        from convstudio.core.summary import format_summary
+    except ImportError:
+        return _simple_summary(network, analysis)
+    return format_summary(network, analysis)
+
+
+def _simple_summary(network: Any, analysis: Any) -> str:
+    from convstudio.core.shapes import format_shape
+
+    rows = [("block", "kind", "output", "params")]
+    for bid in analysis.order:
+        info = analysis.info.get(bid)
+        rows.append((bid, network.blocks[bid].kind, format_shape(info.shape if info else None),
+                     f"{info.params:,}" if info else "?"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append(f"total parameters: {analysis.total_params:,} (trainable {analysis.trainable_params:,}); "
+                 f"{analysis.total_macs:,} multiply-adds per image")
+    return "\n".join(lines)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    from convstudio.core.atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Progress:
+    """Prints training events: a bar redrawn in place on a terminal, plain lines elsewhere."""
+
+    def __init__(self, out: TextIO, tty: bool | None = None) -> None:
+        self.out = out
+        self.tty = out.isatty() if tty is None else tty
+        self.width = 24
+        self.open_line = False
+        self.next_mark = 0.25
+        self.epochs = 0
+        self.epoch_seconds: list[float] = []
+
+    def _line(self, text: str) -> None:
+        if self.open_line:
+            self.out.write("\r\033[K" if self.tty else "\n")
+            self.open_line = False
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def handle(self, event: Any) -> None:
+        from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
+
+        if isinstance(event, TrainStarted):
+            self.epochs = event.epochs
+            more = f", continuing after epoch {event.initial_epoch}" if event.initial_epoch else ""
+            self._line(f"Training on {event.device}: {event.train_samples:,} training and "
+                       f"{event.val_samples:,} validation images, {event.steps_per_epoch} batches per epoch{more}")
+        elif isinstance(event, BatchEnd):
+            fraction = event.step / max(1, event.steps)
+            if not self.tty and fraction < self.next_mark:
+                return
+            filled = int(round(fraction * self.width))
+            bar = "#" * filled + "." * (self.width - filled)
+            text = (f"epoch {event.epoch + 1}/{self.epochs} [{bar}] {event.step}/{event.steps} "
+                    f"loss {event.loss:.4f} acc {event.accuracy:.2%} {event.samples_per_second:,.0f} img/s")
+            if self.tty:
+                self.out.write("\r\033[K" + text)
+                self.out.flush()
+                self.open_line = True
+            else:
+                self._line(text)
+                while self.next_mark <= fraction:
+                    self.next_mark += 0.25
+        elif isinstance(event, EpochEnd):
+            self.next_mark = 0.25
+            self.epoch_seconds.append(event.seconds)
+            m = event.metrics
+            parts = [f"loss {m.get('loss', float('nan')):.4f}", f"acc {m.get('accuracy', float('nan')):.2%}"]
+            if "val_loss" in m:
+                parts += [f"val_loss {m['val_loss']:.4f}", f"val_acc {m.get('val_accuracy', float('nan')):.2%}"]
+            self._line(f"epoch {event.epoch + 1}/{event.epochs} done in {event.seconds:.1f} s: " + ", ".join(parts))
+        elif isinstance(event, TrainFinished):
+            self._line(event.message)
+
+
+def _printing_channel(progress: _Progress) -> Any:
+    from convstudio.core.training_events import EventChannel, ProbeUpdate
+
+    class PrintingChannel(EventChannel):
+        """Prints each event as it is published (the command line trains in the main thread)."""
+
+        def put(self, event: Any) -> None:
+            if not isinstance(event, ProbeUpdate):
+                progress.handle(event)
+
+    return PrintingChannel()
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from convstudio.core.presets import list_presets, preset_path
+
+    for preset_id, title, description in list_presets():
+        print(f"{preset_id:<16} {title}")
+        print(f"{'':<16} {description}")
+        print(f"{'':<16} {preset_path(preset_id)}")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    project, path = _load_project(args.project)
+    analysis = _analysis(project)
+    print(f"{project.title or path.stem} ({path})")
+    print(_summary_text(project.network, analysis))
+    s = project.settings
+    print(f"dataset: {project.dataset_name}; training: {s.optimizer} lr {s.learning_rate:g}, batch {s.batch_size}, "
+          f"{s.epochs} epochs, validation {s.validation_split:.0%}, seed {s.seed}")
+    if project.weights_path:
+        print(f"trained weights: {project.weights_path}")
+    _print_issues(analysis, sys.stdout)
+    if not analysis.ok:
+        print(f"The network has {len(analysis.errors)} error(s) and cannot be trained yet.", file=sys.stderr)
+        return EXIT_INVALID
+    print("The network is valid.")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from convstudio.core.datasets import DatasetNotFound, load_dataset
+    from convstudio.core.settings import SettingsError
+
+    project, path = _load_project(args.project)
+    dataset_name = args.dataset or project.dataset_name
+    changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed))
+               if v is not None}
+    try:
+        settings = project.settings.replace(**changes)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+    out_dir = Path(args.out) if args.out else path.resolve().with_name(path.stem + ".run")
+    checkpoint_dir = out_dir / "checkpoint"
+    if args.threads:
+        from convstudio.core.device import configure_threads
+
+        configure_threads(inter=1 if args.threads == 1 else 2, intra=args.threads)
+    try:
+        dataset = load_dataset(dataset_name, args.data_dir or project.data_dir, allow_sample=not args.no_sample,
+                               allow_download=not args.offline)
+    except DatasetNotFound as exc:
+        raise CliError(str(exc), EXIT_DATA) from None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    analysis = _analysis(project, dataset.input_shape, dataset.num_classes)
+    if not analysis.ok:
+        _print_issues(analysis, sys.stderr)
+        raise CliError("the network has errors and cannot be trained; fix them first (see `info`)", EXIT_INVALID)
+    print(f"{dataset.source}" + (" [SAMPLE: results are not comparable to the full dataset]"
+                                 if dataset.is_sample else ""))
+
+    from convstudio.core.training import CheckpointError, Trainer
+
+    progress = _Progress(sys.stdout)
+    channel = _printing_channel(progress)
+    if args.resume:
+        try:
+            trainer = Trainer.resume_from(checkpoint_dir, project.network, dataset, settings, channel)
+        except CheckpointError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        trainer = Trainer(project.network, dataset, settings, channel, checkpoint_dir)
+
+    interrupted = []
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted.append(True)
+        print("\nStopping after this batch (Ctrl-C again to abort)...", file=sys.stderr)
+        trainer.stop()
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
+    start = time.perf_counter()
+    try:
+        finished = trainer.run()
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
+    wall = time.perf_counter() - start
+
+    if trainer.model is not None and finished.status in ("completed", "early_stopped", "stopped"):
+        from convstudio.core.atomic import atomic_write_with
+
+        atomic_write_with(out_dir / "model.keras", lambda tmp: trainer.model.save(tmp), suffix=".keras")
+        print(f"model: {out_dir / 'model.keras'}")
+    record = {
+        "project": str(path.resolve()), "dataset": dataset.name, "dataset_source": dataset.source,
+        "is_sample": dataset.is_sample, "status": finished.status, "message": finished.message,
+        "epochs_done": finished.epochs_done, "test_loss": finished.test_loss,
+        "test_accuracy": finished.test_accuracy, "seconds_per_epoch": progress.epoch_seconds,
+        "wall_seconds": round(wall, 2), "settings": settings.to_dict(), "history": finished.history,
+    }
+    _write_json(out_dir / "history.json", record)
+    print(f"history: {out_dir / 'history.json'}")
+    if finished.test_accuracy is not None:
+        print(f"test accuracy: {finished.test_accuracy:.2%} (test loss {finished.test_loss:.4f})")
+    return EXIT_OK if finished.status in ("completed", "early_stopped", "stopped") else EXIT_INVALID
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    project, path = _load_project(args.project)
+    model_path = Path(args.model) if args.model else (Path(project.weights_path) if project.weights_path else None)
+    if model_path is None:
+        raise CliError("give the trained model with --model RUN/model.keras (the project has no saved weights)")
+    if not model_path.is_file():
+        raise CliError(f"there is no trained model at {model_path}; train first "
+                       f"(convstudio-cli train {args.project})")
+    import keras
+
+    try:
+        model = keras.saving.load_model(model_path)
+    except Exception as exc:  # noqa: BLE001 - any failure means the file is not a usable model
+        raise CliError(f"{model_path} cannot be loaded as a Keras model: {str(exc).splitlines()[0]}") from None
+    try:
+        from convstudio.core import export as exporter
+    except ImportError:
+        exporter = None
+    if exporter is None:
+        if args.format != "keras":
+            raise CliError(f"export format {args.format!r} is not available; use --format keras")
+        from convstudio.core.atomic import atomic_write_with
+
+        target = Path(args.out)
+        if target.suffix != ".keras":
+            target = target.with_suffix(".keras")
+        atomic_write_with(target, lambda tmp: model.save(tmp), suffix=".keras")
+        print(f"Keras model written to {target}")
+        return EXIT_OK
+    dataset = None
+    if args.verify_data:
+        from convstudio.core.datasets import DatasetNotFound, load_dataset
+
+        try:
+            dataset = load_dataset(project.dataset_name, args.data_dir or project.data_dir, allow_download=False)
+        except DatasetNotFound:
+            dataset = None
+    try:
+        report = exporter.export_model(model, args.format, args.out, network=project.network, dataset=dataset,
+                                       settings=project.settings, progress=lambda line: print(line))
+    except exporter.ExportError as exc:
+        raise CliError(f"export failed: {exc}") from None
+    print(report.summary)
+    for note in report.notes:
+        print(f"note: {note}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _export_formats() -> list[str]:
+    try:
+        from convstudio.core.export import FORMATS
+    except ImportError:
+        return ["keras"]
+    return list(FORMATS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="convstudio-cli",
+                                     description="Train, inspect and export ConvStudio projects without a display.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("train", help="train a project (or a preset id such as lenet5)")
+    p.add_argument("project", help="project file (.json) or preset id")
+    p.add_argument("--dataset", choices=("mnist", "fashion_mnist"), help="override the project's dataset")
+    p.add_argument("--data-dir", help="folder with mnist.npz / fashion_mnist.npz or IDX files "
+                                      "(default: $CONVSTUDIO_DATA_DIR, then the other sources)")
+    p.add_argument("--epochs", type=int, help="epochs to train (with --resume: epochs to add)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", help="run folder for checkpoint/, history.json and model.keras "
+                                 "(default: <project>.run beside the project)")
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (default: all cores)")
+    p.add_argument("--no-sample", action="store_true", help="fail instead of using the bundled sample")
+    p.add_argument("--offline", action="store_true", help="never try to download the dataset")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("info", help="print a project's model summary and validation messages")
+    p.add_argument("project", help="project file (.json) or preset id")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("export", help="export a trained model")
+    p.add_argument("project", help="project file (.json) or preset id")
+    p.add_argument("--format", default="keras", choices=_export_formats())
+    p.add_argument("--model", help="trained model, e.g. RUN/model.keras (default: the project's weights)")
+    p.add_argument("--out", required=True, help="file or folder to write")
+    p.add_argument("--data-dir", help="dataset folder for verification images")
+    p.add_argument("--no-verify-data", dest="verify_data", action="store_false",
+                   help="do not load the dataset for verification")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("presets", help="list the bundled example networks")
+    p.set_defaults(func=cmd_presets)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("\nAborted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
