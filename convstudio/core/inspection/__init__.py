@@ -1,0 +1,52 @@
+"""Looking inside a network: activations, receptive fields, filters, Grad-CAM, evaluation.
+
+Headless (numpy and Keras only). Each module owns one question a user asks about a network.
+"""
+
+from __future__ import annotations
+
+from .activations import activation_model, block_activations, prepare_images
+from .evaluation import Evaluation, cell_samples, confusion_matrix, evaluate, predict_probabilities
+from .filters import (
+    correlate2d,
+    gaussian_kernel,
+    hand_designed_kernels,
+    kirsch_kernels,
+    set_conv_kernels,
+    sobel_horizontal,
+    sobel_vertical,
+)
+from .images import ImageError, drawing_to_dataset, load_image, shift_image, to_dataset_format
+from .receptive_field import FieldInfo, receptive_field, receptive_fields
+from .saliency import grad_cam, last_conv_block
+from .timeline import Snapshot, Timeline
+
+__all__ = [
+    "Evaluation",
+    "FieldInfo",
+    "ImageError",
+    "Snapshot",
+    "Timeline",
+    "activation_model",
+    "block_activations",
+    "cell_samples",
+    "confusion_matrix",
+    "correlate2d",
+    "drawing_to_dataset",
+    "evaluate",
+    "gaussian_kernel",
+    "grad_cam",
+    "hand_designed_kernels",
+    "kirsch_kernels",
+    "last_conv_block",
+    "load_image",
+    "predict_probabilities",
+    "prepare_images",
+    "receptive_field",
+    "receptive_fields",
+    "set_conv_kernels",
+    "shift_image",
+    "sobel_horizontal",
+    "sobel_vertical",
+    "to_dataset_format",
+]
