@@ -33,38 +33,45 @@ def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
                    origin: tuple[float, float] | None = None) -> dict[str, tuple[float, float]]:
     """New positions ``{block_id: (x, y)}`` for a layered top-to-bottom layout.
 
-    ``origin`` is where the first layer's centre goes; by default the current top-left-most
-    block position, so tidying does not throw the network across the canvas.
+    A connection that skips layers (a residual shortcut) reserves a slot in every layer it
+    crosses, so the blocks it bypasses move aside instead of sitting on top of it. ``origin`` is
+    where the first layer's centre goes; by default the current top-left-most block position, so
+    tidying does not throw the network across the canvas.
     """
     if not len(network):
         return {}
     if origin is None:
         origin = (min(b.pos[0] for b in network), min(b.pos[1] for b in network))
     grouped = layers(network)
+    depth = {bid: i for i, layer in enumerate(grouped) for bid in layer}
+    parents: dict[str, list[str]] = {bid: [] for bid in depth}
+    for e in network.edges:
+        lo, hi = depth[e.src], depth[e.dst]
+        if hi <= lo:
+            continue  # a cycle's back edge
+        prev = e.src
+        for i in range(lo + 1, hi):
+            dummy = f"\0{e.src}\0{e.dst}\0{i}"
+            grouped[i].append(dummy)
+            parents[dummy] = [prev]
+            prev = dummy
+        parents[e.dst].append(prev)
     slot: dict[str, float] = {}
     for i, layer in enumerate(grouped):
         if i > 0:
             def barycentre(bid: str) -> float:
-                srcs = [slot[s] for s in network.inputs_of(bid) if s in slot]
+                srcs = [slot[s] for s in parents.get(bid, []) if s in slot]
                 return sum(srcs) / len(srcs) if srcs else float("inf")
 
             # Stable sort keeps the network's own order among ties (and for sources).
             layer.sort(key=barycentre)
-        centre = _parent_centre(network, layer, slot) if i > 0 else 0.0
-        width = len(layer) - 1
+        above = [slot[s] for bid in layer for s in parents.get(bid, []) if s in slot]
+        centre = (min(above) + max(above)) / 2 if above else 0.0
         for j, bid in enumerate(layer):
-            slot[bid] = centre - width / 2 + j
-    # Spread slots so no two blocks in a layer overlap after centring.
+            slot[bid] = centre - (len(layer) - 1) / 2 + j
     positions: dict[str, tuple[float, float]] = {}
     for i, layer in enumerate(grouped):
-        xs = [slot[b] for b in layer]
-        for j in range(1, len(xs)):
-            xs[j] = max(xs[j], xs[j - 1] + 1)
-        for bid, x in zip(layer, xs):
-            positions[bid] = (origin[0] + x * x_gap, origin[1] + i * y_gap)
+        for bid in layer:
+            if bid in network.blocks:
+                positions[bid] = (origin[0] + slot[bid] * x_gap, origin[1] + i * y_gap)
     return positions
-
-
-def _parent_centre(network: Network, layer: list[str], slot: dict[str, float]) -> float:
-    parents = [slot[s] for bid in layer for s in network.inputs_of(bid) if s in slot]
-    return (min(parents) + max(parents)) / 2 if parents else 0.0

@@ -41,6 +41,7 @@ class EditorDocument(QObject):
     selectionChanged = Signal(list)
     editRefused = Signal(str)
     modifiedChanged = Signal(bool)
+    lockedChanged = Signal(bool)
 
     def __init__(self, network: Network | None = None, input_shape: tuple[int, ...] = (28, 28, 1),
                  num_classes: int = 10, parent: QObject | None = None) -> None:
@@ -106,8 +107,11 @@ class EditorDocument(QObject):
 
     def set_locked(self, locked: bool, reason: str = "") -> None:
         """Refuse edits (e.g. while training) with ``reason`` as the message."""
+        changed = bool(locked) != self._locked
         self._locked = bool(locked)
         self._lock_reason = reason or "The network cannot be edited right now"
+        if changed:
+            self.lockedChanged.emit(self._locked)
 
     def undo(self) -> None:
         """Undo the last edit, unless the document is locked."""

@@ -287,14 +287,17 @@ class BlockItem(QGraphicsItem):
         painter.setBrush(Qt.NoBrush)
         painter.drawRoundedRect(rect, 8, 8)
         paint_glyph(painter, QRectF(6, 4, HEADER - 8, HEADER - 8), self.kind)
+        room = BLOCK_WIDTH - HEADER - PAD
+        id_width = min(QFontMetricsF(self.small).horizontalAdvance(self.block_id), room * 0.55)
+        painter.setFont(self.small)
+        painter.setPen(QColor(255, 255, 255, 215))
+        painter.drawText(QRectF(HEADER, 0, room, HEADER), Qt.AlignVCenter | Qt.AlignRight,
+                         QFontMetricsF(self.small).elidedText(self.block_id, Qt.ElideMiddle, id_width + 1))
         painter.setPen(QColor("white"))
         painter.setFont(self.title_font)
         label = get_spec(self.kind).label
-        painter.drawText(QRectF(HEADER, 0, BLOCK_WIDTH - HEADER - PAD, HEADER), Qt.AlignVCenter | Qt.AlignLeft, label)
-        painter.setFont(self.small)
-        painter.setPen(QColor(255, 255, 255, 215))
-        painter.drawText(QRectF(HEADER, 0, BLOCK_WIDTH - HEADER - PAD, HEADER), Qt.AlignVCenter | Qt.AlignRight,
-                         self.block_id)
+        painter.drawText(QRectF(HEADER, 0, room - id_width - 8, HEADER), Qt.AlignVCenter | Qt.AlignLeft,
+                         QFontMetricsF(self.title_font).elidedText(label, Qt.ElideRight, room - id_width - 8))
         # parameters and shape
         y = HEADER + PAD - 2
         painter.setFont(self.body_font)
