@@ -1,0 +1,115 @@
+"""The training panel driving real (tiny) runs through the controller: curves, lock, pause, stop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from convstudio.core.network import Network
+from convstudio.core.resources import resource_path
+from convstudio.core.settings import TrainSettings
+from convstudio.ui import settings as app_settings
+from convstudio.ui.document import EditorDocument
+from convstudio.ui.training_controller import LOCK_REASON, TrainingController
+from convstudio.ui.training_panel import TrainingPanel
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def tiny_data(tmp_path, monkeypatch):
+    """A 2,000-image slice of the bundled MNIST sample in a folder found through CONVSTUDIO_DATA_DIR."""
+    with np.load(resource_path("datasets") / "mnist_sample.npz") as data:
+        arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.savez(folder / "mnist.npz", x_train=arrays["x_train"][:2000], y_train=arrays["y_train"][:2000],
+             x_test=arrays["x_test"][:200], y_test=arrays["y_test"][:200])
+    monkeypatch.setenv("CONVSTUDIO_DATA_DIR", str(folder))
+    app_settings.use_storage_root(tmp_path / "config")
+    yield folder
+    app_settings.use_storage_root(None)
+
+
+def _tiny_network() -> Network:
+    return Network.chain(["Input", ("Conv2D", {"filters": 4}), "MaxPool2D", "Flatten",
+                          ("Dense", {"units": 10, "activation": "softmax"})])
+
+
+@pytest.fixture
+def panel(qtbot, tiny_data, tmp_path):
+    document = EditorDocument(_tiny_network())
+    controller = TrainingController(document, checkpoint_dir=str(tmp_path / "checkpoints"))
+    widget = TrainingPanel(controller)
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.set_settings(TrainSettings(epochs=3, batch_size=16, validation_split=0.1))
+    widget.set_tensorflow_ready(True)
+    yield widget
+    if controller.is_running:
+        controller.stop_and_wait(5.0)
+
+
+def test_a_run_started_from_the_panel_draws_curves_locks_edits_and_stops(qtbot, panel, tiny_data):
+    controller, document = panel.controller, panel.controller.document
+    blocks_before = dict(document.network.blocks)
+    assert panel.start_button.isEnabled()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert controller.is_running and document.locked
+
+    with qtbot.waitSignal(document.editRefused, timeout=2000) as refused:
+        document.add_block("Dense", (0.0, 0.0))
+    assert refused.args == [LOCK_REASON]
+    assert document.network.blocks == blocks_before
+    assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
+
+    qtbot.waitUntil(lambda: len(panel.plots.train_x) >= 2, timeout=60_000)
+    assert all(np.isfinite(panel.plots.train_loss))
+    assert panel.batch_bar.value() > 0
+    assert str(tiny_data) in panel.source_label.text()
+
+    with qtbot.waitSignal(controller.runFinished, timeout=5000) as finished:
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert finished.args[0].status == "stopped"
+    assert not controller.is_running and not document.locked
+    assert "stopped" in panel.result_label.text().lower()
+    assert panel.start_button.isEnabled()
+    assert document.add_block("Dense", (0.0, 200.0)) is not None  # editing works again
+    qtbot.waitUntil(lambda: panel.plots.draw_count > 0, timeout=2000)
+
+
+def test_pause_holds_batches_and_resume_continues(qtbot, panel):
+    controller = panel.controller
+    batches: list = []
+    controller.batchEnded.connect(batches.append)
+    panel.start()
+    qtbot.waitUntil(lambda: len(batches) >= 1, timeout=60_000)
+
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    assert controller.is_paused and panel.pause_button.text() == "Resume"
+    qtbot.wait(400)  # let an in-flight batch report
+    held = len(batches)
+    qtbot.wait(600)
+    assert len(batches) == held, "batches kept coming while paused"
+
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    assert not controller.is_paused and panel.pause_button.text() == "Pause"
+    qtbot.waitUntil(lambda: len(batches) > held, timeout=10_000)
+    assert controller.stop_and_wait(5.0)
+
+
+def test_a_network_with_errors_is_refused_with_the_reason(qtbot, tiny_data, tmp_path, monkeypatch):
+    document = EditorDocument(Network.chain(["Input", ("Dense", {"units": 10, "activation": "softmax"}),
+                                             ("Conv2D", {"filters": 4})]))
+    assert not document.analysis.ok
+    controller = TrainingController(document, checkpoint_dir=str(tmp_path / "ck"))
+    widget = TrainingPanel(controller)
+    qtbot.addWidget(widget)
+    widget.set_tensorflow_ready(True)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr("convstudio.ui.training_panel.QMessageBox.warning",
+                        lambda _parent, title, text: shown.append((title, text)))
+    assert widget.start() is False
+    assert not controller.is_running and not document.locked
+    assert shown and "errors" in shown[0][1] and document.analysis.errors[0].message in shown[0][1]
