@@ -9,6 +9,7 @@ are kept in memory (keyed by name and source file stamps) so a second run does n
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import socket
 import threading
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .idx import IdxError, read_idx
+from .idx import IdxError, idx_bytes, read_idx
 from .resources import ResourceNotFound, resource_path
 
 __all__ = [
@@ -43,6 +44,9 @@ _SUBDIRS = {"mnist": ("mnist", "MNIST"),
 _IDX_PARTS = (("train-images", "idx3"), ("train-labels", "idx1"),
               ("t10k-images", "idx3"), ("t10k-labels", "idx1"))
 _FULL_SIZE = 70_000
+# md5 of the original train-labels-idx1-ubyte (uncompressed): tells the two datasets apart
+_TRAIN_LABELS_MD5 = {"mnist": "a25bea736e30d166cdddb491f175f624",
+                     "fashion_mnist": "9018921c3c673c538a1fc5bad174d6f9"}
 
 DATA_DIR_ENV = "CONVSTUDIO_DATA_DIR"
 OFFLINE_ENV = "CONVSTUDIO_OFFLINE"
@@ -131,7 +135,10 @@ def _stamp(files: Sequence[Path]) -> tuple:
 def _show(path: Path) -> str:
     """``path`` for people: the home folder shown as ``~``."""
     try:
-        return "~/" + str(Path(path).relative_to(Path.home()))
+        home = Path.home()
+        if home == Path(home.anchor):
+            return str(path)
+        return "~/" + str(Path(path).relative_to(home))
     except (ValueError, RuntimeError):
         return str(path)
 
@@ -166,7 +173,7 @@ def _idx_reader(files: Sequence[Path]) -> Callable[[], Arrays]:
     return read
 
 
-def _validate(arrays: Arrays) -> Arrays:
+def _validate(key: str, arrays: Arrays) -> Arrays:
     x_train, y_train, x_test, y_test = (np.asarray(a) for a in arrays)
     for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
         if x.ndim != 3 or x.shape[1:] != (28, 28):
@@ -182,6 +189,10 @@ def _validate(arrays: Arrays) -> Arrays:
             raise _Invalid(f"{len(x):,} {split} images but {len(y):,} labels")
         if y.min() < 0 or y.max() > 9:
             raise _Invalid(f"{split} labels run from {y.min()} to {y.max()}, expected 0..9")
+    labels_md5 = hashlib.md5(idx_bytes(y_train.astype(np.uint8))).hexdigest()
+    for other, known in _TRAIN_LABELS_MD5.items():
+        if other != key and labels_md5 == known:
+            raise _Invalid(f"these are the {_TITLES[other]} files, not {_TITLES[key]}")
     out = []
     for a in (x_train, y_train.astype(np.uint8), x_test, y_test.astype(np.uint8)):
         a = np.ascontiguousarray(a)
@@ -219,7 +230,7 @@ class _Loader:
             self.note(f"{label}: loaded (already in memory)")
             return dataclasses.replace(cached, attempts=list(self.attempts))
         try:
-            arrays = _validate(read())
+            arrays = _validate(self.key, read())
         except (IdxError, _Invalid) as exc:
             self.note(f"{label}: {exc}")
             return None
@@ -269,7 +280,7 @@ class _Loader:
         return None
 
     def from_user_folder(self, data_dir: str | os.PathLike | None) -> Dataset | None:
-        if data_dir is None:
+        if data_dir is None or not str(data_dir).strip():
             data_dir = os.environ.get(DATA_DIR_ENV) or None
             if data_dir is None:
                 self.note(f"data folder: none chosen and {DATA_DIR_ENV} is not set")
@@ -319,7 +330,7 @@ class _Loader:
 
             loader = getattr(keras.datasets, self.key)
             (x_train, y_train), (x_test, y_test) = loader.load_data()
-            arrays = _validate((x_train, y_train, x_test, y_test))
+            arrays = _validate(self.key, (x_train, y_train, x_test, y_test))
         except Exception as exc:  # network errors, checksum failures, bad files
             self.note(f"{where}: failed ({type(exc).__name__}: {exc})")
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import socket
 import struct
@@ -126,6 +127,8 @@ def test_keras_cache_under_home(env):
     ds = load_dataset("mnist", allow_download=False)
     assert_same(ds, arrays)
     assert ds.attempts[0].startswith("data folder: none chosen")
+    assert load_dataset("mnist", data_dir="", allow_download=False).attempts == ds.attempts[:1] + [
+        "~/.keras/datasets/mnist.npz: loaded (already in memory)"]
     assert ds.attempts[1] == "~/.keras/datasets/mnist.npz: loaded 60 training and 20 test images"
 
 
@@ -368,5 +371,14 @@ def test_full_real_datasets(env):
     assert np.bincount(fashion.y_test).tolist() == [1000] * 10
     assert not fashion.is_sample and fashion.source == str(SHARED / "fashion_mnist.npz")
     # written as IDX, the test labels hash to the checksum of the original release
-    import hashlib
     assert hashlib.md5(idx_bytes(mnist.y_test)).hexdigest() == "27ae3e4e09519cfbb04c329615203637"
+
+
+@pytest.mark.skipif(not (SHARED / "mnist.npz").exists(), reason="full datasets not on this machine")
+def test_the_wrong_dataset_under_the_right_name_is_refused(env):
+    digits = load_dataset("mnist", data_dir=SHARED, allow_download=False, allow_sample=False)
+    np.savez(env / "fashion_mnist.npz", x_train=digits.x_train, y_train=digits.y_train,
+             x_test=digits.x_test, y_test=digits.y_test)
+    ds = load_dataset("fashion_mnist", data_dir=env, allow_download=False)
+    assert ds.is_sample
+    assert "these are the MNIST files, not Fashion-MNIST" in ds.attempts[0]
