@@ -115,16 +115,12 @@ class EditorDocument(QObject):
 
     def undo(self) -> None:
         """Undo the last edit, unless the document is locked."""
-        if self._locked:
-            self.editRefused.emit(self._lock_reason)
-        else:
+        if not self._refused_by_lock():
             self.undo_stack.undo()
 
     def redo(self) -> None:
         """Redo the last undone edit, unless the document is locked."""
-        if self._locked:
-            self.editRefused.emit(self._lock_reason)
-        else:
+        if not self._refused_by_lock():
             self.undo_stack.redo()
 
     def select(self, ids: Iterable[str]) -> None:
@@ -144,10 +140,14 @@ class EditorDocument(QObject):
 
     # ----------------------------------------------------------------- the edit machinery
 
-    def _push(self, text: str, action, merge_id: int = -1, merge_key: Any = None) -> Any:
-        """Run ``action`` as one undoable command; returns its result, or None if refused."""
+    def _refused_by_lock(self) -> bool:
         if self._locked:
             self.editRefused.emit(self._lock_reason)
+        return self._locked
+
+    def _push(self, text: str, action, merge_id: int = -1, merge_key: Any = None) -> Any:
+        """Run ``action`` as one undoable command; returns its result, or None if refused."""
+        if self._refused_by_lock():
             return None
         cmd = NetworkCommand(self.network, text, action, self.batch, merge_id, merge_key)
         cmd.redo()
@@ -177,8 +177,8 @@ class EditorDocument(QObject):
     def auto_connect_source(self, kind: str) -> str | None:
         """The block a newly dropped ``kind`` should be connected below, if any.
 
-        The rule: the new block takes inputs, and the network has one output block that is reached
-        from the Input and has a known shape (a working chain the user is extending).
+        The rule: the new block takes inputs, and the network has exactly one block whose output
+        goes nowhere, reached from the Input and with a known shape (a chain being extended).
         """
         try:
             spec = get_spec(kind)
@@ -187,12 +187,14 @@ class EditorDocument(QObject):
         if spec.max_inputs == 0:
             return None
         out = self.analysis.output_id
-        if out is None or self.analysis.shape(out) is None:
+        if out is None or self.analysis.shape(out) is None or self.network.sinks() != [out]:
             return None
         return out
 
     def remove_blocks(self, ids: Iterable[str], edges: Iterable[tuple[str, str]] = ()) -> None:
         """Delete blocks (with their connections) and the connections ``edges``, in one step."""
+        if self._refused_by_lock():
+            return None
         ids = [i for i in dict.fromkeys(ids) if i in self.network.blocks]
         gone = set(ids)
         edges = [(s, d) for s, d in dict.fromkeys(edges) if s not in gone and d not in gone
@@ -235,8 +237,7 @@ class EditorDocument(QObject):
 
         Consecutive changes to the same parameter merge into one undo step.
         """
-        if self._locked:
-            self.editRefused.emit(self._lock_reason)
+        if self._refused_by_lock():
             return self._lock_reason
         try:
             block = self.network.block(block_id)
@@ -252,6 +253,8 @@ class EditorDocument(QObject):
 
     def move_blocks(self, positions: dict[str, tuple[float, float]], merge: bool = False) -> None:
         """Move blocks; with ``merge``, consecutive moves of the same blocks are one undo step."""
+        if self._refused_by_lock():
+            return None
         positions = {b: (float(p[0]), float(p[1])) for b, p in positions.items()
                      if b in self.network.blocks and tuple(self.network.blocks[b].pos) != (float(p[0]), float(p[1]))}
         if not positions:
@@ -288,6 +291,8 @@ class EditorDocument(QObject):
     def append_after(self, src: str, kind: str, pos: tuple[float, float] | None = None,
                      params: dict[str, Any] | None = None) -> str | None:
         """Add ``kind`` below ``src`` (or into the chain after it, if ``src`` already feeds a block)."""
+        if self._refused_by_lock():
+            return None
         outs = self.network.outputs_of(src)
         if outs:
             return self.insert_between(src, outs[0], kind, params)
@@ -303,6 +308,8 @@ class EditorDocument(QObject):
 
     def tidy(self) -> None:
         """Lay the network out top to bottom (one undo step)."""
+        if self._refused_by_lock():
+            return None
         positions = tidy_positions(self.network)
         self.move_blocks(positions)
 
@@ -317,6 +324,8 @@ class EditorDocument(QObject):
 
     def paste(self, data: dict[str, Any], offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
         """Add copies of ``data``'s blocks (fresh ids) and their connections; selects and returns them."""
+        if self._refused_by_lock():
+            return []
         try:
             blocks = list(data["blocks"])
             edges = list(data.get("edges", []))
