@@ -181,6 +181,7 @@ class BlockItem(QGraphicsItem):
         self.shape_text = format_shape(info.shape) if info is not None and info.shape else "?"
         self.params_text = f"{_count(info.params)} params" if info is not None and info.shape else ""
         self.issue = issue
+        self._restack()
         self.setToolTip(self._tooltip(block))
         self._relayout()
         self.update()
@@ -197,6 +198,10 @@ class BlockItem(QGraphicsItem):
             color = ERROR.name() if self.issue.severity == "error" else WARNING.name()
             text += f"<br><br><span style='color:{color}'><b>{self.issue.severity.title()}:</b> {self.issue.message}</span>"
         return text
+
+    def _restack(self) -> None:
+        """Selected blocks, then blocks with issues (taller, they may overlap a neighbour), on top."""
+        self.setZValue(1 + (0.5 if self.issue is not None else 0) + (1 if self.isSelected() else 0))
 
     def issue_color(self) -> QColor:
         if self.issue is None:
@@ -325,6 +330,8 @@ class BlockItem(QGraphicsItem):
             return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
         if change == QGraphicsItem.ItemPositionHasChanged and self.scene() is not None:
             self.scene().block_moved(self)
+        if change == QGraphicsItem.ItemSelectedHasChanged:
+            self._restack()
         return super().itemChange(change, value)
 
     def set_drop_highlight(self, on: bool) -> None:

@@ -102,15 +102,3 @@ class EdgeItem(QGraphicsPathItem):
             event.accept()
             return
         super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        if self.scene() is not None and self.scene().connecting:
-            self.scene().update_connection(event.scenePos())
-            return
-        super().mouseMoveEvent(event)
-
-    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        if self.scene() is not None and self.scene().connecting:
-            self.scene().end_connection(event.scenePos())
-            return
-        super().mouseReleaseEvent(event)

@@ -1,14 +1,14 @@
 """Ports: the input (top) and output (bottom) handles of a block, and connection dragging.
 
 Dragging from an output port to a block's input port (or anywhere on that block) connects them.
-The scene does the hit testing and asks the document; a port only reports the drag.
+The scene handles the presses (ports win over blocks they overlap) and asks the document.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneHoverEvent, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneHoverEvent
 
 __all__ = ["PortItem", "PORT_RADIUS"]
 
@@ -67,25 +67,3 @@ class PortItem(QGraphicsItem):
         if on != self.highlight:
             self.highlight = on
             self.update()
-
-    # A press on a port starts a connection drag; the scene follows it.
-
-    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        if event.button() != Qt.LeftButton or self.scene() is None:
-            event.ignore()
-            return
-        if self.is_output:
-            self.scene().begin_connection(self.block_id, None, event.scenePos())
-            event.accept()
-        elif self.scene().begin_detach_at_input(self.block_id, event.scenePos()):
-            event.accept()
-        else:
-            event.ignore()
-
-    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        if self.scene() is not None:
-            self.scene().update_connection(event.scenePos())
-
-    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        if self.scene() is not None:
-            self.scene().end_connection(event.scenePos())

@@ -166,10 +166,34 @@ class NetworkScene(QGraphicsScene):
         return self.snap_to_grid and self._user_drag
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        """Ports win over whatever they overlap: an output port starts a connection, an input
+        port with a connection picks up its end; anything else is a normal press."""
+        if event.button() == Qt.LeftButton:
+            ports = [i for i in self.items(event.scenePos()) if isinstance(i, PortItem)]
+            out = next((p for p in ports if p.is_output), None)
+            if out is not None:
+                self.begin_connection(out.block_id, None, event.scenePos())
+                event.accept()
+                return
+            for port in ports:
+                if self.begin_detach_at_input(port.block_id, event.scenePos()):
+                    event.accept()
+                    return
         self._user_drag = event.button() == Qt.LeftButton
         super().mousePressEvent(event)
 
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self.connecting:
+            self.update_connection(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self.connecting:
+            self.end_connection(event.scenePos())
+            event.accept()
+            return
         super().mouseReleaseEvent(event)
         if self._user_drag:
             self._user_drag = False
