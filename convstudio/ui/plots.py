@@ -57,6 +57,9 @@ class TrainingPlots(QWidget):
             ax.tick_params(labelsize=7)
             ax.grid(True, alpha=0.3)
         self.acc_ax.set_ylim(0.0, 1.0)
+        self.loss_ax.set_ylim(0.0, 2.5)
+        for ax in (self.loss_ax, self.acc_ax):
+            ax.set_xlim(0.0, 1.0)
         (self._loss_line,) = self.loss_ax.plot([], [], color=_TRAIN, lw=1.2, label="training")
         (self._acc_line,) = self.acc_ax.plot([], [], color=_TRAIN, lw=1.2, label="training")
         (self._val_loss_pts,) = self.loss_ax.plot([], [], "o-", color=_VAL, ms=4, lw=1, label="validation")

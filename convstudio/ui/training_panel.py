@@ -101,10 +101,12 @@ class _SourceProbe(QObject):
 class TrainingPanel(QWidget):
     """Settings, controls, progress and live curves for the document's training runs.
 
-    Signals ``message(str)`` for the status bar.
+    Signals ``message(str)`` for the status bar and ``sourceChanged(str)`` with a short line saying
+    where the data comes from.
     """
 
     message = Signal(str)
+    sourceChanged = Signal(str)
 
     def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,26 +192,26 @@ class TrainingPanel(QWidget):
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
-        for b in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(b)
-        more = QHBoxLayout()
         self.more_button = QPushButton("Train more")
         self.more_button.setToolTip("Continue from the last checkpoint for more epochs")
         self.more_spin = QSpinBox()
         self.more_spin.setRange(1, 1000)
         self.more_spin.setValue(2)
-        self.more_spin.setSuffix(" epochs")
-        more.addWidget(self.more_button)
-        more.addWidget(self.more_spin)
-        more.addStretch(1)
+        self.more_spin.setToolTip("How many more epochs Train more runs")
+        for b in (self.start_button, self.pause_button, self.stop_button, self.more_button):
+            buttons.addWidget(b)
+        buttons.addWidget(self.more_spin)
 
-        progress = QFormLayout()
+        progress = QHBoxLayout()
         self.epoch_bar = QProgressBar()
         self.epoch_bar.setFormat("Epoch %v / %m")
         self.batch_bar = QProgressBar()
         self.batch_bar.setFormat("Batch %v / %m")
-        progress.addRow(self.epoch_bar)
-        progress.addRow(self.batch_bar)
+        for bar in (self.epoch_bar, self.batch_bar):
+            bar.setRange(0, 1)
+            bar.setValue(0)
+        progress.addWidget(self.epoch_bar)
+        progress.addWidget(self.batch_bar)
         self.eta_label = QLabel("")
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
@@ -217,8 +219,14 @@ class TrainingPanel(QWidget):
         font.setBold(True)
         self.result_label.setFont(font)
 
-        self.plots = TrainingPlots()
-        self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Matplotlib takes a few hundred milliseconds to load: the curves are built just after the
+        # window has appeared (or on first use), in this holder.
+        self._plots: TrainingPlots | None = None
+        self._plots_holder = QWidget()
+        self._plots_holder.setMinimumHeight(180)
+        self._plots_holder.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        holder_layout = QVBoxLayout(self._plots_holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
 
         self.controls = QWidget()
         column = QVBoxLayout(self.controls)
@@ -226,16 +234,28 @@ class TrainingPanel(QWidget):
         column.addWidget(data_box)
         column.addWidget(opt_box)
         column.addLayout(buttons)
-        column.addLayout(more)
         self.progress = QWidget()
         column = QVBoxLayout(self.progress)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(progress)
         column.addWidget(self.eta_label)
         column.addWidget(self.result_label)
-        column.addWidget(self.plots, 1)
+        column.addWidget(self._plots_holder, 1)
         self._outer.addWidget(self.controls)
         self._outer.addWidget(self.progress, 1)
+
+    @property
+    def plots(self) -> TrainingPlots:
+        """The live curves (built on first use)."""
+        if self._plots is None:
+            self._plots = TrainingPlots(self._plots_holder)
+            self._plots_holder.layout().addWidget(self._plots)
+        return self._plots
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._plots is None:
+            QTimer.singleShot(150, lambda: self.plots)
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
         """Controls above the curves (a side dock) or beside them (a bottom or top dock)."""
@@ -319,15 +339,26 @@ class TrainingPanel(QWidget):
             return
         source, is_sample, error = result  # type: ignore[misc]
         self.source_label.setText(self.describe_source(str(source), bool(is_sample), error))
+        self._emit_source(str(source), bool(is_sample))
 
     @staticmethod
     def describe_source(source: str, is_sample: bool, error: str | None = None) -> str:
         if error:
             return f"Data not found. {error}"
         if is_sample:
-            return (f"Using the bundled sample ({source}): a small subset for trying things out. For the "
-                    "full set, choose a folder holding it, or set CONVSTUDIO_DATA_DIR.")
-        return f"Source: {source}"
+            hint = "" if "CONVSTUDIO_DATA_DIR" in source else (
+                " For the full set, choose a folder holding it, or set CONVSTUDIO_DATA_DIR.")
+            return f"In use: {source}{hint}"
+        return f"In use: {source}"
+
+    def _emit_source(self, source: str, is_sample: bool) -> None:
+        name = self.dataset_combo.currentText().split(" (")[0]
+        if is_sample:
+            self.sourceChanged.emit(f"{name}: bundled sample")
+        elif source:
+            self.sourceChanged.emit(f"{name}: {source}")
+        else:
+            self.sourceChanged.emit(f"{name}: not found")
 
     def choose_data_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder with the dataset files",
@@ -422,6 +453,7 @@ class TrainingPanel(QWidget):
                                f"{event.val_samples} for validation")
         if event.dataset_source:
             self.source_label.setText(self.describe_source(event.dataset_source, event.is_sample))
+            self._emit_source(event.dataset_source, event.is_sample)
 
     def _on_batch(self, event: BatchEnd) -> None:
         self.plots.add_batch(event)
