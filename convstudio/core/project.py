@@ -111,7 +111,8 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        why = ("the file is truncated (it ends in the middle of the data)" if exc.pos >= len(text.rstrip())
+        cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        why = ("the file is truncated or damaged (it ends in the middle of the data)" if cut
                else f"it is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
         raise _fail(source, why) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

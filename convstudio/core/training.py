@@ -94,10 +94,8 @@ def read_checkpoint_state(checkpoint_dir: str | Path) -> dict[str, Any]:
 
 
 def _lr_of(model: "keras.Model") -> float:
-    import keras
-
     try:
-        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        return float(model.optimizer.learning_rate.numpy())
     except Exception:  # noqa: BLE001 - a schedule or a missing optimizer: no single number
         return float("nan")
 
@@ -351,13 +349,11 @@ def _make_callback(trainer: Trainer, steps: int) -> Any:
                 self.t0, self.paused = now, 0.0
                 self.last_batch_event = -math.inf
                 self.last_probe = now
-                self.last_samples, self.last_time = 0, now
 
             def on_epoch_begin(self, epoch, logs=None):
                 self.epoch, self.step = epoch, 0
                 self.epoch_t0, self.epoch_paused = time.perf_counter(), self.paused
                 self.lr = _lr_of(self.model)
-                self.samples = 0
 
             def on_train_batch_end(self, batch, logs=None):
                 t = self.t
@@ -369,12 +365,11 @@ def _make_callback(trainer: Trainer, steps: int) -> Any:
                     return
                 now = time.perf_counter()
                 if now - self.last_batch_event >= t.settings.batch_event_interval_s:
-                    samples = self.step * t.settings.batch_size
-                    done = samples - self.last_samples if samples >= self.last_samples else samples
-                    rate = done / max(now - self.last_time, 1e-9)
+                    busy = now - self.epoch_t0 - (self.paused - self.epoch_paused)
+                    rate = self.step * t.settings.batch_size / max(busy, 1e-9)  # mean over the epoch so far
                     t.channel.put(BatchEnd(self.epoch, self.step, self.steps, float(loss or 0.0),
                                            float(logs.get("accuracy", 0.0)), now - self.t0 - self.paused, rate))
-                    self.last_batch_event, self.last_samples, self.last_time = now, samples, now
+                    self.last_batch_event = now
                 if now - self.last_probe >= t.settings.probe_interval_s:
                     image = t._probe_image_now(default=False)
                     if image is not None:
@@ -387,7 +382,6 @@ def _make_callback(trainer: Trainer, steps: int) -> Any:
                     t._running.wait()
                     waited = time.perf_counter() - t0
                     self.paused += waited
-                    self.last_time += waited
                     if t._stop.is_set():
                         self.model.stop_training = True
 
