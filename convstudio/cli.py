@@ -70,12 +70,12 @@ def _print_issues(analysis: Any, out: TextIO) -> None:
         print(f"{issue.severity}: {where}: {issue.message}{fix}", file=out)
 
 
-def _summary_text(network: Any, analysis: Any) -> str:
+def _summary_text(network: Any, analysis: Any, title: str) -> str:
     try:
         from convstudio.core.summary import format_summary
     except ImportError:
         return _simple_summary(network, analysis)
-    return format_summary(network, analysis)
+    return format_summary(network, analysis, title=title)
 
 
 def _simple_summary(network: Any, analysis: Any) -> str:
@@ -189,7 +189,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     project, path = _load_project(args.project)
     analysis = _analysis(project)
     print(f"{project.title or path.stem} ({path})")
-    print(_summary_text(project.network, analysis))
+    print(_summary_text(project.network, analysis, path.stem))
     s = project.settings
     print(f"dataset: {project.dataset_name}; training: {s.optimizer} lr {s.learning_rate:g}, batch {s.batch_size}, "
           f"{s.epochs} epochs, validation {s.validation_split:.0%}, seed {s.seed}")

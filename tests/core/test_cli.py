@@ -1,0 +1,123 @@
+"""The command line on a tiny project and a few hundred real MNIST images in a temporary data folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convstudio.cli import EXIT_DATA, EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
+from convstudio.core.network import Network
+from convstudio.core.project import Project, save_project
+from convstudio.core.settings import TrainSettings
+
+MNIST = Path("/work/shared/datasets/mnist.npz")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """A data folder holding a 400 + 100 image slice of real MNIST as ``mnist.npz``."""
+    if not MNIST.is_file():
+        pytest.skip(f"{MNIST} is not available")
+    folder = tmp_path_factory.mktemp("data")
+    with np.load(MNIST) as d:
+        np.savez(folder / "mnist.npz", x_train=d["x_train"][:400], y_train=d["y_train"][:400],
+                 x_test=d["x_test"][:100], y_test=d["y_test"][:100])
+    return folder
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, data_dir):
+    monkeypatch.setenv("CONVSTUDIO_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("CONVSTUDIO_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    return data_dir
+
+
+def tiny_project(folder: Path, valid: bool = True) -> Path:
+    layers = ["Input", ("Conv2D", {"filters": 4}), "MaxPool2D", "Flatten"]
+    if valid:
+        layers.append(("Dense", {"units": 10, "activation": "softmax"}))
+    settings = TrainSettings(epochs=1, batch_size=64, validation_split=0.1, seed=3)
+    return save_project(Project(Network.chain(layers), settings, "mnist"), folder / "tiny.json")
+
+
+@pytest.mark.slow
+def test_train_resume_and_export(env, tmp_path, capsys):
+    project = tiny_project(tmp_path)
+    assert main(["train", str(project), "--epochs", "1"]) == EXIT_OK
+    out = capsys.readouterr().out
+    run = tmp_path / "tiny.run"
+    record = json.loads((run / "history.json").read_text())
+    assert record["status"] == "completed" and record["epochs_done"] == 1
+    assert 0.0 <= record["test_accuracy"] <= 1.0 and f"test accuracy: {record['test_accuracy']:.2%}" in out
+    assert "epoch 1/1 done" in out and (run / "model.keras").is_file()
+    assert json.loads((run / "checkpoint" / "state.json").read_text())["epoch"] == 1
+
+    assert main(["train", str(project), "--resume", "--epochs", "1", "--batch-size", "32"]) == EXIT_OK
+    record = json.loads((run / "history.json").read_text())
+    assert record["epochs_done"] == 2 and len(record["history"]["loss"]) == 2
+    assert "continuing after epoch 1" in capsys.readouterr().out
+
+    import keras
+
+    target = tmp_path / "exported.keras"
+    code = main(["export", str(project), "--format", "keras", "--model", str(run / "model.keras"),
+                 "--out", str(target)])
+    assert code == EXIT_OK, capsys.readouterr().err
+    original, exported = keras.saving.load_model(run / "model.keras"), keras.saving.load_model(target)
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(original.predict(x, verbose=0), exported.predict(x, verbose=0), atol=1e-6)
+
+
+def test_info_prints_summary_and_exit_codes(env, tmp_path, capsys):
+    assert main(["info", str(tiny_project(tmp_path))]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "conv2d_1" in out and "dense_1" in out and "valid" in out
+    bad = tiny_project(tmp_path / "bad", valid=False)
+    assert main(["info", str(bad)]) == EXIT_INVALID
+    captured = capsys.readouterr()
+    assert "error: flatten_1:" in captured.out and "cannot be trained" in captured.err
+
+
+def test_train_refuses_an_invalid_network(env, tmp_path, capsys):
+    assert main(["train", str(tiny_project(tmp_path, valid=False))]) == EXIT_INVALID
+    assert "has errors" in capsys.readouterr().err
+    assert not (tmp_path / "tiny.run").exists()
+
+
+def test_missing_files_give_clear_errors(env, tmp_path, capsys):
+    assert main(["info", str(tmp_path / "nothing.json")]) == EXIT_ERROR
+    assert "no project file" in capsys.readouterr().err
+    assert main(["train", "no_such_preset"]) == EXIT_ERROR
+    assert "no preset called" in capsys.readouterr().err
+    project = tiny_project(tmp_path)
+    assert main(["export", str(project), "--model", str(tmp_path / "missing.keras"), "--out",
+                 str(tmp_path / "x.keras")]) == EXIT_ERROR
+    assert "no trained model" in capsys.readouterr().err
+    assert main(["train", str(project), "--resume"]) == EXIT_ERROR
+    assert "no checkpoint" in capsys.readouterr().err
+    assert main(["train", str(project), "--epochs", "0"]) == EXIT_ERROR
+    assert "epochs must be at least 1" in capsys.readouterr().err
+
+
+def test_missing_data_lists_what_was_tried(env, tmp_path, monkeypatch, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("CONVSTUDIO_DATA_DIR", str(empty))
+    code = main(["train", str(tiny_project(tmp_path)), "--no-sample", "--offline"])
+    err = capsys.readouterr().err
+    assert code == EXIT_DATA
+    assert "Tried:" in err and str(empty) in err and "bundled sample: not allowed" in err
+
+
+def test_presets_listed_by_python_dash_m():
+    done = subprocess.run([sys.executable, "-m", "convstudio", "presets"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    for preset_id in ("lenet5", "vgg_small", "resnet_small", "inception_small", "mnist_classic"):
+        assert preset_id in done.stdout
