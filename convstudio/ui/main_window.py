@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowIcon(app_icon())
-        self.document = document or EditorDocument()
+        self.document = document if document is not None else EditorDocument(parent=self)
         self.controller = TrainingController(self.document, self)
         self.current_path: str | None = None
         self.project_title = ""
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         if tip:
             action.setStatusTip(tip)
-        action.triggered.connect(slot)
+        action.triggered.connect(lambda _checked=False: slot())  # slots take no "checked" flag
         self.addAction(action)
         return action
 
@@ -248,8 +248,8 @@ class MainWindow(QMainWindow):
         stack = self.document.undo_stack
         stack.canUndoChanged.connect(self.undo_action.setEnabled)
         stack.canRedoChanged.connect(self.redo_action.setEnabled)
-        stack.undoTextChanged.connect(lambda t: self.undo_action.setText(f"&Undo {t}".rstrip()))
-        stack.redoTextChanged.connect(lambda t: self.redo_action.setText(f"&Redo {t}".rstrip()))
+        stack.undoTextChanged.connect(self._on_undo_text)
+        stack.redoTextChanged.connect(self._on_redo_text)
         self.undo_action.setEnabled(stack.canUndo())
         self.redo_action.setEnabled(stack.canRedo())
         self.cut_action = self._action("Cu&t", self.cut, K.Cut)
@@ -265,6 +265,12 @@ class MainWindow(QMainWindow):
         self.reset_layout_action = self._action("&Reset Layout", self.reset_layout,
                                                 tip="Put the panels back where they started")
         self.about_action = self._action("&About ConvStudio", self.about)
+
+    def _on_undo_text(self, text: str) -> None:
+        self.undo_action.setText(f"&Undo {text}".rstrip())
+
+    def _on_redo_text(self, text: str) -> None:
+        self.redo_action.setText(f"&Redo {text}".rstrip())
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
