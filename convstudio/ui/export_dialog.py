@@ -1,0 +1,250 @@
+"""The Export dialog: pick a format and a path, export in a worker thread, show the verification.
+
+The export itself is :func:`convstudio.core.export.export_model`, a plain function run in a
+``threading.Thread``; the thread only puts plain records (progress lines, the report, an error
+message) into a queue, and the dialog drains it on a timer in the GUI thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convstudio.core.export import FORMATS, ExportError, ExportReport, export_model
+from convstudio.core.network import Network
+
+__all__ = ["ExportDialog", "import_keras_file"]
+
+POLL_MS = 100
+
+
+class ExportDialog(QDialog):
+    """Lists the export formats with a line on each, exports the chosen one and shows how it verified."""
+
+    exported = Signal(object)  # ExportReport
+    failed = Signal(str)
+
+    def __init__(self, model: Any, network: Network, dataset: Any = None, settings: Any = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export model")
+        self.model, self.network, self.dataset, self.settings = model, network, dataset, settings
+        self.report: ExportReport | None = None
+        self.error: str | None = None
+        self._thread: threading.Thread | None = None
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._drain)
+
+        self.formats = QListWidget()
+        for fmt in FORMATS.values():
+            item = QListWidgetItem(fmt.label)
+            item.setData(Qt.ItemDataRole.UserRole, fmt.name)
+            reason = fmt.availability()
+            if reason:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip(reason)
+            else:
+                item.setToolTip(fmt.description)
+            self.formats.addItem(item)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.description.setMinimumHeight(60)
+
+        self.path_edit = QLineEdit()
+        self.path_edit.setPlaceholderText("Where to save the export")
+        self.browse_button = QPushButton("Browse...")
+        self.browse_button.clicked.connect(self.browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(QLabel("Save to:"))
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(self.browse_button)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.ActionRole)
+        self.export_button.clicked.connect(self.start_export)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Format:"))
+        layout.addWidget(self.formats, 1)
+        layout.addWidget(self.description)
+        layout.addLayout(path_row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+        self.formats.currentItemChanged.connect(self._on_format_changed)
+        self.path_edit.textChanged.connect(self._update_buttons)
+        self.formats.setCurrentRow(0)
+        self.path_edit.setText(str(Path.home() / ((getattr(model, "name", "") or "model") + FORMATS["keras"].suffix)))
+        if model is None:
+            self._set_status("There is no trained model yet: train the network first.", error=True)
+        self._update_buttons()
+        self.resize(560, 480)
+
+    # ----------------------------------------------------------------- choosing
+
+    @property
+    def format_name(self) -> str:
+        item = self.formats.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else "keras"
+
+    def select_format(self, name: str) -> None:
+        for row in range(self.formats.count()):
+            if self.formats.item(row).data(Qt.ItemDataRole.UserRole) == name:
+                self.formats.setCurrentRow(row)
+                return
+        raise KeyError(name)
+
+    def _on_format_changed(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
+        if item is None:
+            return
+        fmt = FORMATS[item.data(Qt.ItemDataRole.UserRole)]
+        reason = fmt.availability()
+        self.description.setText(fmt.description + (f"\n\n{reason}" if reason else ""))
+        text = self.path_edit.text().strip()
+        if text:  # keep the name the user chose, with this format's suffix
+            path = Path(text)
+            stem = path.name[:-len(path.suffix)] if path.suffix in {f.suffix for f in FORMATS.values() if f.suffix} \
+                else path.name
+            self.path_edit.setText(str(path.with_name(stem + fmt.suffix)))
+        self._update_buttons()
+
+    def browse(self) -> None:
+        fmt = FORMATS[self.format_name]
+        title = f"Export as {fmt.label}"
+        if fmt.suffix:
+            path, _ = QFileDialog.getSaveFileName(self, title, self.path_edit.text(), f"{fmt.label} (*{fmt.suffix})")
+        else:
+            path, _ = QFileDialog.getSaveFileName(self, title + " (a folder is created)", self.path_edit.text())
+        if path:
+            self.path_edit.setText(path)
+
+    def _update_buttons(self) -> None:
+        fmt = FORMATS[self.format_name]
+        idle = self._thread is None
+        self.export_button.setEnabled(idle and self.model is not None and fmt.availability() is None
+                                      and bool(self.path_edit.text().strip()))
+        for widget in (self.formats, self.path_edit, self.browse_button):
+            widget.setEnabled(idle)
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #b00020;" if error else "")
+        self.status.setText(text)
+
+    # ----------------------------------------------------------------- exporting
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start_export(self) -> None:
+        """Run the export in a worker thread; the result arrives through the queue."""
+        if self._thread is not None or self.model is None:
+            return
+        fmt, path = self.format_name, self.path_edit.text().strip()
+        self.report, self.error = None, None
+        self._set_status(f"Exporting {FORMATS[fmt].label}...")
+        self._thread = threading.Thread(target=self._work, args=(fmt, path), name="convstudio-export", daemon=True)
+        self._update_buttons()
+        self._thread.start()
+        self._timer.start()
+
+    def _work(self, fmt: str, path: str) -> None:
+        put = self._queue.put
+        try:
+            report = export_model(self.model, fmt, path, network=self.network, dataset=self.dataset,
+                                  settings=self.settings, progress=lambda line: put(("progress", line)))
+        except ExportError as exc:
+            put(("failed", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - shown to the user instead of a traceback
+            put(("failed", f"the export failed unexpectedly: {exc}"))
+        else:
+            put(("done", report))
+
+    def _drain(self) -> None:
+        latest_progress = None
+        while True:
+            try:
+                kind, value = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "progress":
+                latest_progress = value
+            else:
+                self._finish(kind, value)
+                return
+        if latest_progress:
+            self._set_status(latest_progress)
+
+    def _finish(self, kind: str, value: Any) -> None:
+        self._timer.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        self._thread = None
+        self._update_buttons()
+        if kind == "done":
+            self.report = value
+            lines = [f"Exported to {value.path}", f"Verified: {value.verification}"]
+            lines += value.notes
+            self._set_status("\n".join(lines))
+            self.exported.emit(value)
+        else:
+            self.error = value
+            self._set_status(f"Export failed: {value}", error=True)
+            self.failed.emit(value)
+
+    def reject(self) -> None:
+        if self._thread is not None:  # a converter cannot be interrupted; let it finish cleanly
+            self._set_status("The export is still running; the dialog closes when it is done.")
+            self.exported.connect(lambda _r: QDialog.reject(self))
+            self.failed.connect(lambda _e: QDialog.reject(self))
+            return
+        super().reject()
+
+
+def import_keras_file(parent: QWidget | None = None, path: str | None = None) -> tuple[Network, Any] | None:
+    """Ask for a .keras file and import it; returns ``(network, model)``, or None if cancelled or refused.
+
+    A refused file is explained in a message box listing every unsupported layer.
+    """
+    from convstudio.core.importer import ModelImportError, import_keras_model
+
+    if path is None:
+        path, _ = QFileDialog.getOpenFileName(parent, "Import a Keras model", str(Path.home()),
+                                              "Keras models (*.keras *.h5)")
+        if not path:
+            return None
+    try:
+        return import_keras_model(path)
+    except ModelImportError as exc:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot import this model", str(exc).splitlines()[0],
+                          QMessageBox.StandardButton.Ok, parent)
+        if exc.problems:
+            box.setDetailedText("\n".join(exc.problems))
+            box.setInformativeText("\n".join(exc.problems[:8]))
+        box.exec()
+        return None

@@ -1,0 +1,104 @@
+"""The Export dialog exports in a worker thread and shows the verification figure or the error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convstudio.core.builder import build_model
+from convstudio.core.datasets import Dataset
+from convstudio.core.export import FORMATS
+from convstudio.core.network import Network
+
+
+@pytest.fixture(scope="module")
+def exportable():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    net = Network.chain(["Input", ("Conv2D", {"filters": 2}), "MaxPool2D", "Flatten",
+                         ("Dense", {"units": 10, "activation": "softmax"})])
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, 40)
+    data = Dataset("mnist", images, labels, images[:20], labels[:20], [str(i) for i in range(10)])
+    return build_model(net), net, data
+
+
+def _dialog(qtbot, exportable, model="same"):
+    from convstudio.ui.export_dialog import ExportDialog
+
+    m, net, data = exportable
+    dialog = ExportDialog(m if model == "same" else model, net, data, None)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_lists_every_format_with_its_explanation(qtbot, exportable):
+    dialog = _dialog(qtbot, exportable)
+    assert [dialog.formats.item(i).text() for i in range(dialog.formats.count())] == \
+        [f.label for f in FORMATS.values()]
+    dialog.select_format("tflite_int8")
+    assert dialog.description.text().startswith(FORMATS["tflite_int8"].description)
+    assert dialog.path_edit.text().endswith(".tflite")
+    dialog.select_format("savedmodel")
+    assert not dialog.path_edit.text().endswith(".tflite")  # a folder: the suffix goes
+
+
+def test_exports_in_a_worker_and_shows_the_verification(qtbot, exportable, tmp_path):
+    dialog = _dialog(qtbot, exportable)
+    dialog.select_format("tflite")
+    dialog.path_edit.setText(str(tmp_path / "digits"))
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as blocker:
+        dialog.export_button.click()
+        assert dialog.running and not dialog.export_button.isEnabled() and not dialog.formats.isEnabled()
+    report = blocker.args[0]
+    assert (tmp_path / "digits.tflite").is_file() and report.path == str(tmp_path / "digits.tflite")
+    assert f"max |difference| {report.max_abs_diff:.2g} on 20 test images" in dialog.status.text()
+    assert not dialog.running and dialog.export_button.isEnabled()
+
+
+def test_int8_shows_the_accuracy_change(qtbot, exportable, tmp_path):
+    dialog = _dialog(qtbot, exportable)
+    dialog.select_format("tflite_int8")
+    dialog.path_edit.setText(str(tmp_path / "q.tflite"))
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as blocker:
+        dialog.export_button.click()
+    r = blocker.args[0]
+    assert f"accuracy {r.accuracy_model:.1%} -> {r.accuracy_export:.1%}" in dialog.status.text()
+
+
+def test_shows_the_reason_when_the_export_fails(qtbot, exportable, tmp_path):
+    dialog = _dialog(qtbot, exportable)
+    dialog.path_edit.setText(str(tmp_path / "missing" / "m.keras"))
+    with qtbot.waitSignal(dialog.failed, timeout=30_000) as blocker:
+        dialog.export_button.click()
+    assert "does not exist" in blocker.args[0]
+    assert dialog.status.text().startswith("Export failed: cannot export to")
+    assert not (tmp_path / "missing").exists() and dialog.export_button.isEnabled()
+
+
+def test_without_a_model_nothing_can_be_exported(qtbot, exportable):
+    dialog = _dialog(qtbot, exportable, model=None)
+    assert not dialog.export_button.isEnabled()
+    assert "train the network first" in dialog.status.text()
+
+
+def test_import_keras_file_returns_the_network_or_explains(qtbot, exportable, tmp_path, monkeypatch):
+    import keras
+    from PySide6.QtWidgets import QMessageBox
+
+    from convstudio.ui.export_dialog import import_keras_file
+
+    model, net, _ = exportable
+    model.save(tmp_path / "m.keras")
+    imported, rebuilt = import_keras_file(None, str(tmp_path / "m.keras"))
+    assert {b.id for b in imported} == {b.id for b in net} and rebuilt.count_params() == model.count_params()
+
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Reshape((784,), name="unrolled")(inputs)
+    keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x)).save(tmp_path / "bad.keras")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.detailedText()) or 0)
+    assert import_keras_file(None, str(tmp_path / "bad.keras")) is None
+    assert shown and "unrolled (Reshape)" in shown[0]
