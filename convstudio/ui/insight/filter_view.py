@@ -1,0 +1,157 @@
+"""Kernels of a Conv2D block on a diverging colour map (zero = white), replayable by epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+
+from convstudio.core.inspection import Timeline
+
+from .tile_grid import TileGrid
+
+__all__ = ["FilterView"]
+
+
+class FilterView(QWidget):
+    """Choose a Conv2D block and an input channel; its filters as a grid with a colour bar.
+
+    Colours are symmetric about zero ('RdBu_r': negative weights blue, positive red), so a weight
+    of zero always looks the same. Kernels with one input channel (the first layer) are also shown
+    as small grayscale images, the way the network sees them. The epoch slider replays the
+    :class:`~convstudio.core.inspection.Timeline`.
+    """
+
+    epochChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._kernels: dict[str, np.ndarray] = {}
+        self._timeline: Timeline | None = None
+        self._live: dict[str, np.ndarray] = {}
+
+        self.block_combo = QComboBox()
+        self.block_combo.currentIndexChanged.connect(lambda _i: self._refresh())
+        self.channel_spin = QSpinBox()
+        self.channel_spin.setToolTip("Input channel of the kernels shown (a kernel has one 2-D slice per input channel)")
+        self.channel_spin.valueChanged.connect(lambda _v: self._refresh())
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Replay the filters as they were at the end of each epoch")
+        self.slider.setEnabled(False)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.epoch_label = QLabel("epoch –")
+        self.grid = TileGrid(cmap="RdBu_r", symmetric=True, colorbar=True, save_name="filters.png")
+        self.small = TileGrid(cmap="gray", scale="per_tile", labels=False, save_name="filters_gray.png")
+        self.small.setMaximumHeight(70)
+        self.info = QLabel()
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Conv2D block:"))
+        top.addWidget(self.block_combo, 1)
+        top.addWidget(QLabel("Input channel:"))
+        top.addWidget(self.channel_spin)
+        replay = QHBoxLayout()
+        replay.addWidget(QLabel("Epoch:"))
+        replay.addWidget(self.slider, 1)
+        replay.addWidget(self.epoch_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.info)
+        layout.addWidget(self.grid, 1)
+        self.small_label = QLabel("As images (each scaled to its own range, black = most negative):")
+        layout.addWidget(self.small_label)
+        layout.addWidget(self.small)
+        layout.addLayout(replay)
+
+    # ------------------------------------------------------------------ inputs
+
+    def set_kernels(self, kernels: dict[str, np.ndarray]) -> None:
+        """Current kernels ``{block_id: (kh, kw, c_in, c_out)}``; the slider jumps to the newest epoch."""
+        self._live = dict(kernels)
+        if self._timeline is not None and len(self._timeline):
+            self._sync_slider(to_end=True)
+        self._show(self._live)
+
+    def set_timeline(self, timeline: Timeline | None) -> None:
+        self._timeline = timeline
+        self._sync_slider(to_end=True)
+
+    def _sync_slider(self, to_end: bool) -> None:
+        epochs = self._timeline.epochs() if self._timeline is not None else []
+        self.slider.blockSignals(True)
+        self.slider.setEnabled(len(epochs) > 1)
+        self.slider.setRange(0, max(0, len(epochs) - 1))
+        if to_end:
+            self.slider.setValue(max(0, len(epochs) - 1))
+        self.slider.blockSignals(False)
+        self.epoch_label.setText(f"epoch {epochs[self.slider.value()] + 1}" if epochs else "epoch –")
+
+    def _on_slider(self, position: int) -> None:
+        if self._timeline is None:
+            return
+        epochs = self._timeline.epochs()
+        if not epochs:
+            return
+        epoch = epochs[min(position, len(epochs) - 1)]
+        snap = self._timeline.at(epoch)
+        self.epoch_label.setText(f"epoch {epoch + 1}")
+        if snap is not None and snap.kernels:
+            self._show(snap.kernels)
+        self.epochChanged.emit(epoch)
+
+    def show_epoch(self, epoch: int) -> None:
+        """Move the slider to ``epoch`` (as kept by the timeline)."""
+        if self._timeline is None or epoch not in self._timeline.epochs():
+            raise KeyError(f"the timeline has no epoch {epoch}")
+        self.slider.setValue(self._timeline.epochs().index(epoch))
+        self._on_slider(self.slider.value())
+
+    def _show(self, kernels: dict[str, np.ndarray]) -> None:
+        self._kernels = {k: np.asarray(v) for k, v in kernels.items() if np.ndim(v) == 4}
+        current = self.block_combo.currentData()
+        ids = list(self._kernels)
+        if ids != [self.block_combo.itemData(i) for i in range(self.block_combo.count())]:
+            self.block_combo.blockSignals(True)
+            self.block_combo.clear()
+            for bid in ids:
+                kh, kw, cin, cout = self._kernels[bid].shape
+                self.block_combo.addItem(f"{bid}  ({cout} filters {kh}x{kw}x{cin})", bid)
+            if current in ids:
+                self.block_combo.setCurrentIndex(ids.index(current))
+            self.block_combo.blockSignals(False)
+        self._refresh()
+
+    def current_block(self) -> str | None:
+        return self.block_combo.currentData()
+
+    def color_limits(self) -> tuple[float, float]:
+        """The (vmin, vmax) of the kernel colours: always symmetric about zero."""
+        limits = self.grid.color_limits()
+        return limits[0] if limits else (-1.0, 1.0)
+
+    def _refresh(self) -> None:
+        bid = self.current_block()
+        kernel = self._kernels.get(bid) if bid else None
+        if kernel is None:
+            self.grid.set_arrays([])
+            self.small.set_arrays([])
+            self.info.setText("No Conv2D kernels yet: they appear while training or after a model is set.")
+            return
+        kh, kw, cin, cout = kernel.shape
+        self.channel_spin.blockSignals(True)
+        self.channel_spin.setRange(0, cin - 1)
+        self.channel_spin.blockSignals(False)
+        channel = min(self.channel_spin.value(), cin - 1)
+        tiles = [kernel[:, :, channel, j] for j in range(cout)]
+        self.grid.set_arrays(tiles, [str(j) for j in range(cout)])
+        vmin, vmax = self.color_limits()
+        self.info.setText(f"{bid}: {cout} filters of {kh}x{kw} over {cin} input channel(s); showing channel "
+                          f"{channel}. Colour range {vmin:.3g} to {vmax:.3g}: blue negative, white zero, red positive.")
+        first_layer = cin == 1
+        self.small.setVisible(first_layer)
+        self.small_label.setVisible(first_layer)
+        self.small.set_arrays(tiles if first_layer else [])
+
+    def save_png(self, path: str) -> bool:
+        return self.grab().save(path, "PNG")

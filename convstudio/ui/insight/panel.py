@@ -1,0 +1,253 @@
+"""The "Inside the network" panel: sample chooser plus feature maps, filters, prediction, confusion.
+
+During training it only displays what the trainer's probe publishes (``on_probe``); after
+training (``set_model``) it computes activations, predictions, Grad-CAM and the confusion matrix
+itself, always in a worker thread.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from convstudio.core.datasets import Dataset
+from convstudio.core.inspection import (
+    Timeline,
+    activation_model,
+    block_activations,
+    evaluate,
+    grad_cam,
+    prepare_images,
+)
+from convstudio.core.network import Network, NetworkEvent
+from convstudio.core.training_events import ProbeUpdate
+
+from .feature_maps import FeatureMapView
+from .filter_view import FilterView
+from .plots import ConfusionView, GradCamView, PredictionView
+from .sample_chooser import SampleChooser
+from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["InsightPanel"]
+
+
+class InsightPanel(QWidget):
+    """Combines the insight views in tabs beside a sample chooser.
+
+    The main window calls :meth:`set_dataset`, :meth:`set_network`, :meth:`on_probe` (for each
+    drained ``ProbeUpdate``) and :meth:`set_model` (after training), and forwards
+    ``probeImageChanged`` (uint8 28x28 array) to ``trainer.set_probe``.
+    """
+
+    probeImageChanged = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._dataset: Dataset | None = None
+        self._network: Network | None = None
+        self._model: Any = None
+        self._act_model: Any = None
+        self._image: np.ndarray = np.zeros((28, 28), dtype=np.uint8)
+        self.timeline = Timeline()
+        self.runner = TaskRunner(self)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.busyChanged.connect(self._on_busy)
+
+        self.chooser = SampleChooser()
+        self.feature_maps = FeatureMapView()
+        self.filters = FilterView()
+        self.filters.set_timeline(self.timeline)
+        self.filters.epochChanged.connect(self._on_epoch)
+        self.prediction = PredictionView()
+        self.grad_cam = GradCamView()
+        self.grad_cam.requested.connect(self._request_cam)
+        self.confusion = ConfusionView()
+        self.confusion.sampleChosen.connect(self._choose_test_sample)
+
+        predict_tab = QSplitter(Qt.Orientation.Horizontal)
+        predict_tab.addWidget(self.prediction)
+        predict_tab.addWidget(self.grad_cam)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.feature_maps, "Feature maps")
+        self.tabs.addTab(self.filters, "Filters")
+        self.tabs.addTab(predict_tab, "Prediction")
+        self.tabs.addTab(self.confusion, "Confusion")
+        self.status = QLabel("Train the network to look inside it.")
+        self.status.setWordWrap(True)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.chooser)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 1)
+        split.setSizes([240, 760])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+        self.chooser.imageChanged.connect(self._on_image)
+
+    # ------------------------------------------------------------------ API for the main window
+
+    def set_dataset(self, dataset: Dataset | None) -> None:
+        """Use this dataset's test set for samples and the confusion matrix."""
+        self._dataset = dataset
+        names = list(dataset.class_names) if dataset is not None else []
+        self.prediction.set_class_names(names)
+        self.grad_cam.set_choices(names, self._conv_blocks())
+        self.confusion.set_evaluation(None)
+        if dataset is not None:
+            self.feature_maps.set_network(self._network, dataset.input_shape)
+        self.chooser.set_dataset(dataset)
+        if self._model is not None:
+            self._evaluate()
+
+    def set_network(self, network: Network | None) -> None:
+        """The network being edited (its geometry gives receptive fields)."""
+        if self._network is not None:
+            self._network.events.disconnect(self._on_network_event)
+        self._network = network
+        if network is not None:
+            network.events.connect(self._on_network_event)
+        shape = self._dataset.input_shape if self._dataset is not None else (28, 28, 1)
+        self.feature_maps.set_network(network, shape)
+
+    def on_probe(self, update: ProbeUpdate) -> None:
+        """Show a training-time probe update (no model is run here)."""
+        self.timeline.record(update)
+        self.feature_maps.caption = f"epoch {update.epoch + 1}, step {update.step} (live)"
+        self.feature_maps.set_activations(update.activations, self._image)
+        if update.kernels:
+            self.filters.set_kernels(update.kernels)
+        if update.probabilities is not None:
+            self.prediction.set_probabilities(update.probabilities, self.chooser.label(),
+                                              f"epoch {update.epoch + 1}")
+        self.status.setText(f"Training: epoch {update.epoch + 1}, step {update.step}. "
+                            "Maps and filters follow the probe sample.")
+
+    def set_model(self, model: "keras.Model | None") -> None:
+        """A trained model: from now on the panel computes everything for any chosen sample."""
+        self._model = model
+        self._act_model = None
+        if model is None:
+            return
+        self.filters.set_kernels(self._model_kernels(model))
+        if self._dataset is not None:
+            self.grad_cam.set_choices(list(self._dataset.class_names), self._conv_blocks())
+        self._analyse_sample()
+        self._evaluate()
+
+    def current_image(self) -> np.ndarray:
+        return self._image.copy()
+
+    def wait_idle(self, timeout_s: float = 60.0) -> bool:
+        """Block until background computations are delivered (scripts and tests)."""
+        return self.runner.wait_idle(timeout_s)
+
+    # ------------------------------------------------------------------ reactions
+
+    def _on_network_event(self, event: NetworkEvent) -> None:
+        if event.kind != "moved":
+            self.feature_maps.invalidate_geometry()
+
+    def _on_image(self, image: np.ndarray) -> None:
+        self._image = np.asarray(image, dtype=np.uint8)
+        self.probeImageChanged.emit(self._image.copy())
+        if self._model is not None:
+            self._analyse_sample()
+        else:
+            self.feature_maps.set_activations({}, self._image)
+
+    def _choose_test_sample(self, index: int) -> None:
+        self.chooser.tabs.setCurrentIndex(0)
+        self.chooser.select_test_index(index)
+
+    def _on_epoch(self, epoch: int) -> None:
+        snap = self.timeline.at(epoch)
+        if snap is not None and snap.activations:
+            self.feature_maps.caption = f"epoch {epoch + 1} (replay; probe sample of that time)"
+            self.feature_maps.set_activations(snap.activations)
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.status.setText("Computing…")
+
+    def _on_failed(self, key: str, message: str) -> None:
+        self.status.setText(f"Could not compute the {key}: {message}")
+
+    # ------------------------------------------------------------------ computations (worker thread)
+
+    def _conv_blocks(self) -> list[str]:
+        if self._model is None:
+            return []
+        import keras
+
+        return [layer.name for layer in self._model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+    @staticmethod
+    def _model_kernels(model: "keras.Model") -> dict[str, np.ndarray]:
+        import keras
+
+        return {layer.name: np.array(layer.kernel.numpy()) for layer in model.layers
+                if isinstance(layer, keras.layers.Conv2D)}
+
+    def _analyse_sample(self) -> None:
+        model, network, image = self._model, self._network, self._image.copy()
+        if model is None or network is None:
+            return
+        cam_class, cam_block = self.grad_cam.chosen_class(), self.grad_cam.block_combo.currentText() or None
+
+        def work() -> dict[str, Any]:
+            if self._act_model is None:
+                self._act_model = activation_model(model, network)
+            acts = block_activations(model, network, image, self._act_model)
+            probs = np.asarray(model(prepare_images(image), training=False))[0]
+            cam = grad_cam(model, image, None if cam_class < 0 else cam_class, cam_block) if cam_block else None
+            return {"activations": acts, "probabilities": probs, "cam": cam, "cam_class": cam_class, "image": image}
+
+        self.runner.submit("sample analysis", work, self._show_sample)
+
+    def _show_sample(self, result: dict[str, Any]) -> None:
+        self.feature_maps.caption = "trained model"
+        self.feature_maps.set_activations(result["activations"], result["image"])
+        self.prediction.set_probabilities(result["probabilities"], self.chooser.label())
+        self._show_cam(result)
+        self.status.setText(f"Showing {self.chooser.describe()}.")
+
+    def _request_cam(self, class_index: int, block_id: str) -> None:
+        model, image = self._model, self._image.copy()
+        if model is None or not block_id:
+            return
+
+        def work() -> dict[str, Any]:
+            cam = grad_cam(model, image, None if class_index < 0 else class_index, block_id)
+            probs = np.asarray(model(prepare_images(image), training=False))[0]
+            return {"cam": cam, "cam_class": class_index, "image": image, "probabilities": probs}
+
+        self.runner.submit("Grad-CAM", work, self._show_cam)
+
+    def _show_cam(self, result: dict[str, Any]) -> None:
+        cam = result.get("cam")
+        if cam is None:
+            return
+        names = list(self._dataset.class_names) if self._dataset is not None else []
+        cls = result["cam_class"]
+        if cls < 0:
+            cls = int(np.argmax(result["probabilities"]))
+        name = names[cls] if cls < len(names) else str(cls)
+        self.grad_cam.set_cam(result["image"], cam, f"Grad-CAM: evidence for {name} "
+                                                    f"({result['probabilities'][cls]:.0%})")
+
+    def _evaluate(self) -> None:
+        model, dataset = self._model, self._dataset
+        if model is None or dataset is None or not len(dataset.x_test):
+            return
+        x, y, n = dataset.x_test, dataset.y_test, dataset.num_classes
+        self.confusion.status.setText(f"Evaluating on {len(x)} test images…")
+        self.runner.submit("confusion matrix", lambda: evaluate(model, x, y, n),
+                           lambda ev: self.confusion.set_evaluation(ev, x, list(dataset.class_names)))

@@ -1,0 +1,293 @@
+"""Matplotlib views: class probabilities, the confusion matrix with its samples, Grad-CAM overlays."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from convstudio.core.inspection import Evaluation
+
+from .render import add_save_png_menu, colormap_rgba, qimage_from_rgba
+
+__all__ = ["ConfusionView", "GradCamView", "PredictionView"]
+
+
+def _canvas(width: float, height: float):
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    canvas = FigureCanvasQTAgg(figure)
+    return figure, canvas
+
+
+def _default_names(n: int) -> list[str]:
+    return [str(i) for i in range(n)]
+
+
+class PredictionView(QWidget):
+    """Horizontal bars of the class probabilities; the top class and the true class stand out."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.figure, self.canvas = _canvas(3.6, 2.8)
+        self.canvas.setMinimumSize(220, 200)
+        self.ax = self.figure.add_subplot()
+        self.class_names: list[str] = []
+        self.probabilities: np.ndarray | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        add_save_png_menu(self.canvas, self.save_png, "prediction.png")
+        self._draw(None, None, "")
+
+    def set_class_names(self, names: list[str]) -> None:
+        self.class_names = list(names)
+
+    def set_probabilities(self, probabilities: np.ndarray | None, true_class: int | None = None,
+                          note: str = "") -> None:
+        self.probabilities = None if probabilities is None else np.asarray(probabilities, dtype=np.float32).ravel()
+        self._draw(self.probabilities, true_class, note)
+
+    def _draw(self, probs: np.ndarray | None, true_class: int | None, note: str) -> None:
+        ax = self.ax
+        ax.clear()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("probability", fontsize=8)
+        ax.tick_params(labelsize=8)
+        if probs is None:
+            ax.set_title("No prediction yet", fontsize=9)
+            ax.set_yticks([])
+        else:
+            names = self.class_names if len(self.class_names) == len(probs) else _default_names(len(probs))
+            top = int(np.argmax(probs))
+            colors = ["#9db4cc"] * len(probs)
+            if true_class is not None and 0 <= true_class < len(probs):
+                colors[true_class] = "#2ca02c"
+            colors[top] = "#1f77b4" if true_class in (None, top) else "#d62728"
+            y = np.arange(len(probs))
+            ax.barh(y, probs, color=colors)
+            ax.set_yticks(y, names)
+            ax.invert_yaxis()
+            for yi, p in zip(y, probs):
+                ax.text(min(p + 0.02, 0.86), yi, f"{p:.0%}", va="center", fontsize=7)
+            verdict = f"predicted {names[top]} ({probs[top]:.0%})"
+            if true_class is not None and 0 <= true_class < len(names):
+                verdict += f", true {names[true_class]}"
+            ax.set_title(verdict + (f" — {note}" if note else ""), fontsize=9)
+        self.canvas.draw_idle()
+
+    def save_png(self, path: str) -> bool:
+        self.figure.savefig(path, dpi=120)
+        return True
+
+
+class GradCamView(QWidget):
+    """The sample with a Grad-CAM heat map on top, for a chosen class and conv block.
+
+    Asks for a map with ``requested(class_index or -1 for the predicted class, block_id)``; the
+    panel computes it off the GUI thread and calls :meth:`set_cam`.
+    """
+
+    requested = Signal(int, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.class_combo = QComboBox()
+        self.class_combo.setToolTip("Which class's evidence to show")
+        self.block_combo = QComboBox()
+        self.block_combo.setToolTip("Grad-CAM looks at this Conv2D block's maps (the last one is usual)")
+        self.class_combo.currentIndexChanged.connect(lambda _i: self.request())
+        self.block_combo.currentIndexChanged.connect(lambda _i: self.request())
+        self.figure, self.canvas = _canvas(3.0, 2.8)
+        self.canvas.setMinimumSize(200, 200)
+        self.ax = self.figure.add_subplot()
+        self.cam: np.ndarray | None = None
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Evidence for:"))
+        top.addWidget(self.class_combo, 1)
+        top.addWidget(QLabel("at:"))
+        top.addWidget(self.block_combo, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.canvas, 1)
+        add_save_png_menu(self.canvas, self.save_png, "grad_cam.png")
+        self.set_cam(None, None, "Grad-CAM appears after training")
+
+    def set_choices(self, class_names: list[str], conv_blocks: list[str]) -> None:
+        for combo, items in ((self.class_combo, ["predicted class", *class_names]), (self.block_combo, conv_blocks)):
+            keep = combo.currentText()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(items)
+            if keep in items:
+                combo.setCurrentIndex(items.index(keep))
+            elif combo is self.block_combo and items:
+                combo.setCurrentIndex(len(items) - 1)
+            combo.blockSignals(False)
+
+    def chosen_class(self) -> int:
+        return self.class_combo.currentIndex() - 1
+
+    def request(self) -> None:
+        if self.block_combo.count():
+            self.requested.emit(self.chosen_class(), self.block_combo.currentText())
+
+    def set_cam(self, image: np.ndarray | None, cam: np.ndarray | None, title: str) -> None:
+        self.cam = cam
+        ax = self.ax
+        ax.clear()
+        ax.set_axis_off()
+        if image is not None:
+            ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        if cam is not None:
+            import matplotlib
+
+            # Colour from 'jet', opacity growing with the evidence: weak regions leave the image visible.
+            overlay = matplotlib.colormaps["jet"](np.clip(cam, 0, 1))
+            overlay[..., 3] = 0.15 + 0.55 * np.clip(cam, 0, 1)
+            ax.imshow(overlay, interpolation="bilinear")
+            if getattr(self, "_bar", None) is None:
+                mappable = matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(0, 1), "jet")
+                self._bar = self.figure.colorbar(mappable, ax=ax, shrink=0.8, label="evidence")
+                self._bar.ax.tick_params(labelsize=7)
+        ax.set_title(title, fontsize=9)
+        self.canvas.draw_idle()
+
+    def save_png(self, path: str) -> bool:
+        self.figure.savefig(path, dpi=120)
+        return True
+
+
+class ConfusionView(QWidget):
+    """Confusion matrix of the test set; click a cell to list its samples, most confident first.
+
+    Choosing a listed sample emits ``sampleChosen(test_index)``.
+    """
+
+    sampleChosen = Signal(int)
+    cellChosen = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.figure, self.canvas = _canvas(4.2, 3.8)
+        self.canvas.setMinimumSize(260, 240)
+        self.ax = self.figure.add_subplot()
+        self.canvas.mpl_connect("button_press_event", self._on_click)
+        self.evaluation: Evaluation | None = None
+        self.images: np.ndarray | None = None
+        self.class_names: list[str] = []
+        self.cell: tuple[int, int] | None = None
+        self.title = QLabel("Samples in the chosen cell (most confident first):")
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(28, 28))
+        self.list.setMinimumWidth(170)
+        self.list.currentRowChanged.connect(self._on_row)
+        self.status = QLabel("The confusion matrix is computed on the test set after training.")
+        self.status.setWordWrap(True)
+        side = QVBoxLayout()
+        side.addWidget(self.title)
+        side.addWidget(self.list, 1)
+        body = QHBoxLayout()
+        body.addWidget(self.canvas, 3)
+        body.addLayout(side, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.status)
+        layout.addLayout(body, 1)
+        add_save_png_menu(self.canvas, self.save_png, "confusion.png")
+        self._draw()
+
+    def set_evaluation(self, evaluation: Evaluation | None, images: np.ndarray | None = None,
+                       class_names: list[str] | None = None) -> None:
+        self.evaluation = evaluation
+        self.images = images
+        self.class_names = list(class_names or [])
+        self.cell = None
+        self.list.clear()
+        if evaluation is not None:
+            self.status.setText(f"Test set: {int(evaluation.matrix.sum())} images, accuracy "
+                                f"{evaluation.accuracy:.2%}. Rows: true class; columns: predicted class. "
+                                "Click a cell to list its samples.")
+        self._draw()
+
+    def _names(self, n: int) -> list[str]:
+        return self.class_names if len(self.class_names) == n else _default_names(n)
+
+    def _draw(self) -> None:
+        ax = self.ax
+        ax.clear()
+        ev = self.evaluation
+        if ev is None:
+            ax.set_axis_off()
+            ax.set_title("No evaluation yet", fontsize=9)
+            self.canvas.draw_idle()
+            return
+        m = ev.matrix
+        n = len(m)
+        names = self._names(n)
+        rates = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+        ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+        for t in range(n):
+            for p in range(n):
+                if m[t, p]:
+                    ax.text(p, t, str(m[t, p]), ha="center", va="center", fontsize=6.5,
+                            color="white" if rates[t, p] > 0.5 else ("#b00000" if t != p else "black"))
+        short = [s if len(s) <= 7 else s[:6] + "…" for s in names]
+        ax.set_xticks(range(n), short, rotation=90, fontsize=7)
+        ax.set_yticks(range(n), short, fontsize=7)
+        ax.set_xlabel("predicted", fontsize=8)
+        ax.set_ylabel("true", fontsize=8)
+        if self.cell is not None:
+            t, p = self.cell
+            from matplotlib.patches import Rectangle
+
+            ax.add_patch(Rectangle((p - 0.5, t - 0.5), 1, 1, fill=False, edgecolor="#ff9900", linewidth=2))
+        ax.set_title(f"accuracy {ev.accuracy:.1%}", fontsize=9)
+        self.canvas.draw_idle()
+
+    def _on_click(self, event) -> None:
+        if event.inaxes is not self.ax or self.evaluation is None or event.xdata is None:
+            return
+        n = len(self.evaluation.matrix)
+        p, t = int(round(event.xdata)), int(round(event.ydata))
+        if 0 <= t < n and 0 <= p < n:
+            self.select_cell(t, p)
+
+    def select_cell(self, true_class: int, pred_class: int) -> np.ndarray:
+        """List the samples of one cell, most confident first; returns their test indices."""
+        ev = self.evaluation
+        if ev is None:
+            return np.zeros(0, dtype=np.int64)
+        self.cell = (true_class, pred_class)
+        indices = ev.samples(true_class, pred_class)
+        names = self._names(len(ev.matrix))
+        self.title.setText(f"True {names[true_class]}, predicted {names[pred_class]}: {len(indices)} sample(s), "
+                           "most confident first")
+        self.list.blockSignals(True)
+        self.list.clear()
+        for i in indices[:500]:
+            item = QListWidgetItem(f"#{i}   {ev.probabilities[i, pred_class]:.1%}")
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            if self.images is not None:
+                rgba = colormap_rgba(self.images[i].astype(np.float32), "gray", 0, 255)
+                item.setIcon(QIcon(QPixmap.fromImage(qimage_from_rgba(rgba))))
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        self._draw()
+        self.cellChosen.emit(true_class, pred_class)
+        return indices
+
+    def listed_indices(self) -> list[int]:
+        return [self.list.item(r).data(Qt.ItemDataRole.UserRole) for r in range(self.list.count())]
+
+    def _on_row(self, row: int) -> None:
+        if row >= 0:
+            self.sampleChosen.emit(int(self.list.item(row).data(Qt.ItemDataRole.UserRole)))
+
+    def save_png(self, path: str) -> bool:
+        self.figure.savefig(path, dpi=120)
+        return True

@@ -1,0 +1,56 @@
+"""Small helpers shared by the insight views: colour-mapping arrays to QImages, saving as PNG."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+__all__ = ["add_save_png_menu", "colormap_rgba", "qimage_from_rgba", "symmetric_limits"]
+
+
+def colormap_rgba(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.ndarray:
+    """A 2-D array as uint8 RGBA through a matplotlib colour map; NaN shows as light grey."""
+    import matplotlib
+
+    values = np.asarray(values, dtype=np.float32)
+    span = vmax - vmin
+    norm = (values - vmin) / span if span > 0 else np.full_like(values, 0.5)
+    rgba = matplotlib.colormaps[cmap](np.clip(np.nan_to_num(norm, nan=0.0), 0.0, 1.0), bytes=True)
+    rgba[np.isnan(values)] = (220, 220, 220, 255)
+    return rgba
+
+
+def qimage_from_rgba(rgba: np.ndarray) -> QImage:
+    """An owned QImage copy of an ``(h, w, 4)`` uint8 array."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    h, w = rgba.shape[:2]
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+def symmetric_limits(arrays: list[np.ndarray]) -> tuple[float, float]:
+    """``(-m, m)`` with ``m`` the largest magnitude, so zero sits in the middle of a diverging map."""
+    m = max((float(np.nanmax(np.abs(a))) for a in arrays if np.size(a) and not np.all(np.isnan(a))), default=0.0)
+    m = m if m > 0 else 1.0
+    return -m, m
+
+
+def add_save_png_menu(widget: QWidget, save: Callable[[str], None], default_name: str) -> None:
+    """Give ``widget`` a right-click menu with "Save as PNG…" that calls ``save(path)``."""
+    widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def show_menu(pos) -> None:
+        menu = QMenu(widget)
+        action = menu.addAction("Save as PNG…")
+        if menu.exec(widget.mapToGlobal(pos)) is action:
+            path, _ = QFileDialog.getSaveFileName(widget, "Save as PNG", default_name, "PNG images (*.png)")
+            if path:
+                if not path.lower().endswith(".png"):
+                    path += ".png"
+                save(os.fspath(path))
+
+    widget.customContextMenuRequested.connect(show_menu)

@@ -1,0 +1,204 @@
+"""The "Inside the network" panel on a tiny model trained briefly on real MNIST images."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+
+from convstudio.core.builder import build_model  # noqa: E402
+from convstudio.core.datasets import Dataset  # noqa: E402
+from convstudio.core.inspection import block_activations, prepare_images, receptive_field  # noqa: E402
+from convstudio.core.network import Network  # noqa: E402
+from convstudio.core.training_events import ProbeUpdate  # noqa: E402
+from convstudio.ui.insight import InsightPanel  # noqa: E402
+from convstudio.ui.insight.render import colormap_rgba  # noqa: E402
+
+keras = pytest.importorskip("keras")
+MNIST = "/work/shared/datasets/mnist.npz"
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """(network, model, dataset): LeNet-like, one epoch on 600 real MNIST images."""
+    if not os.path.exists(MNIST):
+        pytest.skip("real MNIST not available")
+    data = np.load(MNIST)
+    dataset = Dataset("mnist", data["x_train"][:600], data["y_train"][:600], data["x_test"][:300],
+                      data["y_test"][:300], [str(i) for i in range(10)], source=MNIST)
+    net = Network.chain([
+        "Input", ("Conv2D", {"filters": 6, "kernel_h": 5, "kernel_w": 5, "padding": "same"}), "MaxPool2D",
+        ("Conv2D", {"filters": 8, "kernel_h": 5, "kernel_w": 5}), "MaxPool2D", "Flatten",
+        ("Dense", {"units": 10, "activation": "softmax"}),
+    ])
+    keras.utils.set_random_seed(0)
+    model = build_model(net)
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+    model.fit(prepare_images(dataset.x_train), dataset.y_train, epochs=1, batch_size=32, verbose=0)
+    return net, model, dataset
+
+
+@pytest.fixture
+def panel(qtbot, trained):
+    net, model, dataset = trained
+    widget = InsightPanel()
+    qtbot.addWidget(widget)
+    widget.resize(1000, 600)
+    widget.set_network(net)
+    widget.set_dataset(dataset)
+    widget.show()
+    yield widget
+    widget.runner.shutdown()
+
+
+def _probe(net, model, image, epoch=0, scale=1.0) -> ProbeUpdate:
+    acts = block_activations(model, net, image)
+    kernels = {b: model.get_layer(b).kernel.numpy() * scale for b in ("conv2d_1", "conv2d_2")}
+    return ProbeUpdate(epoch, 3, acts, kernels, acts["dense_1"])
+
+
+def test_probe_update_shows_one_tile_per_channel(panel, trained):
+    net, model, dataset = trained
+    update = _probe(net, model, panel.current_image())
+    panel.on_probe(update)
+    fm = panel.feature_maps
+    for bid in ("conv2d_1", "maxpool2d_1", "conv2d_2"):
+        fm.set_block(bid)
+        assert fm.tile_count() == update.activations[bid].shape[-1]
+        np.testing.assert_array_equal(fm.grid.arrays()[-1], update.activations[bid][:, :, -1])
+    fm.set_block("flatten_1")
+    assert fm.tile_count() == 1  # a flat vector is one tile
+    assert panel.timeline.epochs() == [0]
+    assert panel.prediction.probabilities is not None
+
+
+def test_shared_and_per_map_colour_scales(panel, trained):
+    net, model, _ = trained
+    panel.on_probe(_probe(net, model, panel.current_image()))
+    fm = panel.feature_maps
+    fm.set_block("conv2d_1")
+    maps = fm.grid.arrays()
+    assert len(set(fm.grid.color_limits())) == 1
+    assert fm.grid.color_limits()[0] == (min(m.min() for m in maps), max(m.max() for m in maps))
+    fm.shared_box.setChecked(False)
+    limits = fm.grid.color_limits()
+    assert [lim[1] for lim in limits] == [m.max() if m.max() > m.min() else m.max() + 0.5 for m in maps]
+
+
+def test_clicking_a_unit_outlines_its_receptive_field_on_the_input(panel, trained, qtbot):
+    net, model, _ = trained
+    panel.on_probe(_probe(net, model, panel.current_image()))
+    fm = panel.feature_maps
+    fm.set_block("conv2d_2")
+    qtbot.mouseClick(fm.grid, Qt.MouseButton.LeftButton, pos=fm.grid.tile_rect(3).center())
+    assert fm.grid._selected == 3
+    rect = fm.enlarged.tile_rect(0)  # map 3 enlarged: 10x10 units; click unit (row 2, column 7)
+    pos = QPoint(rect.x() + int((7 + 0.5) * rect.width() / 10), rect.y() + int((2 + 0.5) * rect.height() / 10))
+    qtbot.mouseClick(fm.enlarged, Qt.MouseButton.LeftButton, pos=pos)
+    expected = receptive_field(net, "conv2d_2", 2, 7)
+    assert fm.input_view._highlight == (0, expected)
+    assert expected[2] - expected[0] == 14  # 5x5 after 2x2 pooling after 5x5
+
+
+def test_filter_colours_are_symmetric_and_replay_by_epoch(panel, trained):
+    net, model, _ = trained
+    image = panel.current_image()
+    panel.on_probe(_probe(net, model, image, epoch=0, scale=0.5))
+    panel.on_probe(_probe(net, model, image, epoch=1, scale=1.0))
+    fv = panel.filters
+    kernel = model.get_layer(fv.current_block()).kernel.numpy()
+    vmin, vmax = fv.color_limits()
+    assert vmin == -vmax and vmax == pytest.approx(float(np.abs(kernel[:, :, 0, :]).max()))
+    # zero weight is the neutral middle colour of the diverging map
+    mid = colormap_rgba(np.zeros((1, 1)), fv.grid.cmap, vmin, vmax)[0, 0]
+    import matplotlib
+
+    assert tuple(mid) == matplotlib.colormaps[fv.grid.cmap](0.5, bytes=True)
+    assert fv.slider.isEnabled() and fv.slider.value() == 1
+    fv.show_epoch(0)
+    np.testing.assert_allclose(fv.grid.arrays()[0], kernel[:, :, 0, 0] * 0.5, rtol=1e-6)
+    assert fv.color_limits() == (pytest.approx(vmin * 0.5), pytest.approx(vmax * 0.5))
+    fv.block_combo.setCurrentIndex(1)
+    fv.channel_spin.setValue(4)
+    second = model.get_layer("conv2d_2").kernel.numpy() * 0.5
+    np.testing.assert_allclose(fv.grid.arrays()[2], second[:, :, 4, 2], rtol=1e-6)
+    assert fv.color_limits()[0] == -fv.color_limits()[1]
+
+
+def test_clicking_a_confusion_cell_lists_its_samples_by_confidence(panel, trained, qtbot):
+    net, model, dataset = trained
+    panel.set_model(model)
+    assert panel.wait_idle()
+    view = panel.confusion
+    ev = view.evaluation
+    assert ev is not None and ev.matrix.sum() == len(dataset.x_test)
+    view.canvas.draw()
+    t = int(dataset.y_test[0])
+    p = t
+    x, y = view.ax.transData.transform((p, t))
+    ratio = view.canvas.device_pixel_ratio
+    pos = QPoint(int(x / ratio), int(view.canvas.height() - y / ratio))
+    qtbot.mouseClick(view.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    assert view.cell == (t, p)
+    listed = view.listed_indices()
+    assert len(listed) == ev.matrix[t, p]
+    conf = ev.probabilities[listed, p]
+    assert np.all(np.diff(conf) <= 0)
+    assert all(dataset.y_test[i] == t and ev.y_pred[i] == p for i in listed)
+    # choosing a listed sample makes it the sample (and the trainer's probe)
+    with qtbot.waitSignal(panel.probeImageChanged) as blocker:
+        view.list.setCurrentRow(1)
+    np.testing.assert_array_equal(blocker.args[0], dataset.x_test[listed[1]])
+    assert panel.wait_idle()
+    assert panel.chooser.index_spin.value() == listed[1]
+
+
+def test_after_training_the_panel_computes_maps_prediction_and_grad_cam(panel, trained):
+    net, model, dataset = trained
+    panel.set_model(model)
+    panel.chooser.select_test_index(5)
+    assert panel.wait_idle()
+    acts = block_activations(model, net, dataset.x_test[5])
+    panel.feature_maps.set_block("conv2d_1")
+    np.testing.assert_allclose(panel.feature_maps.grid.arrays()[0], acts["conv2d_1"][:, :, 0], atol=1e-5)
+    probs = panel.prediction.probabilities
+    np.testing.assert_allclose(probs, acts["dense_1"], atol=1e-5)
+    cam = panel.grad_cam.cam
+    assert cam is not None and cam.shape == (28, 28) and cam.min() >= 0 and cam.max() <= 1
+    panel.grad_cam.class_combo.setCurrentIndex(1 + (int(np.argmax(probs)) + 1) % 10)
+    assert panel.wait_idle()
+    assert panel.grad_cam.cam is not None and not np.array_equal(panel.grad_cam.cam, cam)
+
+
+def test_sample_chooser_drawing_shift_and_files(panel, qtbot, tmp_path):
+    chooser = panel.chooser
+    chooser.tabs.setCurrentIndex(1)
+    pad = chooser.pad
+    with qtbot.waitSignal(panel.probeImageChanged) as blocker:
+        qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(80, 20))
+        for y in range(25, 150, 5):
+            qtbot.mouseMove(pad, QPoint(80, y))
+        qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(80, 150))
+    drawn = blocker.args[0]
+    assert drawn.shape == (28, 28) and drawn.dtype == np.uint8
+    ys, xs = np.nonzero(drawn > 25)
+    assert ys.max() - ys.min() + 1 == 20 and xs.max() - xs.min() < 10  # a vertical stroke, MNIST-sized
+    with qtbot.waitSignal(panel.probeImageChanged) as blocker:
+        chooser.dx_spin.setValue(3)
+    np.testing.assert_array_equal(blocker.args[0][:, 3:], drawn[:, :-3])
+    assert not chooser.load_file(str(tmp_path / "missing.png"))
+    assert "no file" in chooser.file_label.text()
+
+
+def test_save_as_png_writes_files(panel, trained, tmp_path):
+    net, model, _ = trained
+    panel.on_probe(_probe(net, model, panel.current_image()))
+    for name, view in [("maps", panel.feature_maps), ("filters", panel.filters.grid),
+                       ("prediction", panel.prediction), ("confusion", panel.confusion)]:
+        path = tmp_path / f"{name}.png"
+        assert view.save_png(str(path))
+        assert path.stat().st_size > 500
