@@ -121,3 +121,26 @@ def test_presets_listed_by_python_dash_m():
     assert done.returncode == 0, done.stderr
     for preset_id in ("lenet5", "vgg_small", "resnet_small", "inception_small", "mnist_classic"):
         assert preset_id in done.stdout
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_bar_works_with_and_without_a_terminal(tty):
+    import io
+
+    from convstudio.cli import _Progress
+    from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
+
+    out = io.StringIO()
+    progress = _Progress(out, tty=tty)
+    progress.handle(TrainStarted("CPU (2 threads)", 1, 0, 100, 6400, 0))
+    for step in range(1, 101):
+        progress.handle(BatchEnd(0, step, 100, 0.5, 0.9, step / 10, 640.0))
+    progress.handle(EpochEnd(0, 1, {"loss": 0.5, "accuracy": 0.9}, 10.0))
+    progress.handle(TrainFinished("completed", "Finished 1 epochs.", 1, {}))
+    text = out.getvalue()
+    assert "epoch 1/1 done in 10.0 s: loss 0.5000, acc 90.00%" in text and text.endswith("Finished 1 epochs.\n")
+    if tty:
+        assert text.count("\r") >= 100  # one bar redrawn in place
+    else:
+        assert "\r" not in text and "\033" not in text
+        assert text.count("[") == 4  # one line per quarter epoch

@@ -221,6 +221,20 @@ def test_invalid_network_finishes_with_an_error_event(small):
     assert channel.drain()[-1] == finished
 
 
+def test_out_of_memory_becomes_an_error_event_with_advice(small, monkeypatch):
+    from convstudio.core import pipeline
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(pipeline, "make_datasets", no_memory)
+    channel = EventChannel()
+    finished = Trainer(tiny_net(), small, settings(batch_size=512), channel).run()
+    assert finished.status == "error"
+    assert "Out of memory" in finished.message and "smaller batch size (e.g. 256)" in finished.message
+    assert channel.drain()[-1] == finished
+
+
 def test_checkpoint_state_is_json_with_epoch_and_history(small, tmp_path):
     Trainer(tiny_net(), small, settings(epochs=1), EventChannel(), tmp_path).run()
     state = json.loads((tmp_path / "state.json").read_text())
