@@ -8,20 +8,23 @@ shapes and issues; the analysis is recomputed once per command, not once per eve
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from convstudio.core.blocks import Fix, get_spec
+from convstudio.core.events import Emitter
 from convstudio.core.layout import tidy_positions
 from convstudio.core.network import Network, NetworkError, NetworkEvent
 from convstudio.core.shapes import Analysis, analyze
 
 from .commands import MERGE_MOVE, MERGE_PARAM, NetworkCommand
 
-__all__ = ["EditorDocument", "BLOCK_MIME", "CLIPBOARD_MIME"]
+__all__ = ["EditorDocument", "BLOCK_MIME", "CLIPBOARD_MIME", "follow"]
 
 BLOCK_MIME = "application/x-convstudio-block"
 """MIME type of a palette drag; the payload is the block kind, UTF-8."""
@@ -32,6 +35,25 @@ AUTO_CONNECT_HELP = (
     "Drop on empty space to add a block; if the network ends in a single working block, the new "
     "block is connected below it. Drop on a connection or on a block to insert it there."
 )
+
+
+def follow(emitter: Emitter, method) -> None:
+    """Subscribe a QObject's bound ``method`` to a core emitter without keeping the object alive.
+
+    The subscription drops itself once the Python object is gone or its Qt object was deleted,
+    so a closed view never receives a network event.
+    """
+    owner = weakref.ref(method.__self__)
+    func = method.__func__
+
+    def callback(event) -> None:
+        obj = owner()
+        if obj is None or not shiboken6.isValid(obj):
+            emitter.disconnect(callback)
+            return
+        func(obj, event)
+
+    emitter.connect(callback)
 
 
 class EditorDocument(QObject):
@@ -155,7 +177,6 @@ class EditorDocument(QObject):
             self.editRefused.emit(_reason(cmd.error))
             return None
         if cmd.changed:
-            cmd._action = None
             self.undo_stack.push(_Pushed(cmd))
         return cmd.result
 
@@ -349,12 +370,17 @@ class EditorDocument(QObject):
         return new
 
     def load_network(self, network: Network, clean: bool = True) -> None:
-        """Replace the content with ``network`` and clear the undo history."""
+        """Replace the content with ``network`` and clear the undo history.
+
+        With ``clean=False`` the document counts as modified until it is saved.
+        """
         with self.batch():
             self.network.replace_with(network)
         self.undo_stack.clear()
         if clean:
             self.undo_stack.setClean()
+        else:
+            self.undo_stack.resetClean()  # e.g. a recovered autosave: not saved anywhere yet
 
 
 class _Pushed(QUndoCommand):

@@ -20,7 +20,7 @@ from convstudio.core.blocks import ParamSpec, get_spec
 from convstudio.core.network import NetworkEvent
 from convstudio.core.shapes import Analysis, format_shape
 
-from .document import EditorDocument
+from .document import EditorDocument, follow
 from .icons import block_icon
 
 __all__ = ["InspectorWidget", "format_count", "format_bytes"]
@@ -226,7 +226,7 @@ class InspectorWidget(QWidget):
 
         document.selectionChanged.connect(self._on_selection)
         document.analysisChanged.connect(self._on_analysis)
-        document.network.events.connect(self._on_network_event)
+        follow(document.network.events, self._on_network_event)
         document.lockedChanged.connect(self._on_locked)
         self._on_selection(document.selected_ids())
 

@@ -63,30 +63,56 @@ class SummaryWidget(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totals)
         self._syncing = False
-        document.analysisChanged.connect(self.refresh)
+        self._ids: list[str] = []
+        self._stale = False
+        document.analysisChanged.connect(self._on_analysis)
         document.selectionChanged.connect(self._on_document_selection)
         self.table.itemSelectionChanged.connect(self._on_table_selection)
         self.refresh()
 
+    def _on_analysis(self, *_args) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True  # refreshed when shown: a hidden tab costs nothing per edit
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        if self._stale:
+            self.refresh()
+        super().showEvent(event)
+
     def refresh(self, *_args) -> None:
+        """Rebuild the rows and totals from the document's current analysis."""
+        self._stale = False
         analysis: Analysis = self.document.analysis
         rows = summary_table(self.document)
         bad = {i.block_id for i in analysis.errors if i.block_id}
         self._syncing = True
         try:
-            self.table.setRowCount(len(rows))
+            ids = [r[0] for r in rows]
+            same_rows = ids == self._ids
+            if not same_rows:
+                self.table.setRowCount(0)
+                self.table.setRowCount(len(rows))
+                self._ids = ids
+            red = QBrush(QColor("#C62828"))
             for r, (bid, kind, shape, params, macs) in enumerate(rows):
                 cells = (bid, kind, shape, format_count(params), format_count(macs))
                 for c, text in enumerate(cells):
-                    item = QTableWidgetItem(text)
-                    if c >= 3:
-                        item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                    if c == 0:
-                        item.setIcon(block_icon(self.document.network.blocks[bid].kind))
-                        item.setData(Qt.UserRole, bid)
-                    if bid in bad:
-                        item.setForeground(QBrush(QColor("#C62828")))
-                    self.table.setItem(r, c, item)
+                    item = self.table.item(r, c) if same_rows else None
+                    if item is None:
+                        item = QTableWidgetItem(text)
+                        if c >= 3:
+                            item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                        if c == 0:
+                            item.setIcon(block_icon(self.document.network.blocks[bid].kind))
+                            item.setData(Qt.UserRole, bid)
+                        self.table.setItem(r, c, item)
+                    elif item.text() != text:
+                        item.setText(text)
+                    if (bid in bad) != (item.data(Qt.UserRole + 1) is True):
+                        item.setData(Qt.UserRole + 1, bid in bad)
+                        item.setForeground(red if bid in bad else QBrush())
         finally:
             self._syncing = False
         total, trainable = analysis.total_params, analysis.trainable_params

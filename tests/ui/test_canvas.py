@@ -215,7 +215,7 @@ def test_zoom_and_fit(view, document, qtbot):
     assert view.zoom() > z
     for _ in range(40):
         view.zoom_out()
-    assert view.zoom() == pytest.approx(0.15)
+    assert view.zoom() == pytest.approx(0.05)
     view.fit_to_view()
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
     assert visible.contains(view.network_scene.items_rect())

@@ -62,6 +62,7 @@ def test_summary_lists_blocks_and_totals_and_follows_edits(qtbot):
                                         ("Dense", {"units": 10, "activation": "softmax"})]))
     widget = SummaryWidget(doc)
     qtbot.addWidget(widget)
+    widget.show()
     rows = [[widget.table.item(r, c).text() for c in range(5)] for r in range(widget.table.rowCount())]
     assert [r[0] for r in rows] == ["input_1", "conv2d_1", "flatten_1", "dense_1"]
     conv = doc.analysis.info["conv2d_1"]
@@ -73,3 +74,7 @@ def test_summary_lists_blocks_and_totals_and_follows_edits(qtbot):
     assert f"{doc.analysis.total_params:,}" in widget.totals.text()
     widget.table.selectRow(3)
     assert doc.selected_ids() == ["dense_1"]
+    widget.hide()
+    doc.set_param("conv2d_1", "filters", 2)  # hidden: catches up when shown again
+    widget.show()
+    assert widget.table.item(1, 2).text() == "28x28x2"

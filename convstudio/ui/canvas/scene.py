@@ -15,7 +15,7 @@ from convstudio.core.blocks import get_spec
 from convstudio.core.network import NetworkEvent
 from convstudio.core.shapes import Analysis
 
-from ..document import EditorDocument
+from ..document import EditorDocument, follow
 from .block_item import BLOCK_WIDTH, BlockItem
 from .edge_item import EdgeItem, curve
 from .ports import PortItem
@@ -33,6 +33,7 @@ class NetworkScene(QGraphicsScene):
         self.document = document
         self.blocks: dict[str, BlockItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
+        self._touching: dict[str, set[tuple[str, str]]] = {}
         self.snap_to_grid = True
         self._user_drag = False
         self._syncing_selection = False
@@ -43,14 +44,10 @@ class NetworkScene(QGraphicsScene):
         self.setBackgroundBrush(QColor("#F4F6F8"))
         self.setItemIndexMethod(QGraphicsScene.NoIndex)
         self._rebuild()
-        document.network.events.connect(self._on_network_event)
+        follow(document.network.events, self._on_network_event)
         document.analysisChanged.connect(self._on_analysis)
         document.selectionChanged.connect(self._on_document_selection)
         self.selectionChanged.connect(self._on_scene_selection)
-
-    def detach(self) -> None:
-        """Stop following the document (called when the view goes away)."""
-        self.document.network.events.disconnect(self._on_network_event)
 
     # ----------------------------------------------------------------- following the model
 
@@ -59,6 +56,7 @@ class NetworkScene(QGraphicsScene):
             self.removeItem(item)
         self.blocks.clear()
         self.edges.clear()
+        self._touching.clear()
         net = self.document.network
         for block in net:
             self._add_block_item(block.id)
@@ -74,6 +72,8 @@ class NetworkScene(QGraphicsScene):
     def _add_edge_item(self, src: str, dst: str) -> None:
         item = EdgeItem(src, dst)
         self.edges[(src, dst)] = item
+        self._touching.setdefault(src, set()).add((src, dst))
+        self._touching.setdefault(dst, set()).add((src, dst))
         self.addItem(item)
         self._route(item)
 
@@ -95,6 +95,8 @@ class NetworkScene(QGraphicsScene):
             self._add_edge_item(event.src, event.dst)
         elif kind == "disconnected":
             item = self.edges.pop((event.src, event.dst), None)
+            for end in (event.src, event.dst):
+                self._touching.get(end, set()).discard((event.src, event.dst))
             if item is not None:
                 self.removeItem(item)
         elif kind == "moved":
@@ -126,7 +128,7 @@ class NetworkScene(QGraphicsScene):
                 edge.update()
 
     def _edges_of(self, block_id: str) -> list[EdgeItem]:
-        return [e for (s, d), e in self.edges.items() if block_id in (s, d)]
+        return [self.edges[k] for k in self._touching.get(block_id, ()) if k in self.edges]
 
     def block_moved(self, item: BlockItem) -> None:
         """Called by a block item while it moves: keep its connections attached."""
@@ -349,18 +351,17 @@ class NetworkScene(QGraphicsScene):
         return rect
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        """A dot grid that thins out when zoomed out, so it stays cheap and calm."""
         super().drawBackground(painter, rect)
+        scale = painter.transform().m11() or 1.0
         step = 20
+        while step * scale < 14:
+            step *= 2
         left = int(rect.left()) - int(rect.left()) % step
         top = int(rect.top()) - int(rect.top()) % step
-        painter.setPen(QPen(QColor("#D5DBE1"), 1.5))
-        points = []
-        y = top
-        while y < rect.bottom():
-            x = left
-            while x < rect.right():
-                points.append(QPointF(x, y))
-                x += step
-            y += step
-        if len(points) < 40000:
-            painter.drawPoints(points)
+        cols = int((rect.right() - left) // step) + 1
+        rows = int((rect.bottom() - top) // step) + 1
+        if cols * rows > 20000:
+            return
+        painter.setPen(QPen(QColor("#CFD6DD"), 1.6 / scale if scale < 1 else 1.6))
+        painter.drawPoints([QPointF(left + i * step, top + j * step) for j in range(rows) for i in range(cols)])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence,
                            QMouseEvent, QPainter, QWheelEvent)
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QWidget
@@ -16,12 +16,12 @@ from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QWidget
 from convstudio.core.blocks import BLOCKS
 from convstudio.core.shapes import Analysis
 
-from ..document import AUTO_CONNECT_HELP, BLOCK_MIME, CLIPBOARD_MIME, EditorDocument
+from ..document import AUTO_CONNECT_HELP, BLOCK_MIME, CLIPBOARD_MIME, EditorDocument, follow
 from .scene import NetworkScene
 
 __all__ = ["CanvasView"]
 
-MIN_ZOOM, MAX_ZOOM = 0.15, 3.0
+MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
 
 
 class CanvasView(QGraphicsView):
@@ -48,6 +48,7 @@ class CanvasView(QGraphicsView):
         self._drag_kind: str | None = None
         self._internal_clipboard: dict | None = None
         self._paste_count = 0
+        self._rect_pending = False
         self._update_scene_rect()
 
         self.banner = QLabel(self)
@@ -57,7 +58,7 @@ class CanvasView(QGraphicsView):
         self.banner.hide()
         self._on_analysis(document.analysis)
         document.analysisChanged.connect(self._on_analysis)
-        document.network.events.connect(self._on_network_event)
+        follow(document.network.events, self._on_network_event)
 
         for text, keys, slot in (
             ("Copy", QKeySequence.Copy, self.copy_selection),
@@ -114,10 +115,12 @@ class CanvasView(QGraphicsView):
         self._place_banner()
 
     def _on_network_event(self, event) -> None:
-        if event.kind in ("added", "moved", "reset"):
-            self._update_scene_rect()
+        if event.kind in ("added", "moved", "reset") and not self._rect_pending:
+            self._rect_pending = True  # once per burst of events, not once per block
+            QTimer.singleShot(0, self._update_scene_rect)
 
     def _update_scene_rect(self) -> None:
+        self._rect_pending = False
         rect = self._scene.items_rect()
         if rect.isNull():
             rect = QRectF(-400, -300, 800, 600)
@@ -244,7 +247,6 @@ class CanvasView(QGraphicsView):
         new = self._scene.drop_block(kind, self.mapToScene(event.position().toPoint()))
         if new:
             event.acceptProposedAction()
-            self._update_scene_rect()
             self.setFocus()
         else:
             event.ignore()
@@ -292,7 +294,6 @@ class CanvasView(QGraphicsView):
         new = self.document.paste(data, (step, step))
         if new:
             self.status.emit(f"Pasted {len(new)} block(s)")
-            self._update_scene_rect()
         return new
 
     def scene_pos_of_block(self, block_id: str) -> QPointF:
