@@ -1,0 +1,94 @@
+"""Closing the window while training runs: it asks, stops within two seconds and keeps the work."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from convstudio.core.network import Network
+from convstudio.core.resources import resource_path
+from convstudio.core.settings import TrainSettings
+from convstudio.ui import main_window as mw
+from convstudio.ui import settings as app_settings
+from convstudio.ui.training_controller import LOCK_REASON
+
+pytestmark = pytest.mark.slow
+B = QMessageBox.StandardButton
+
+
+@pytest.fixture
+def training_window(qtbot, tmp_path, monkeypatch):
+    with np.load(resource_path("datasets") / "mnist_sample.npz") as data:
+        arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.savez(folder / "mnist.npz", x_train=arrays["x_train"][:3000], y_train=arrays["y_train"][:3000],
+             x_test=arrays["x_test"][:200], y_test=arrays["y_test"][:200])
+    monkeypatch.setenv("CONVSTUDIO_DATA_DIR", str(folder))
+    app_settings.use_storage_root(tmp_path / "config")
+
+    asked: list[str] = []
+    answers: list[QMessageBox.StandardButton] = []
+
+    def ask(_parent, title, text, *_a, **_k):
+        asked.append(f"{title}: {text}")
+        return answers.pop(0)
+
+    monkeypatch.setattr(mw, "ask", ask)
+    monkeypatch.setattr(mw, "show_error", lambda _p, title, text: asked.append(f"ERROR {title}: {text}"))
+    win = mw.MainWindow()
+    win.show()
+    win.document.load_network(Network.chain(["Input", ("Conv2D", {"filters": 4}), "MaxPool2D", "Flatten",
+                                             ("Dense", {"units": 10, "activation": "softmax"})]))
+    win.training_panel.set_settings(TrainSettings(epochs=20, batch_size=16))
+    win.set_tensorflow_ready("CPU")
+    win.asked, win.answers = asked, answers
+    yield win
+    if win.controller.is_running:
+        win.controller.stop_and_wait(10.0)
+    win.document.undo_stack.setClean()
+    win.model_unsaved = False
+    win.close()
+    win.deleteLater()
+    app_settings.use_storage_root(None)
+
+
+def _start(qtbot, win) -> None:
+    win.training_panel.start_button.click()
+    assert win.controller.is_running
+    qtbot.waitUntil(lambda: len(win.training_panel.plots.train_x) >= 1, timeout=60_000)
+
+
+def test_closing_mid_training_stops_within_two_seconds_and_keeps_the_work(qtbot, training_window):
+    win = training_window
+    _start(qtbot, win)
+    win.document.add_block("Dense", (0.0, 0.0))
+    assert win.statusBar().currentMessage() == LOCK_REASON
+
+    win.answers.extend([B.Yes, B.Discard])  # Stop and quit, then discard the unsaved weights
+    started = time.monotonic()
+    assert win.close() is True
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5, f"closing took {elapsed:.2f} s"
+    assert win.asked[0].startswith("Training is running")
+    assert not win.controller.is_running
+    assert win.controller.last_finished.status == "stopped"
+    assert win.controller.model is not None  # the weights trained so far are kept
+    autosave = win.autosaver.path
+    assert autosave.is_file()
+    saved = json.loads(autosave.read_text())
+    assert saved["network"] == win.document.network.to_dict()
+    assert saved["weights"] and (autosave.parent / saved["weights"]).is_file()
+
+
+def test_cancelling_the_close_leaves_training_running(qtbot, training_window):
+    win = training_window
+    _start(qtbot, win)
+    win.answers.append(B.Cancel)
+    assert win.close() is False
+    assert win.isVisible() and win.controller.is_running
+    assert win.controller.stop_and_wait(5.0)
