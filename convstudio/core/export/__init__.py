@@ -89,7 +89,6 @@ def export_model(model: "keras.Model", fmt: str, path: str | os.PathLike[str], *
         names = sorted(p.relative_to(work) for p in work.rglob("*") if p.is_file()) if work.is_dir() else []
     report.paths = [str(target / n) for n in names] if names else [str(target)]
     report.seconds = time.perf_counter() - start
-    say(report.summary)
     return report
 
 
