@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,14 +111,16 @@ class Network:
     def topological_order(self) -> tuple[list[str], set[str]]:
         """Block ids in dependency order, and the set of ids that sit on or after a cycle."""
         indegree = {bid: 0 for bid in self.blocks}
+        successors: dict[str, list[str]] = {bid: [] for bid in self.blocks}
         for e in self.edges:
             indegree[e.dst] += 1
-        ready = [bid for bid in self.blocks if indegree[bid] == 0]
+            successors[e.src].append(e.dst)
+        ready = deque(bid for bid in self.blocks if indegree[bid] == 0)
         order: list[str] = []
         while ready:
-            bid = ready.pop(0)
+            bid = ready.popleft()
             order.append(bid)
-            for dst in self.outputs_of(bid):
+            for dst in successors[bid]:
                 indegree[dst] -= 1
                 if indegree[dst] == 0:
                     ready.append(dst)

@@ -111,10 +111,13 @@ def analyze(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int
     for extra in inputs[1:]:
         issues.append(Issue(extra, f"Only one Input block is allowed; {inputs[0]} is already the input"))
 
+    feeds: dict[str, list[str]] = {bid: [] for bid in network.blocks}
+    for e in network.edges:
+        feeds[e.dst].append(e.src)
     for bid in order:
         block = network.blocks[bid]
         spec = get_spec(block.kind)
-        srcs = network.inputs_of(bid)
+        srcs = feeds[bid]
         if block.kind == "Input":
             shape = result.input_shape if bid == inputs[0] else None
             result.info[bid] = BlockInfo(bid, shape, 0, 0, 0)
@@ -191,6 +194,9 @@ def _check_output(network: Network, result: Analysis) -> None:
 
 
 def _reachable_from_input(network: Network) -> set[str]:
+    successors: dict[str, list[str]] = {bid: [] for bid in network.blocks}
+    for e in network.edges:
+        successors[e.src].append(e.dst)
     seen: set[str] = set()
     stack = list(network.input_blocks()[:1])
     while stack:
@@ -198,7 +204,7 @@ def _reachable_from_input(network: Network) -> set[str]:
         if bid in seen:
             continue
         seen.add(bid)
-        stack.extend(network.outputs_of(bid))
+        stack.extend(successors[bid])
     return seen
 
 
