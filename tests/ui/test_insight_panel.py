@@ -202,3 +202,27 @@ def test_save_as_png_writes_files(panel, trained, tmp_path):
         path = tmp_path / f"{name}.png"
         assert view.save_png(str(path))
         assert path.stat().st_size > 500
+
+
+def test_fresh_run_clears_the_timeline_and_probe_stops_own_computations(panel, trained):
+    from convstudio.core.training_events import TrainStarted
+
+    net, model, _ = trained
+    panel.set_model(model)
+    panel.on_probe(_probe(net, model, panel.current_image(), epoch=4))
+    assert panel._model is None  # the model is being trained: no analysis of our own
+    panel.on_run_started(TrainStarted("CPU", 2, 5, 10, 100, 0))  # Train more: history kept
+    assert panel.timeline.epochs() == [4]
+    panel.on_run_started(TrainStarted("CPU", 2, 0, 10, 100, 0))
+    assert len(panel.timeline) == 0 and not panel.filters.slider.isEnabled()
+    assert panel.wait_idle()
+
+
+def test_load_dataset_off_the_gui_thread(panel, qtbot):
+    if not os.path.exists(MNIST):
+        pytest.skip("real MNIST not available")
+    with qtbot.waitSignal(panel.probeImageChanged, timeout=30_000) as blocker:
+        panel.load_dataset("mnist", os.path.dirname(MNIST))
+        panel.wait_idle()
+    assert panel.chooser.index_spin.maximum() == 9999
+    np.testing.assert_array_equal(blocker.args[0], np.load(MNIST)["x_test"][0])

@@ -23,7 +23,7 @@ from convstudio.core.inspection import (
     prepare_images,
 )
 from convstudio.core.network import Network, NetworkEvent
-from convstudio.core.training_events import ProbeUpdate
+from convstudio.core.training_events import ProbeUpdate, TrainStarted
 
 from .feature_maps import FeatureMapView
 from .filter_view import FilterView
@@ -40,9 +40,10 @@ __all__ = ["InsightPanel"]
 class InsightPanel(QWidget):
     """Combines the insight views in tabs beside a sample chooser.
 
-    The main window calls :meth:`set_dataset`, :meth:`set_network`, :meth:`on_probe` (for each
-    drained ``ProbeUpdate``) and :meth:`set_model` (after training), and forwards
-    ``probeImageChanged`` (uint8 28x28 array) to ``trainer.set_probe``.
+    The main window calls :meth:`set_dataset` (or :meth:`load_dataset`), :meth:`set_network`,
+    :meth:`on_run_started`, :meth:`on_probe` (for each drained ``ProbeUpdate``) and
+    :meth:`set_model` (after training), and forwards ``probeImageChanged`` (uint8 28x28 array) to
+    ``trainer.set_probe``.
     """
 
     probeImageChanged = Signal(object)
@@ -107,6 +108,16 @@ class InsightPanel(QWidget):
         if self._model is not None:
             self._evaluate()
 
+    def load_dataset(self, name: str, data_dir: str | None = None) -> None:
+        """Load ``name`` ("mnist" or "fashion_mnist") off the GUI thread, then :meth:`set_dataset`.
+
+        Never downloads; a dataset that cannot be found is reported in the status line.
+        """
+        from convstudio.core.datasets import load_dataset
+
+        self.runner.submit("dataset", lambda: load_dataset(name, data_dir=data_dir, allow_download=False),
+                           self.set_dataset)
+
     def set_network(self, network: Network | None) -> None:
         """The network being edited (its geometry gives receptive fields)."""
         if self._network is not None:
@@ -118,7 +129,13 @@ class InsightPanel(QWidget):
         self.feature_maps.set_network(network, shape)
 
     def on_probe(self, update: ProbeUpdate) -> None:
-        """Show a training-time probe update (no model is run here)."""
+        """Show a training-time probe update (no model is run here).
+
+        A probe update means the model is being trained: the panel stops its own computations
+        until :meth:`set_model` hands it the trained model.
+        """
+        self._model = None
+        self._act_model = None
         self.timeline.record(update)
         self.feature_maps.caption = f"epoch {update.epoch + 1}, step {update.step} (live)"
         self.feature_maps.set_activations(update.activations, self._image)
@@ -129,6 +146,15 @@ class InsightPanel(QWidget):
                                               f"epoch {update.epoch + 1}")
         self.status.setText(f"Training: epoch {update.epoch + 1}, step {update.step}. "
                             "Maps and filters follow the probe sample.")
+
+    def on_run_started(self, event: TrainStarted) -> None:
+        """A run began: a fresh run (from epoch 0) starts a new timeline; the model is being trained."""
+        self._model = None
+        self._act_model = None
+        if event.initial_epoch == 0:
+            self.timeline.clear()
+            self.filters.set_timeline(self.timeline)
+        self.status.setText("Training: maps and filters follow the probe sample.")
 
     def set_model(self, model: "keras.Model | None") -> None:
         """A trained model: from now on the panel computes everything for any chosen sample."""
