@@ -361,7 +361,17 @@ class NetworkScene(QGraphicsScene):
         top = int(rect.top()) - int(rect.top()) % step
         cols = int((rect.right() - left) // step) + 1
         rows = int((rect.bottom() - top) // step) + 1
-        if cols * rows > 20000:
+        while cols * rows > 6000:  # a very large view: fewer, wider-spaced dots
+            step *= 2
+            left = int(rect.left()) - int(rect.left()) % step
+            top = int(rect.top()) - int(rect.top()) % step
+            cols = int((rect.right() - left) // step) + 1
+            rows = int((rect.bottom() - top) // step) + 1
+        if cols <= 0 or rows <= 0:
             return
         painter.setPen(QPen(QColor("#CFD6DD"), 1.6 / scale if scale < 1 else 1.6))
-        painter.drawPoints([QPointF(left + i * step, top + j * step) for j in range(rows) for i in range(cols)])
+        # One drawPoint per dot: drawPoints() with a Python sequence crashed PySide6 6.11 here.
+        for j in range(rows):
+            y = top + j * step
+            for i in range(cols):
+                painter.drawPoint(QPointF(left + i * step, y))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import (QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence,
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence,
                            QMouseEvent, QPainter, QWheelEvent)
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QWidget
 
@@ -32,7 +32,8 @@ class CanvasView(QGraphicsView):
     def __init__(self, document: EditorDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self._scene = NetworkScene(document)  # a view does not own its scene: keep a reference
+        # A view does not own the scene it shows: parent it to the view so they go away together.
+        self._scene = NetworkScene(document, self)
         self.setScene(self._scene)
         self._scene.status.connect(self.status)
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
@@ -59,28 +60,19 @@ class CanvasView(QGraphicsView):
         self._on_analysis(document.analysis)
         document.analysisChanged.connect(self._on_analysis)
         follow(document.network.events, self._on_network_event)
-
-        for text, keys, slot in (
-            ("Copy", QKeySequence.Copy, self.copy_selection),
-            ("Paste", QKeySequence.Paste, self.paste),
-            ("Delete", QKeySequence.Delete, self.delete_selection),
-            ("Select all", QKeySequence.SelectAll, self.select_all),
-            ("Zoom in", QKeySequence.ZoomIn, self.zoom_in),
-            ("Zoom out", QKeySequence.ZoomOut, self.zoom_out),
-            ("Fit to view", QKeySequence("Ctrl+0"), self.fit_to_view),
-        ):
-            action = QAction(text, self)
-            seqs = [QKeySequence(keys)]
-            if text == "Delete":
-                seqs.append(QKeySequence(Qt.Key_Backspace))
-            if text == "Zoom in":
-                seqs += [QKeySequence(Qt.Key_Plus), QKeySequence(Qt.Key_Equal)]
-            if text == "Zoom out":
-                seqs.append(QKeySequence(Qt.Key_Minus))
-            action.setShortcuts(seqs)
-            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
+        self._keys = [
+            (QKeySequence.Delete, self.delete_selection),
+            (QKeySequence(Qt.Key_Backspace), self.delete_selection),
+            (QKeySequence.Copy, self.copy_selection),
+            (QKeySequence.Paste, self.paste),
+            (QKeySequence.SelectAll, self.select_all),
+            (QKeySequence.ZoomIn, self.zoom_in),
+            (QKeySequence(Qt.Key_Plus), self.zoom_in),
+            (QKeySequence(Qt.Key_Equal), self.zoom_in),
+            (QKeySequence.ZoomOut, self.zoom_out),
+            (QKeySequence(Qt.Key_Minus), self.zoom_out),
+            (QKeySequence("Ctrl+0"), self.fit_to_view),
+        ]
 
     @property
     def network_scene(self) -> NetworkScene:
@@ -188,7 +180,29 @@ class CanvasView(QGraphicsView):
             return
         super().mouseReleaseEvent(event)
 
+    def _key_slot(self, event: QKeyEvent):
+        for keys, slot in self._keys:
+            if isinstance(keys, QKeySequence.StandardKey):
+                if event.matches(keys):
+                    return slot
+            elif QKeySequence(event.keyCombination()) == keys:
+                return slot
+        return None
+
+    def event(self, event) -> bool:
+        # The canvas's own keys win over window shortcuts while it has focus: it knows about
+        # selected connections too, and no key is claimed twice.
+        if event.type() == QEvent.ShortcutOverride and self._key_slot(event) is not None:
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        slot = self._key_slot(event)
+        if slot is not None:
+            slot()
+            event.accept()
+            return
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.OpenHandCursor)
