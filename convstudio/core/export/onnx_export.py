@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,8 @@ def write(ctx: ExportContext, path: Path) -> None:
 
     model = ctx.model
     signature = [tf.TensorSpec((None, *ctx.input_shape), tf.float32, name="images")]
-    with contextlib.redirect_stdout(io.StringIO()):  # tf2onnx prints its progress
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # Keras' numpy 2 patch for tf2onnx probes np.object
         model.export(str(path), format="onnx", input_signature=signature, verbose=False)
 
 
