@@ -50,7 +50,10 @@ def convert(model, input_shape: tuple[int, int, int], representative: np.ndarray
 
 def interpreter(path_or_bytes: Path | bytes):
     """A LiteRT interpreter for a ``.tflite`` file or its bytes."""
-    kwargs = {"model_content": path_or_bytes} if isinstance(path_or_bytes, bytes) else {"model_path": str(path_or_bytes)}
+    if isinstance(path_or_bytes, bytes):
+        kwargs = {"model_content": path_or_bytes}
+    else:
+        kwargs = {"model_path": str(path_or_bytes)}
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:

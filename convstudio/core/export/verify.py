@@ -42,7 +42,8 @@ def normalise(images: np.ndarray) -> np.ndarray:
 
 
 def verification_images(dataset: "Dataset | None", sample_images: np.ndarray | None,
-                        image_shape: tuple[int, int], n: int = VERIFY_IMAGES) -> tuple[np.ndarray, np.ndarray | None, str]:
+                        image_shape: tuple[int, int],
+                        n: int = VERIFY_IMAGES) -> tuple[np.ndarray, np.ndarray | None, str]:
     """uint8 images ``(n, h, w)`` to compare outputs on, their labels if known, and where they came from."""
     if sample_images is not None:
         images = np.asarray(sample_images)
