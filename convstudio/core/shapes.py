@@ -100,8 +100,9 @@ def analyze(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int
         issues.append(Issue(None, "The network is empty: drag an Input block onto the canvas to start"))
         return result
     if cyclic:
-        names = ", ".join(sorted(cyclic))
-        for bid in sorted(cyclic):
+        looped = _on_a_cycle(network, cyclic)
+        names = ", ".join(sorted(looped))
+        for bid in sorted(looped):
             issues.append(Issue(bid, f"This block is part of a cycle ({names}); a network must flow one way"))
 
     inputs = network.input_blocks()
@@ -121,12 +122,17 @@ def analyze(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int
         if block.kind == "Input":
             shape = result.input_shape if bid == inputs[0] else None
             result.info[bid] = BlockInfo(bid, shape, 0, 0, 0)
+            if srcs:
+                issues.append(Issue(bid, f"The Input block takes no inputs; disconnect {', '.join(srcs)}"))
             continue
-        if len(srcs) < spec.min_inputs:
+        if not spec.min_inputs <= len(srcs) <= spec.max_inputs:
             if not srcs:
                 msg = f"{spec.label} is not connected: drag from a block's output port to this block"
-            else:
+            elif len(srcs) < spec.min_inputs:
                 msg = f"{spec.label} needs at least {spec.min_inputs} inputs, it has {len(srcs)}"
+            else:
+                msg = (f"{spec.label} takes at most {spec.max_inputs} input(s), it has {len(srcs)}; "
+                       "use Add or Concatenate to merge")
             issues.append(Issue(bid, msg))
             result.info[bid] = BlockInfo(bid, None)
             continue
@@ -191,6 +197,26 @@ def _check_output(network: Network, result: Analysis) -> None:
                                                  "value": "softmax"}) if act is not None else None)
         issues.append(Issue(out, "The output does not end in softmax; softmax is added so the "
                                  "outputs are class probabilities", severity="warning", fix=fix))
+
+
+def _on_a_cycle(network: Network, cyclic: set[str]) -> set[str]:
+    """The blocks of ``cyclic`` that lie on a cycle (the rest only come after one)."""
+    successors: dict[str, list[str]] = {bid: [] for bid in cyclic}
+    for e in network.edges:
+        if e.src in cyclic and e.dst in cyclic:
+            successors[e.src].append(e.dst)
+    looped = set()
+    for start in cyclic:
+        stack, seen = list(successors[start]), set()
+        while stack:
+            bid = stack.pop()
+            if bid == start:
+                looped.add(start)
+                break
+            if bid not in seen:
+                seen.add(bid)
+                stack.extend(successors[bid])
+    return looped
 
 
 def _reachable_from_input(network: Network) -> set[str]:
