@@ -225,6 +225,8 @@ class Network:
         """Replace ``src -> dst`` with ``src -> new -> dst``; returns the new block's id."""
         if src not in self.inputs_of(dst):
             raise NetworkError(f"{src} does not feed {dst}")
+        if kind in BLOCKS and get_spec(kind).max_inputs < 1:
+            raise NetworkError(f"{get_spec(kind).label} takes no inputs, so it cannot go between two blocks")
         if pos is None:
             a, b = self.block(src).pos, self.block(dst).pos
             pos = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
