@@ -251,6 +251,15 @@ def test_insert_between_unconnected_blocks_is_refused_without_side_effects():
     assert net.to_dict() == before
 
 
+def test_insert_between_refuses_an_input_block_without_side_effects():
+    net = _residual()
+    before = net.to_dict()
+    events = _recorder(net)
+    with pytest.raises(NetworkError, match="takes no inputs"):
+        net.insert_between("conv_a", "add", "Input")
+    assert net.to_dict() == before and events == []
+
+
 def test_topological_order_respects_every_edge():
     net = _residual()
     order, cyclic = net.topological_order()

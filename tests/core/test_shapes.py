@@ -293,9 +293,23 @@ def test_cycle_is_reported_on_its_blocks_without_exception():
     net.edges.append(Edge("dropout_2", "add_1"))  # connect() refuses this
     a = analyze(net)
     cyc = {i.block_id for i in a.errors if "cycle" in i.message}
-    assert {"add_1", "dropout_1", "dropout_2"} <= cyc
-    assert all(a.info[b].shape is None for b in cyc)
+    assert cyc == {"add_1", "dropout_1", "dropout_2"}  # what follows the loop is not on it
+    assert all(a.info[b].shape is None for b in [*cyc, "flatten_1", "dense_1"])
     assert not a.ok
+
+
+def test_edges_forced_past_connect_are_reported():
+    net = Network.chain(["Input", ("Dropout", {}), *SOFTMAX_HEAD])
+    net.add_block("Conv2D", {"filters": 1}, block_id="c")
+    net.connect("input_1", "c")
+    net.edges.append(Edge("c", "dropout_1"))  # a second input for a one-input block
+    a = analyze(net)
+    (issue,) = a.errors
+    assert issue.block_id == "dropout_1" and "takes at most 1 input(s), it has 2" in issue.message
+    other = Network.chain(["Input", *SOFTMAX_HEAD])
+    other.add_block("Dense", block_id="d")
+    other.edges.append(Edge("d", "input_1"))
+    assert any(i.block_id == "input_1" and "takes no inputs" in i.message for i in analyze(other).errors)
 
 
 def test_two_block_cycle_detached_from_everything():
