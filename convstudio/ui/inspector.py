@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSp
 
 from convstudio.core.blocks import ParamSpec, get_spec
 from convstudio.core.network import NetworkEvent
+from convstudio.core.inspection.receptive_field import receptive_fields
 from convstudio.core.shapes import Analysis, format_shape
 
 from .document import EditorDocument, follow
@@ -191,7 +192,9 @@ class InspectorWidget(QWidget):
         head.addWidget(self.title, 1)
         self.help = QLabel()
         self.help.setWordWrap(True)
-        self.help.setEnabled(False)  # dimmed text that follows the theme
+        font = self.help.font()
+        font.setPointSizeF(font.pointSizeF() * 0.92)
+        self.help.setFont(font)
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)
         self.form.setContentsMargins(0, 4, 0, 4)
@@ -292,6 +295,9 @@ class InspectorWidget(QWidget):
             rows.append(("Parameters", format_count(info.params) + extra))
             rows.append(("Multiply-adds", format_count(info.macs)))
             rows.append(("Activation memory", format_bytes(info.activation_bytes) + " per image"))
+            field = self._receptive_field(analysis)
+            if field:
+                rows.append(("Receptive field", field))
         else:
             rows.append(("Output shape", "unknown until the problems above it are fixed"))
         self.figures.setText("<table cellspacing='3'>" + "".join(
@@ -300,6 +306,21 @@ class InspectorWidget(QWidget):
         self.issues.setText("<br>".join(
             f"<span style='color:{'#C62828' if i.severity == 'error' else '#B26A00'}'>"
             f"<b>{i.severity.title()}:</b> {i.message}</span>" for i in issues))
+
+    def _receptive_field(self, analysis: Analysis) -> str:
+        """How much of the image one output unit of this block sees ('' when it cannot be known)."""
+        if analysis.errors:
+            return ""
+        try:
+            fields = receptive_fields(self.document.network, analysis.input_shape, analysis)
+        except ValueError:
+            return ""
+        info = fields.get(self.block_id)
+        if info is None:
+            return ""
+        if not info.spatial:
+            return "the whole image"
+        return f"{info.size[0]}x{info.size[1]} pixels"
 
     def _on_locked(self, locked: bool) -> None:
         for field in self.fields.values():

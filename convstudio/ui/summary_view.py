@@ -11,8 +11,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from convstudio.core.blocks import get_spec
 from convstudio.core.shapes import Analysis, format_shape
+from convstudio.core.summary import summary_rows
 
 from .document import EditorDocument
 from .icons import block_icon
@@ -25,17 +25,8 @@ COLUMNS = ("Block", "Type", "Output shape", "Params", "MACs")
 
 def summary_table(document: EditorDocument) -> list[tuple[str, str, str, int, int]]:
     """Rows ``(block id, type, output shape, params, MACs)`` in the order data flows."""
-    analysis = document.analysis
-    net = document.network
-    order = [b for b in analysis.order if b in net.blocks] + \
-        [b for b in net.blocks if b not in analysis.order]
-    rows = []
-    for bid in order:
-        info = analysis.info.get(bid)
-        shape = format_shape(info.shape) if info is not None else "?"
-        rows.append((bid, get_spec(net.blocks[bid].kind).label, shape,
-                     info.params if info else 0, info.macs if info else 0))
-    return rows
+    return [(r.block_id, r.kind, format_shape(r.shape), r.params, r.macs)
+            for r in summary_rows(document.network, document.analysis)]
 
 
 class SummaryWidget(QWidget):

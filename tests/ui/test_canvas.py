@@ -260,3 +260,15 @@ def test_a_hundred_blocks_update_only_what_changed(qtbot):
     finally:
         BlockItem.refresh = original
     assert refreshed == ["conv2d_50"]
+
+
+def test_banner_fix_link_applies_the_network_wide_fix(qtbot):
+    doc = EditorDocument(Network.chain(["Conv2D", "Flatten", ("Dense", {"units": 10, "activation": "softmax"})]))
+    view = CanvasView(doc)
+    qtbot.addWidget(view)
+    view.show()
+    assert "Add an Input block" in view.banner_text()
+    view.banner.linkActivated.emit("fix:0")
+    assert doc.network.inputs_of("conv2d_1") == ["input_1"]
+    assert view.banner_text() == "" and doc.analysis.ok
+    assert doc.undo_stack.count() == 1

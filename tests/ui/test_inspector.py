@@ -115,3 +115,12 @@ def test_locked_document_disables_fields_and_refuses(qtbot, document):
     assert widget.error_text("filters") == "Training is running"
     document.set_locked(False)
     assert widget.fields["filters"].widget.isEnabled()
+
+
+def test_receptive_field_grows_through_the_network(qtbot, document):
+    widget = make(qtbot, document)
+    assert "3x3 pixels" in widget.figures.text()
+    document.select(["maxpool2d_1"])
+    assert "4x4 pixels" in widget.figures.text()  # 3 + (2 - 1) * 1
+    document.select(["dense_1"])
+    assert "the whole image" in widget.figures.text()

@@ -6,11 +6,12 @@ left button on empty space, Delete removes the selection, Ctrl+C / Ctrl+V copy a
 
 from __future__ import annotations
 
+import html
 import json
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence,
-                           QMouseEvent, QPainter, QWheelEvent)
+                           QMouseEvent, QPainter, QTextDocument, QWheelEvent)
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QWidget
 
 from convstudio.core.blocks import BLOCKS
@@ -54,7 +55,9 @@ class CanvasView(QGraphicsView):
 
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
-        self.banner.setTextFormat(Qt.PlainText)
+        self.banner.setTextFormat(Qt.RichText)
+        self.banner.linkActivated.connect(self._banner_link)
+        self._banner_fixes: list = []
         self.banner.setContentsMargins(12, 7, 12, 7)
         self.banner.hide()
         self._on_analysis(document.analysis)
@@ -86,7 +89,11 @@ class CanvasView(QGraphicsView):
             self.banner.hide()
             return
         error = any(i.severity == "error" for i in issues)
-        self.banner.setText("\n".join(i.message for i in issues))
+        self._banner_fixes = [i.fix for i in issues]
+        self.banner.setText("<br>".join(
+            html.escape(i.message) + (f" &nbsp;<a href='fix:{n}' style='color:{'#0D47A1'}'>{html.escape(i.fix.label)}</a>"
+                                      if i.fix is not None else "")
+            for n, i in enumerate(issues)))
         bg, fg, border = ("#FDECEA", "#B71C1C", "#EF9A9A") if error else ("#FFF4E5", "#8A4B00", "#FFCC80")
         self.banner.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border: 1px solid {border};"
                                   " border-radius: 6px; font-weight: 600; }")
@@ -94,7 +101,19 @@ class CanvasView(QGraphicsView):
         self.banner.show()
 
     def banner_text(self) -> str:
-        return "" if self.banner.isHidden() else self.banner.text()
+        """The banner's message as plain text ('' when hidden)."""
+        if self.banner.isHidden():
+            return ""
+        doc = QTextDocument()
+        doc.setHtml(self.banner.text())
+        return doc.toPlainText()
+
+    def _banner_link(self, link: str) -> None:
+        """A fix link in the banner: apply that network-wide fix (one undo step)."""
+        if link.startswith("fix:"):
+            n = int(link[4:])
+            if 0 <= n < len(self._banner_fixes) and self._banner_fixes[n] is not None:
+                self.document.apply_fix(None, self._banner_fixes[n])
 
     def _place_banner(self) -> None:
         width = min(self.viewport().width() - 24, 640)
