@@ -21,7 +21,7 @@ from convstudio.core.datasets import Dataset
 from convstudio.core.export import FORMATS, ExportError, export_model
 from convstudio.core.export.formats import ExportFormat
 from convstudio.core.network import Network
-from convstudio.core.settings import TrainSettings
+from convstudio.core.settings import EarlyStopping, ReduceLROnPlateau, TrainSettings
 
 
 def synthetic_dataset(n_train: int = 640, n_test: int = 300, seed: int = 0) -> Dataset:
@@ -173,13 +173,16 @@ def _no_convstudio_env(tmp_path: Path) -> dict[str, str]:
 
 def test_generated_script_trains_the_same_network_without_convstudio(trained, tmp_path):
     model, net, data = trained
-    settings = TrainSettings(optimizer="sgd", learning_rate=0.05, batch_size=16, epochs=3)
+    settings = TrainSettings(optimizer="sgd", learning_rate=0.05, batch_size=16, epochs=3,
+                             early_stopping=EarlyStopping(enabled=True, patience=1),
+                             reduce_lr_on_plateau=ReduceLROnPlateau(enabled=True, factor=0.2))
     report = export_model(model, "script", tmp_path / "train_digits", network=net, dataset=data, settings=settings)
     script = Path(report.path)
     assert script.name == "train_digits.py" and report.max_abs_diff == 0.0
     source = script.read_text()
     assert "convstudio" not in re.sub(r"#.*|\"\"\"[\s\S]*?\"\"\"|\"[^\"\n]*\"", "", source).lower()
     assert "SGD(learning_rate=LEARNING_RATE, momentum=0.9" in source and "BATCH_SIZE = 16" in source
+    assert 'EarlyStopping(monitor="val_loss", patience=1' in source and "ReduceLROnPlateau(" in source
 
     npz = tmp_path / "small.npz"
     np.savez(npz, x_train=data.x_train[:96], y_train=data.y_train[:96], x_test=data.x_test[:32],

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..pipeline import normalize
 from .formats import FORMATS, ExportError, ExportFormat, ExportReport, get_format
 from .staging import os_reason, resolve_target, staged
-from .verify import ExportContext, judge, normalise, verification_images
+from .verify import ExportContext, judge, verification_images
 
 if TYPE_CHECKING:
     import keras
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from ..datasets import Dataset
     from ..network import Network
 
-__all__ = ["FORMATS", "ExportError", "ExportFormat", "ExportReport", "export_model", "get_format", "normalise"]
+__all__ = ["FORMATS", "ExportError", "ExportFormat", "ExportReport", "export_model", "get_format", "normalize"]
 
 
 def export_model(model: "keras.Model", fmt: str, path: str | os.PathLike[str], *, network: "Network",

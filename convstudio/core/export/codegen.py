@@ -145,6 +145,11 @@ def _settings(settings: Any) -> TrainSettings:
     return TrainSettings.from_dict(settings.to_dict())
 
 
+def _monitor(name: str, s: TrainSettings) -> str:
+    """What a callback watches: without validation images, the training figure of the same name."""
+    return name if s.validation_split > 0 or not name.startswith("val_") else name[4:]
+
+
 def _dataset_name(ctx_dataset: Any) -> str:
     name = (getattr(ctx_dataset, "name", "") or "mnist").lower().replace("-", "_")
     return name if name in KERAS_DATASETS else "mnist"
@@ -159,11 +164,11 @@ def training_script(network: Network, *, input_shape: tuple[int, int, int] = (28
     callbacks = []
     if s.early_stopping.enabled:
         es = s.early_stopping
-        callbacks.append(f'keras.callbacks.EarlyStopping(monitor="{es.monitor}", patience={es.patience}, '
+        callbacks.append(f'keras.callbacks.EarlyStopping(monitor="{_monitor(es.monitor, s)}", patience={es.patience}, '
                          f'restore_best_weights={es.restore_best})')
     if s.reduce_lr_on_plateau.enabled:
         r = s.reduce_lr_on_plateau
-        callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor={r.factor!r}, '
+        callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="{_monitor("val_loss", s)}", factor={r.factor!r}, '
                          f'patience={r.patience}, min_lr={r.min_lr!r})')
     if s.optimizer == "sgd":
         optimizer = (f"keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum={s.momentum!r}, "
@@ -172,7 +177,6 @@ def training_script(network: Network, *, input_shape: tuple[int, int, int] = (28
         optimizer = f"keras.optimizers.RMSprop(learning_rate=LEARNING_RATE, momentum={s.momentum!r})"
     else:
         optimizer = "keras.optimizers.Adam(learning_rate=LEARNING_RATE)"
-    monitor_needs_val = s.validation_split == 0 and (s.early_stopping.enabled or s.reduce_lr_on_plateau.enabled)
     body = "\n".join(model_code(network, input_shape, num_classes))
     cb = ",\n        ".join(callbacks)
     return _TRAIN_TEMPLATE.format(
@@ -180,7 +184,6 @@ def training_script(network: Network, *, input_shape: tuple[int, int, int] = (28
         num_classes=num_classes, epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
         validation_split=s.validation_split, seed=s.seed, optimizer=optimizer, model_body=body,
         callbacks=f"[\n        {cb},\n    ]" if callbacks else "[]",
-        val_note="  # the callbacks watch validation figures" if monitor_needs_val else "",
     )
 
 
@@ -212,7 +215,7 @@ NUM_CLASSES = {num_classes}
 EPOCHS = {epochs}
 BATCH_SIZE = {batch_size}
 LEARNING_RATE = {learning_rate!r}
-VALIDATION_SPLIT = {validation_split!r}  # the last part of the training set is held out
+VALIDATION_SPLIT = {validation_split!r}  # a seeded random part of the training set is held out
 SEED = {seed}
 
 
@@ -227,6 +230,14 @@ def preprocess(images):
     if images.ndim == 3:
         images = images[..., None]
     return images.astype("float32") / 255.0
+
+
+def split_validation(x, y, fraction=VALIDATION_SPLIT, seed=SEED):
+    """Hold out a seeded random ``fraction`` of the training images, exactly as ConvStudio does."""
+    n_val = int(round(len(x) * fraction))
+    order = np.random.default_rng(seed).permutation(len(x))
+    train, val = np.sort(order[n_val:]), np.sort(order[:n_val])
+    return (x[train], y[train]), (x[val], y[val])
 
 
 def load_data(path=None):
@@ -252,7 +263,8 @@ def main(argv=None):
     if args.limit:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
         x_test, y_test = x_test[:args.limit], y_test[:args.limit]
-    x_train, x_test = preprocess(x_train), preprocess(x_test)
+    (x_train, y_train), (x_val, y_val) = split_validation(x_train, y_train)
+    x_train, x_val, x_test = preprocess(x_train), preprocess(x_val), preprocess(x_test)
 
     model = build_model()
     model.summary()
@@ -261,12 +273,13 @@ def main(argv=None):
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    callbacks = {callbacks}{val_note}
+    callbacks = {callbacks}
     history = model.fit(
         x_train, y_train,
         batch_size=BATCH_SIZE,
         epochs=args.epochs,
-        validation_split=VALIDATION_SPLIT,
+        validation_data=(x_val, y_val) if len(x_val) else None,
+        shuffle=True,  # a new order every epoch
         steps_per_epoch=args.max_steps,
         callbacks=callbacks,
         verbose=2,

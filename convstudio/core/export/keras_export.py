@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .verify import Check, ExportContext, normalise
+from ..pipeline import normalize
+from .verify import Check, ExportContext
 
 __all__ = ["write", "verify", "write_keras", "load_keras"]
 
@@ -28,7 +29,7 @@ def write(ctx: ExportContext, path: Path) -> None:
 
 def verify(ctx: ExportContext, path: Path) -> Check:
     loaded = load_keras(path)
-    check = ctx.check(np.asarray(loaded(normalise(ctx.images), training=False)))
+    check = ctx.check(np.asarray(loaded(normalize(ctx.images), training=False)))
     check.notes.extend(optimizer_notes(ctx.model, loaded))
     return check
 

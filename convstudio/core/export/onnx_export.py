@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .verify import Check, ExportContext, normalise
+from ..pipeline import normalize
+from .verify import Check, ExportContext
 
 __all__ = ["write", "verify"]
 
@@ -27,7 +28,7 @@ def verify(ctx: ExportContext, path: Path) -> Check:
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    outputs = session.run(None, {name: normalise(ctx.images)})[0]
+    outputs = session.run(None, {name: normalize(ctx.images)})[0]
     check = ctx.check(np.asarray(outputs))
     check.notes.append(f"checked with ONNX Runtime {onnxruntime.__version__}; input '{name}' float32 (n, "
                        + ", ".join(str(d) for d in ctx.input_shape) + ")")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .verify import Check, ExportContext, normalise
+from ..pipeline import normalize
+from .verify import Check, ExportContext
 
 __all__ = ["write", "verify", "SIGNATURE"]
 
@@ -45,7 +46,7 @@ def verify(ctx: ExportContext, path: Path) -> Check:
     loaded = tf.saved_model.load(str(path))
     raw = loaded.signatures[SIGNATURE](images=tf.constant(ctx.images))["probabilities"].numpy()
     check = ctx.check(raw)
-    scaled = loaded.signatures[FLOAT_SIGNATURE](images=tf.constant(normalise(ctx.images)))["probabilities"].numpy()
+    scaled = loaded.signatures[FLOAT_SIGNATURE](images=tf.constant(normalize(ctx.images)))["probabilities"].numpy()
     check.max_abs_diff = max(check.max_abs_diff, float(np.max(np.abs(scaled - ctx.reference))))
     check.notes.append(f"signatures: '{SIGNATURE}' (uint8 images) and '{FLOAT_SIGNATURE}' (floats in 0..1)")
     return check

@@ -13,13 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .verify import Check, ExportContext, accuracy, normalise
+from ..pipeline import normalize
+from .verify import Check, ExportContext, accuracy
 
 __all__ = ["write", "verify", "convert", "interpreter", "run"]
 
 
-def convert(model, input_shape: tuple[int, int, int], representative: np.ndarray | None = None) -> bytes:
-    """TFLite bytes for ``model``; with ``representative`` uint8 images, full-integer int8 with uint8 I/O."""
+def convert(model, input_shape: tuple[int, int, int], representative: list[np.ndarray] | None = None) -> bytes:
+    """TFLite bytes for ``model``; with ``representative`` batches (float32, normalised), full-integer
+    int8 with uint8 input and output."""
     import keras
     import tensorflow as tf
 
@@ -33,11 +35,9 @@ def convert(model, input_shape: tuple[int, int, int], representative: np.ndarray
         if representative is None:
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         else:
-            samples = normalise(representative)
-
             def calibration():
-                for i in range(len(samples)):
-                    yield [samples[i:i + 1]]
+                for batch in representative:
+                    yield [batch]
 
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.representative_dataset = calibration
@@ -69,7 +69,7 @@ def run(interp, images: np.ndarray) -> np.ndarray:
     """Probabilities for uint8 ``images`` ``(n, h, w)``: quantises the input and dequantises the output as needed."""
     inp = interp.get_input_details()[0]
     out = interp.get_output_details()[0]
-    x = normalise(images)
+    x = normalize(images)
     interp.resize_tensor_input(inp["index"], list(x.shape))
     interp.allocate_tensors()
     if inp["dtype"] != np.float32:
@@ -86,7 +86,7 @@ def run(interp, images: np.ndarray) -> np.ndarray:
 
 
 def write(ctx: ExportContext, path: Path) -> None:
-    representative = ctx.representative_images() if ctx.fmt.name == "tflite_int8" else None
+    representative = ctx.representative_batches() if ctx.fmt.name == "tflite_int8" else None
     path.write_bytes(convert(ctx.model, ctx.input_shape, representative))
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..pipeline import normalize, representative_batches
 from .formats import ExportError, ExportFormat
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from ..datasets import Dataset
     from ..network import Network
 
-__all__ = ["Check", "ExportContext", "accuracy", "judge", "max_abs_diff", "normalise", "verification_images"]
+__all__ = ["Check", "ExportContext", "accuracy", "judge", "max_abs_diff", "verification_images"]
 
 VERIFY_IMAGES = 256
 """How many test images the outputs are compared on."""
@@ -31,14 +32,6 @@ ACCURACY_IMAGES = 1000
 
 REPRESENTATIVE_IMAGES = 200
 """How many training images calibrate int8 quantisation."""
-
-
-def normalise(images: np.ndarray) -> np.ndarray:
-    """ConvStudio's preprocessing: uint8 pixels ``(n, h, w)`` or ``(n, h, w, c)`` to float32 in 0..1, NHWC."""
-    x = np.asarray(images)
-    if x.ndim == 3:
-        x = x[..., None]
-    return x.astype(np.float32) / np.float32(255.0)
 
 
 def verification_images(dataset: "Dataset | None", sample_images: np.ndarray | None,
@@ -139,7 +132,7 @@ class ExportContext:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """The in-app model's probabilities on uint8 images, in batches."""
-        x = normalise(images)
+        x = normalize(images)
         outs = [np.asarray(self.model(x[i:i + 256], training=False)) for i in range(0, len(x), 256)]
         return np.concatenate(outs) if outs else np.zeros((0, int(self.model.output_shape[-1])), np.float32)
 
@@ -150,12 +143,14 @@ class ExportContext:
         n = ACCURACY_IMAGES
         return np.asarray(self.dataset.x_test[:n], np.uint8), np.asarray(self.dataset.y_test[:n])
 
-    def representative_images(self) -> np.ndarray:
-        """Training images that calibrate quantisation (test images when no training set is known)."""
+    def representative_batches(self) -> list[np.ndarray]:
+        """Normalised single-image batches that calibrate int8 quantisation: random training images
+        (as the trainer's :func:`~convstudio.core.pipeline.representative_batches` picks them), or the
+        verification images when no training set is known."""
         if self.dataset is not None and len(self.dataset.x_train):
-            return np.asarray(self.dataset.x_train[:REPRESENTATIVE_IMAGES], np.uint8)
+            return list(representative_batches(self.dataset, n=REPRESENTATIVE_IMAGES))
         if self.image_source != "random images":
-            return self.images[:REPRESENTATIVE_IMAGES]
+            return [normalize(image[None]) for image in self.images[:REPRESENTATIVE_IMAGES]]
         raise ExportError("int8 quantisation needs real images to calibrate on; load a dataset first")
 
     def check(self, outputs: Any, **extra: Any) -> Check:
