@@ -302,7 +302,7 @@ class Trainer:
         outs = self._probe_model([x], training=False)
         arrays = [keras.ops.convert_to_numpy(o)[0] for o in outs]
         activations = dict(zip(self._probe_ids, arrays[:-1]))
-        kernels = {bid: keras.ops.convert_to_numpy(model.get_layer(bid).kernel)
+        kernels = {bid: np.array(model.get_layer(bid).kernel.numpy())
                    for bid in self._conv_ids if bid in activations}
         self.channel.put(ProbeUpdate(epoch, step, activations, kernels, arrays[-1]))
 
