@@ -14,11 +14,11 @@ from .render import add_save_png_menu, colormap_rgba, qimage_from_rgba
 __all__ = ["ConfusionView", "GradCamView", "PredictionView"]
 
 
-def _canvas(width: float, height: float):
+def _canvas(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=100, layout=layout)
     canvas = FigureCanvasQTAgg(figure)
     return figure, canvas
 
@@ -28,56 +28,92 @@ def _default_names(n: int) -> list[str]:
 
 
 class PredictionView(QWidget):
-    """Horizontal bars of the class probabilities; the top class and the true class stand out."""
+    """Horizontal bars of the class probabilities; the top class and the true class stand out.
+
+    The bars are made once per set of classes and then only resized, and a hidden view waits
+    until it is shown to draw, so live updates during training stay cheap.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.figure, self.canvas = _canvas(3.6, 2.8)
+        self.figure, self.canvas = _canvas(3.6, 2.8, layout=None)  # fixed margins: no layout pass per draw
+        self.figure.subplots_adjust(left=0.2, right=0.95, top=0.9, bottom=0.14)
         self.canvas.setMinimumSize(220, 200)
         self.ax = self.figure.add_subplot()
         self.class_names: list[str] = []
         self.probabilities: np.ndarray | None = None
+        self.draw_count = 0
+        self._bars: list = []
+        self._labels: list = []
+        self._dirty = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
         add_save_png_menu(self.canvas, self.save_png, "prediction.png")
-        self._draw(None, None, "")
+        self.set_probabilities(None)
 
     def set_class_names(self, names: list[str]) -> None:
         self.class_names = list(names)
+        self._bars = []
 
     def set_probabilities(self, probabilities: np.ndarray | None, true_class: int | None = None,
                           note: str = "") -> None:
         self.probabilities = None if probabilities is None else np.asarray(probabilities, dtype=np.float32).ravel()
-        self._draw(self.probabilities, true_class, note)
+        self._update_artists(self.probabilities, true_class, note)
+        self._dirty = True
+        if self.isVisible():
+            self._redraw()
 
-    def _draw(self, probs: np.ndarray | None, true_class: int | None, note: str) -> None:
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self._dirty = False
+        self.draw_count += 1
+        self.canvas.draw_idle()
+
+    def _make_bars(self, n: int) -> None:
         ax = self.ax
         ax.clear()
         ax.set_xlim(0, 1)
         ax.set_xlabel("probability", fontsize=8)
         ax.tick_params(labelsize=8)
+        names = self.class_names if len(self.class_names) == n else _default_names(n)
+        y = np.arange(n)
+        self._bars = list(ax.barh(y, np.zeros(n), color="#9db4cc"))
+        ax.set_yticks(y, names)
+        ax.set_ylim(n - 0.5, -0.5)
+        self._labels = [ax.text(0.02, yi, "", va="center", fontsize=7) for yi in y]
+
+    def _update_artists(self, probs: np.ndarray | None, true_class: int | None, note: str) -> None:
         if probs is None:
-            ax.set_title("No prediction yet", fontsize=9)
-            ax.set_yticks([])
-        else:
-            names = self.class_names if len(self.class_names) == len(probs) else _default_names(len(probs))
-            top = int(np.argmax(probs))
-            colors = ["#9db4cc"] * len(probs)
-            if true_class is not None and 0 <= true_class < len(probs):
-                colors[true_class] = "#2ca02c"
-            colors[top] = "#1f77b4" if true_class in (None, top) else "#d62728"
-            y = np.arange(len(probs))
-            ax.barh(y, probs, color=colors)
-            ax.set_yticks(y, names)
-            ax.invert_yaxis()
-            for yi, p in zip(y, probs):
-                ax.text(min(p + 0.02, 0.86), yi, f"{p:.0%}", va="center", fontsize=7)
-            verdict = f"predicted {names[top]} ({probs[top]:.0%})"
-            if true_class is not None and 0 <= true_class < len(names):
-                verdict += f", true {names[true_class]}"
-            ax.set_title(verdict + (f" — {note}" if note else ""), fontsize=9)
-        self.canvas.draw_idle()
+            self.ax.clear()
+            self._bars = []
+            self.ax.set_yticks([])
+            self.ax.set_title("No prediction yet", fontsize=9)
+            return
+        n = len(probs)
+        if len(self._bars) != n:
+            self._make_bars(n)
+        names = self.class_names if len(self.class_names) == n else _default_names(n)
+        top = int(np.argmax(probs))
+        has_truth = true_class is not None and 0 <= true_class < n
+        for i, (bar, label, p) in enumerate(zip(self._bars, self._labels, probs)):
+            bar.set_width(float(p))
+            color = "#9db4cc"
+            if has_truth and i == true_class:
+                color = "#2ca02c"
+            if i == top:
+                color = "#1f77b4" if not has_truth or top == true_class else "#d62728"
+            bar.set_color(color)
+            label.set_x(min(float(p) + 0.02, 0.86))
+            label.set_text(f"{p:.0%}")
+        verdict = f"predicted {names[top]} ({probs[top]:.0%})"
+        if has_truth:
+            verdict += f", true {names[true_class]}"
+        self.ax.set_title(verdict + (f" — {note}" if note else ""), fontsize=9)
 
     def save_png(self, path: str) -> bool:
         self.figure.savefig(path, dpi=120)

@@ -14,7 +14,7 @@ __all__ = ["add_save_png_menu", "colormap_rgba", "qimage_from_rgba", "symmetric_
 
 
 def colormap_rgba(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.ndarray:
-    """A 2-D array as uint8 RGBA through a matplotlib colour map; NaN shows as light grey."""
+    """Values as uint8 RGBA (one more axis of 4) through a matplotlib colour map; NaN shows light grey."""
     import matplotlib
 
     values = np.asarray(values, dtype=np.float32)

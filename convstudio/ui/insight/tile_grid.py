@@ -44,7 +44,7 @@ class TileGrid(QWidget):
         self.limits: tuple[float, float] | None = None
         self._arrays: list[np.ndarray] = []
         self._titles: list[str] = []
-        self._images: list[QImage] = []
+        self._images: list[QImage] | None = []
         self._tile_limits: list[tuple[float, float]] = []
         self._highlight: tuple[int, tuple[int, int, int, int]] | None = None
         self._marker: tuple[int, int, int] | None = None
@@ -102,8 +102,23 @@ class TileGrid(QWidget):
             shared = self._range(arrays)
             limits = [shared] * len(arrays)
         self._tile_limits = limits
-        self._images = [qimage_from_rgba(colormap_rgba(a, self.cmap, *lim)) for a, lim in zip(arrays, limits)]
+        self._images = None  # made when painted: hidden grids cost nothing
         self.update()
+
+    def _ensure_images(self) -> list[QImage]:
+        if self._images is None:
+            arrays, limits = self._arrays, self._tile_limits
+            if arrays and all(a.shape == arrays[0].shape for a in arrays):
+                lo = np.array([lim[0] for lim in limits], dtype=np.float32)[:, None, None]
+                hi = np.array([lim[1] for lim in limits], dtype=np.float32)[:, None, None]
+                stack = np.stack(arrays)
+                norm = np.where(hi > lo, (stack - lo) / np.where(hi > lo, hi - lo, 1), 0.5)
+                norm[np.isnan(stack)] = np.nan
+                rgba = colormap_rgba(norm, self.cmap, 0.0, 1.0)
+                self._images = [qimage_from_rgba(t) for t in rgba]
+            else:
+                self._images = [qimage_from_rgba(colormap_rgba(a, self.cmap, *lim)) for a, lim in zip(arrays, limits)]
+        return self._images
 
     def _range(self, arrays: list[np.ndarray]) -> tuple[float, float]:
         if self.symmetric:
@@ -161,7 +176,8 @@ class TileGrid(QWidget):
         font.setPointSizeF(7.5)
         painter.setFont(font)
         text = self.palette().text().color()
-        for i, image in enumerate(self._images):
+        images = self._ensure_images()
+        for i, image in enumerate(images):
             rect = self.tile_rect(i)
             painter.drawImage(rect, image)
             if self.labels:
@@ -171,11 +187,11 @@ class TileGrid(QWidget):
             if self._selected == i:
                 painter.setPen(QPen(QColor("#ff9900"), 2))
                 painter.drawRect(rect.adjusted(-1, -1, 1, 1))
-        if self._highlight is not None and self._highlight[0] < len(self._images):
+        if self._highlight is not None and self._highlight[0] < len(images):
             tile, (y0, x0, y1, x1) = self._highlight
             painter.setPen(QPen(QColor("#ff3030"), 2))
             painter.drawRect(self._unit_rect(tile, y0, x0, y1, x1))
-        if self._marker is not None and self._marker[0] < len(self._images):
+        if self._marker is not None and self._marker[0] < len(images):
             tile, y, x = self._marker
             painter.setPen(QPen(QColor("#ff3030"), 2))
             painter.drawRect(self._unit_rect(tile, y, x, y + 1, x + 1))
