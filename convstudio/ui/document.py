@@ -100,7 +100,9 @@ class EditorDocument(QObject):
     def _on_network_event(self, event: NetworkEvent) -> None:
         if event.kind == "moved":
             return  # positions do not change shapes
-        if event.kind in ("removed", "reset"):
+        if event.kind == "reset":
+            self.select([])  # ids may now name other blocks
+        elif event.kind == "removed":
             self._drop_from_selection()
         self._dirty = True
         if self._batch_depth == 0:

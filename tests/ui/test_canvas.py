@@ -272,3 +272,24 @@ def test_banner_fix_link_applies_the_network_wide_fix(qtbot):
     assert doc.network.inputs_of("conv2d_1") == ["input_1"]
     assert view.banner_text() == "" and doc.analysis.ok
     assert doc.undo_stack.count() == 1
+
+
+def test_add_kind_without_a_drag_goes_below_the_open_end(view, document):
+    new = view.add_kind("Dropout")
+    net = document.network
+    assert net.inputs_of(new) == ["dense_1"]
+    assert net.blocks[new].pos[1] > net.blocks["dense_1"].pos[1]
+    assert document.selected_ids() == [new]
+
+
+def test_arrow_keys_nudge_the_selection_in_one_undo_step(view, document, qtbot):
+    document.select(["conv2d_1", "dense_1"])
+    view.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(view, Qt.Key_Right)
+    qtbot.keyClick(view, Qt.Key_Down, Qt.ShiftModifier)
+    assert document.network.blocks["conv2d_1"].pos == (30.0, 200.0)
+    assert item(view, "dense_1").pos() == QPointF(30.0, 650.0)
+    assert document.undo_stack.count() == 1
+    document.undo_stack.undo()
+    assert document.network.blocks["conv2d_1"].pos == (0.0, 150.0)

@@ -203,3 +203,23 @@ def test_auto_connect_rule(qtbot, document):
     assert doc.auto_connect_source("Input") is None
     doc.add_block("Conv2D", (500, 0))  # a second, unconnected sink: no single output any more
     assert doc.auto_connect_source("Dropout") is None
+
+
+def test_an_edit_that_fails_halfway_is_rolled_back(qtbot, document):
+    doc = document
+    before = doc.network.to_dict()
+    data = {"blocks": [{"id": "a", "kind": "Conv2D", "params": {}, "pos": [0, 0]},
+                       {"id": "b", "kind": "Conv2D", "params": {}, "pos": [0, 100]},
+                       {"id": "c", "kind": "Conv2D", "params": {}, "pos": [0, 200]}],
+            "edges": [["a", "c"], ["b", "c"]]}  # Conv2D takes one input: the second edge fails
+    with qtbot.waitSignal(doc.editRefused) as refused:
+        assert doc.paste(data) == []
+    assert "at most 1 input" in refused.args[0]
+    assert doc.network.to_dict() == before
+    assert doc.undo_stack.count() == 0
+
+
+def test_loading_a_network_clears_the_selection(qtbot, document, lenet):
+    document.select(["conv2d_1"])
+    document.load_network(lenet())
+    assert document.selected_ids() == []

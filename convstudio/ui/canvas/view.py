@@ -18,6 +18,7 @@ from convstudio.core.blocks import BLOCKS
 from convstudio.core.shapes import Analysis
 
 from ..document import AUTO_CONNECT_HELP, BLOCK_MIME, CLIPBOARD_MIME, EditorDocument, follow
+from .block_item import BLOCK_WIDTH
 from .scene import NetworkScene
 
 __all__ = ["CanvasView"]
@@ -222,6 +223,11 @@ class CanvasView(QGraphicsView):
             slot()
             event.accept()
             return
+        arrows = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
+        if event.key() in arrows and self.document.selected_ids():
+            self.nudge(*arrows[event.key()], big=bool(event.modifiers() & Qt.ShiftModifier))
+            event.accept()
+            return
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.OpenHandCursor)
@@ -236,6 +242,35 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         super().keyReleaseEvent(event)
+
+    def nudge(self, dx: int, dy: int, big: bool = False) -> None:
+        """Move the selected blocks one grid step (five with ``big``); repeated nudges are one undo step."""
+        step = 50.0 if big else 10.0
+        net = self.document.network
+        self.document.move_blocks({bid: (net.blocks[bid].pos[0] + dx * step, net.blocks[bid].pos[1] + dy * step)
+                                   for bid in self.document.selected_ids()}, merge=True)
+
+    def add_kind(self, kind: str) -> str | None:
+        """Add ``kind`` without a drag (e.g. double-click in the palette).
+
+        Like a drop on empty space: below the network's single open end when there is one
+        (and connected to it), otherwise in the middle of the view.
+        """
+        if self.document.locked:
+            self.document.editRefused.emit(self.document.lock_reason)
+            return None
+        src = self.document.auto_connect_source(kind)
+        if src is not None:
+            item = self._scene.blocks[src]
+            at = (item.pos().x(), item.pos().y() + item.height + 60)
+        else:
+            centre = self.mapToScene(self.viewport().rect().center())
+            at = (round((centre.x() - BLOCK_WIDTH / 2) / 10) * 10, round(centre.y() / 10) * 10)
+        new = self.document.add_block(kind, at, connect_from=src)
+        if new:
+            self.document.select([new])
+            self.centerOn(self._scene.blocks[new].sceneBoundingRect().center())
+        return new
 
     # ----------------------------------------------------------------- drops from the palette
 
