@@ -293,3 +293,32 @@ def test_arrow_keys_nudge_the_selection_in_one_undo_step(view, document, qtbot):
     assert document.undo_stack.count() == 1
     document.undo_stack.undo()
     assert document.network.blocks["conv2d_1"].pos == (0.0, 150.0)
+
+
+def _action(menu, text):
+    for action in menu.actions():
+        if action.text() == text:
+            return action
+        if action.menu() is not None:
+            found = _action(action.menu(), text)
+            if found is not None:
+                return found
+    return None
+
+
+def test_context_menus_for_block_edge_and_canvas(view, document):
+    net = document.network
+    menu = view.context_menu(item(view, "flatten_1").sceneBoundingRect().center())
+    assert document.selected_ids() == ["flatten_1"]
+    _action(menu, "Duplicate").trigger()
+    assert net.blocks["flatten_2"].kind == "Flatten"
+    edge = view.network_scene.edges[("input_1", "conv2d_1")]
+    menu = view.context_menu(edge.path().pointAtPercent(0.5))
+    _action(menu, "BatchNormalization").trigger()
+    assert net.inputs_of("conv2d_1") == ["batchnorm_1"]
+    QApplication.clipboard().clear()
+    menu = view.context_menu(QPointF(-2000, -2000))
+    assert _action(menu, "Tidy layout") is not None and _action(menu, "Paste").isEnabled() is False
+    document.set_locked(True, "Training is running")
+    menu = view.context_menu(item(view, "dense_1").sceneBoundingRect().center())
+    assert not _action(menu, "Delete").isEnabled() and _action(menu, "Copy").isEnabled()

@@ -12,13 +12,15 @@ import json
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence,
                            QMouseEvent, QPainter, QTextDocument, QWheelEvent)
-from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QMenu, QWidget
 
 from convstudio.core.blocks import BLOCKS
 from convstudio.core.shapes import Analysis
 
 from ..document import AUTO_CONNECT_HELP, BLOCK_MIME, CLIPBOARD_MIME, EditorDocument, follow
-from .block_item import BLOCK_WIDTH
+from ..icons import block_icon
+from .block_item import BLOCK_WIDTH, BlockItem
+from .edge_item import EdgeItem
 from .scene import NetworkScene
 
 __all__ = ["CanvasView"]
@@ -271,6 +273,52 @@ class CanvasView(QGraphicsView):
             self.document.select([new])
             self.centerOn(self._scene.blocks[new].sceneBoundingRect().center())
         return new
+
+    # ----------------------------------------------------------------- context menu
+
+    def context_menu(self, scene_pos: QPointF) -> QMenu:
+        """The right-click menu for what is under ``scene_pos`` (a block, a connection or the canvas)."""
+        menu = QMenu(self)
+        doc = self.document
+        hit = next((i for i in self._scene.items(scene_pos) if isinstance(i, (BlockItem, EdgeItem))), None)
+        if isinstance(hit, BlockItem):
+            if hit.block_id not in doc.selected_ids():
+                doc.select([hit.block_id])
+            ids = doc.selected_ids()
+            menu.addAction("Delete" if len(ids) == 1 else f"Delete {len(ids)} blocks", self.delete_selection)
+            menu.addAction("Copy", self.copy_selection)
+            menu.addAction("Duplicate", lambda: doc.paste(doc.copy(ids)))
+            srcs = doc.network.inputs_of(hit.block_id)
+            if srcs:
+                menu.addAction("Disconnect inputs",
+                               lambda: doc.remove_blocks([], [(s, hit.block_id) for s in srcs]))
+            if hit.issue is not None and hit.issue.fix is not None:
+                menu.addSeparator()
+                menu.addAction(hit.issue.fix.label, hit.fix_button.click)
+        elif isinstance(hit, EdgeItem):
+            src, dst = hit.src, hit.dst
+            menu.addAction("Disconnect", lambda: doc.disconnect_blocks(src, dst))
+            insert = menu.addMenu("Insert")
+            for kind, spec in BLOCKS.items():
+                if spec.max_inputs >= 1 and spec.min_inputs <= 1:
+                    insert.addAction(block_icon(kind), spec.label,
+                                     lambda k=kind: doc.insert_between(src, dst, k))
+        else:
+            paste = menu.addAction("Paste", self.paste)
+            mime = QApplication.clipboard().mimeData()
+            paste.setEnabled(self._internal_clipboard is not None
+                             or (mime is not None and mime.hasFormat(CLIPBOARD_MIME)))
+            menu.addAction("Select all", self.select_all)
+            menu.addSeparator()
+            menu.addAction("Tidy layout", doc.tidy)
+            menu.addAction("Fit to view", self.fit_to_view)
+        for action in menu.actions():
+            action.setEnabled(action.isEnabled() and not (doc.locked and action.text() not in
+                                                           ("Copy", "Select all", "Fit to view")))
+        return menu
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        self.context_menu(self.mapToScene(event.pos())).exec(event.globalPos())
 
     # ----------------------------------------------------------------- drops from the palette
 
