@@ -57,6 +57,18 @@ def _load_project(arg: str) -> tuple[Any, Path]:
         raise CliError(str(exc)) from None
 
 
+def _default_run_dir(project_path: Path) -> Path:
+    """``<stem>.run`` beside the project; for a bundled preset, in the current folder instead."""
+    from convstudio.core.resources import resource_path
+
+    try:
+        bundled = project_path.resolve().parent == resource_path("presets").resolve()
+    except OSError:
+        bundled = False
+    folder = Path.cwd() if bundled else project_path.resolve().parent
+    return folder / f"{project_path.stem}.run"
+
+
 def _analysis(project: Any, input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10) -> Any:
     from convstudio.core.shapes import analyze
 
@@ -215,7 +227,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         settings = project.settings.replace(**changes)
     except SettingsError as exc:
         raise CliError(str(exc)) from None
-    out_dir = Path(args.out) if args.out else path.resolve().with_name(path.stem + ".run")
+    out_dir = Path(args.out) if args.out else _default_run_dir(path)
     checkpoint_dir = out_dir / "checkpoint"
     if args.threads:
         from convstudio.core.device import configure_threads

@@ -144,3 +144,12 @@ def test_progress_bar_works_with_and_without_a_terminal(tty):
     else:
         assert "\r" not in text and "\033" not in text
         assert text.count("[") == 4  # one line per quarter epoch
+
+
+def test_presets_train_into_the_current_folder_not_the_bundle(tmp_path, monkeypatch):
+    from convstudio.cli import _default_run_dir
+    from convstudio.core.presets import preset_path
+
+    monkeypatch.chdir(tmp_path)
+    assert _default_run_dir(preset_path("lenet5")) == tmp_path / "lenet5.run"
+    assert _default_run_dir(tmp_path / "sub" / "mine.json") == tmp_path / "sub" / "mine.run"
