@@ -23,6 +23,7 @@ INPUT_SHAPES = [(28, 28, 1)] * 5 + [(32, 32, 3), (12, 12, 2), (9, 7, 3)]
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 small = st.integers(1, 4)
+custom_ids = st.one_of(st.none(), st.none(), st.none(), st.from_regex(r"\A[A-Za-z][A-Za-z0-9_]{0,8}\Z"))
 activations = st.sampled_from(ACTIVATIONS)
 
 
@@ -84,7 +85,11 @@ class _Grower:
         self.tip = self.net.add_block("Input")
 
     def add(self, kind: str, params: dict | None = None, srcs: list[str] | None = None) -> str:
-        bid = self.net.add_block(kind, self.draw(PARAMS[kind]) if params is None else params)
+        params = self.draw(PARAMS[kind]) if params is None else params
+        try:  # now and then a user-chosen id, which becomes the Keras layer name
+            bid = self.net.add_block(kind, params, block_id=self.draw(custom_ids))
+        except NetworkError:  # taken or reserved
+            bid = self.net.add_block(kind, params)
         for src in srcs if srcs is not None else [self.tip]:
             self.net.connect(src, bid)
         return bid
@@ -163,9 +168,8 @@ def wild_networks(draw):
     ids = []
     for _ in range(draw(st.integers(0, 8))):
         kind = draw(st.sampled_from(sorted(BLOCKS)))
-        custom = draw(st.one_of(st.none(), st.from_regex(r"\A[A-Za-z][A-Za-z0-9_]{0,8}\Z")))
         try:
-            ids.append(net.add_block(kind, draw(PARAMS[kind]), block_id=custom))
+            ids.append(net.add_block(kind, draw(PARAMS[kind]), block_id=draw(custom_ids)))
         except NetworkError:  # a duplicate or reserved id
             ids.append(net.add_block(kind, draw(PARAMS[kind])))
     if len(ids) >= 2:
