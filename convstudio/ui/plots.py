@@ -1,11 +1,15 @@
 """Live loss and accuracy curves: a batch-level training line and per-epoch validation points.
 
-Points are appended as events arrive; the figure is redrawn from a timer (``draw_idle``) at most
-ten times a second, and only when something changed. Matplotlib is imported when the widget is
-built, not when the module is imported, to keep the window's start-up fast.
+Points are appended as events arrive; a timer repaints at most ten times a second and only when
+something changed. Repaints blit the curves over a cached background, so the GUI thread spends a
+few milliseconds per tick; the whole figure (axes, ticks, layout) is redrawn only when the axis
+limits have to grow or the widget is resized. Matplotlib is imported when the widget is built,
+not when this module is imported, to keep the window's start-up fast.
 """
 
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -16,6 +20,7 @@ __all__ = ["TrainingPlots"]
 
 _TRAIN = "#1f77b4"
 _VAL = "#d62728"
+_LOSS_TOP = 2.5  # cross-entropy of a 10-class guess is about 2.3
 
 
 class TrainingPlots(QWidget):
@@ -40,9 +45,15 @@ class TrainingPlots(QWidget):
         self.val_x: list[float] = []
         self.val_loss: list[float] = []
         self.val_acc: list[float] = []
-        self.draw_count = 0
+        self.draw_count = 0  # repaints (blits or full draws)
+        self.full_draw_count = 0
+        self._epochs = 1.0
+        self._loss_top = _LOSS_TOP
+        self._background = None
         self._dirty = False
+        self._needs_full = True
         self._setup_axes()
+        self.canvas.mpl_connect("draw_event", self._on_full_draw)
 
         self._timer = QTimer(self)
         self._timer.setInterval(redraw_interval_ms)
@@ -56,24 +67,39 @@ class TrainingPlots(QWidget):
             ax.set_xlabel("epoch", fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(True, alpha=0.3)
-        self.acc_ax.set_ylim(0.0, 1.0)
-        self.loss_ax.set_ylim(0.0, 2.5)
-        for ax in (self.loss_ax, self.acc_ax):
-            ax.set_xlim(0.0, 1.0)
-        (self._loss_line,) = self.loss_ax.plot([], [], color=_TRAIN, lw=1.2, label="training")
-        (self._acc_line,) = self.acc_ax.plot([], [], color=_TRAIN, lw=1.2, label="training")
-        (self._val_loss_pts,) = self.loss_ax.plot([], [], "o-", color=_VAL, ms=4, lw=1, label="validation")
-        (self._val_acc_pts,) = self.acc_ax.plot([], [], "o-", color=_VAL, ms=4, lw=1, label="validation")
+        (self._loss_line,) = self.loss_ax.plot([], [], color=_TRAIN, lw=1.2, label="training", animated=True)
+        (self._acc_line,) = self.acc_ax.plot([], [], color=_TRAIN, lw=1.2, label="training", animated=True)
+        (self._val_loss_pts,) = self.loss_ax.plot([], [], "o-", color=_VAL, ms=4, lw=1, label="validation",
+                                                  animated=True)
+        (self._val_acc_pts,) = self.acc_ax.plot([], [], "o-", color=_VAL, ms=4, lw=1, label="validation",
+                                                animated=True)
         self.loss_ax.legend(fontsize=7, loc="upper right")
         self.acc_ax.legend(fontsize=7, loc="lower right")
+        self._apply_limits()
+
+    def _apply_limits(self) -> None:
+        for ax in (self.loss_ax, self.acc_ax):
+            ax.set_xlim(0.0, self._epochs)
+        self.loss_ax.set_ylim(0.0, self._loss_top)
+        self.acc_ax.set_ylim(0.0, 1.0)
 
     # ------------------------------------------------------------------ data
 
-    def clear(self) -> None:
+    def clear(self, epochs: int = 1) -> None:
+        """Forget all points; the x axis spans ``epochs``. Redraws fully only if the limits change."""
         for values in (self.train_x, self.train_loss, self.train_acc, self.val_x, self.val_loss, self.val_acc):
             values.clear()
-        self._setup_axes()
+        if self._loss_top != _LOSS_TOP or self._epochs != float(max(1, epochs)):
+            self._needs_full = True
+        self._epochs, self._loss_top = float(max(1, epochs)), _LOSS_TOP
         self._dirty = True
+
+    def set_epochs(self, epochs: int) -> None:
+        """Fix the x axis to the run's length (full redraw only when it changes)."""
+        epochs = float(max(1, epochs))
+        if epochs != self._epochs:
+            self._epochs = epochs
+            self._needs_full = self._dirty = True
 
     def add_batch(self, event: BatchEnd) -> None:
         """One training point at fractional epoch ``epoch + step / steps``."""
@@ -81,6 +107,7 @@ class TrainingPlots(QWidget):
         self.train_x.append(event.epoch + event.step / steps)
         self.train_loss.append(float(event.loss))
         self.train_acc.append(float(event.accuracy))
+        self._grow_limits(self.train_x[-1], self.train_loss[-1])
         self._dirty = True
 
     def add_epoch(self, event: EpochEnd) -> None:
@@ -91,30 +118,58 @@ class TrainingPlots(QWidget):
         self.val_x.append(float(event.epoch + 1))
         self.val_loss.append(float(metrics["val_loss"]))
         self.val_acc.append(float(metrics.get("val_accuracy", float("nan"))))
+        self._grow_limits(self.val_x[-1], self.val_loss[-1])
         self._dirty = True
 
+    def _grow_limits(self, x: float, loss: float) -> None:
+        if x > self._epochs:
+            self._epochs = float(math.ceil(x))
+            self._needs_full = True
+        if math.isfinite(loss) and loss > self._loss_top:
+            self._loss_top = loss * 1.25
+            self._needs_full = True
+
     # ------------------------------------------------------------------ drawing
+
+    def _on_full_draw(self, _event) -> None:
+        """After a full draw: cache the background and paint the curves over it."""
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_curves()
+        self.full_draw_count += 1
+
+    def _draw_curves(self) -> None:
+        for artist in (self._loss_line, self._acc_line, self._val_loss_pts, self._val_acc_pts):
+            self.figure.draw_artist(artist)
+
+    def _update_data(self) -> None:
+        self._loss_line.set_data(self.train_x, self.train_loss)
+        self._acc_line.set_data(self.train_x, self.train_acc)
+        self._val_loss_pts.set_data(self.val_x, self.val_loss)
+        self._val_acc_pts.set_data(self.val_x, self.val_acc)
 
     def _redraw(self) -> None:
         if not self._dirty or not self.isVisible():
             return
         self._dirty = False
-        self._loss_line.set_data(self.train_x, self.train_loss)
-        self._acc_line.set_data(self.train_x, self.train_acc)
-        self._val_loss_pts.set_data(self.val_x, self.val_loss)
-        self._val_acc_pts.set_data(self.val_x, self.val_acc)
-        xs = self.train_x + self.val_x
-        right = max(1.0, max(xs)) if xs else 1.0
-        for ax in (self.loss_ax, self.acc_ax):
-            ax.set_xlim(0.0, right * 1.02)
-        losses = [v for v in self.train_loss + self.val_loss if v == v]
-        if losses:
-            top = max(losses)
-            self.loss_ax.set_ylim(0.0, top * 1.1 if top > 0 else 1.0)
-        self.canvas.draw_idle()
+        self._update_data()
+        if self._needs_full or self._background is None:
+            self._needs_full = False
+            self._apply_limits()
+            self.canvas.draw_idle()  # the draw_event paints the curves
+        else:
+            self.canvas.restore_region(self._background)
+            self._draw_curves()
+            self.canvas.blit(self.figure.bbox)
         self.draw_count += 1
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._background = None  # the canvas redraws itself fully on resize
+
     def flush(self) -> None:
-        """Redraw now if needed (tests, screenshots)."""
-        self._redraw()
+        """Redraw everything now (tests, screenshots)."""
+        self._update_data()
+        self._apply_limits()
+        self._needs_full = self._dirty = False
         self.canvas.draw()
+        self.draw_count += 1

@@ -6,6 +6,7 @@ training controls stay disabled. Nothing here imports TensorFlow in the calling 
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import time
@@ -54,11 +55,17 @@ class TensorFlowLoader(QObject):
 
     ready = Signal(str)
     failed = Signal(str)
+    plottingReady = Signal()
+
+    PRELOAD = ("matplotlib.figure", "matplotlib.backends.backend_qtagg")
+    """Imported first, so the live curves can be built without a pause in the GUI thread."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: threading.Thread | None = None
         self._result: tuple[str, str] | None = None
+        self._preloaded = False
+        self._preload_reported = False
         self._timer = QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._poll)
@@ -93,6 +100,12 @@ class TensorFlowLoader(QObject):
     def _load(self) -> None:
         started = time.perf_counter()
         try:
+            for name in self.PRELOAD:
+                importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the curves then load on first use and report there
+            pass
+        self._preloaded = True
+        try:
             import keras  # noqa: F401
             import tensorflow  # noqa: F401
 
@@ -105,6 +118,9 @@ class TensorFlowLoader(QObject):
         self.seconds = time.perf_counter() - started
 
     def _poll(self) -> None:
+        if self._preloaded and not self._preload_reported:
+            self._preload_reported = True
+            self.plottingReady.emit()
         if self._result is None or not self._timer.isActive():
             return
         self._timer.stop()

@@ -252,10 +252,9 @@ class TrainingPanel(QWidget):
             self._plots_holder.layout().addWidget(self._plots)
         return self._plots
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        if self._plots is None:
-            QTimer.singleShot(150, lambda: self.plots)
+    def build_plots(self) -> None:
+        """Build the curves now (the app calls this once Matplotlib has been imported in the background)."""
+        _ = self.plots
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
         """Controls above the curves (a side dock) or beside them (a bottom or top dock)."""
@@ -398,7 +397,9 @@ class TrainingPanel(QWidget):
             train_settings = train_settings.replace(epochs=more_epochs)
         request = RunRequest(self.dataset_name(), train_settings, app_settings.data_dir(), resume_from)
         if more_epochs is None:
-            self.plots.clear()
+            self.plots.clear(train_settings.epochs)
+        else:
+            self.plots.set_epochs(self.controller.epochs_done + more_epochs)
         self.result_label.setText("")
         self.eta_label.setText("Preparing data and model...")
         reason = self.controller.start(request)
@@ -447,6 +448,7 @@ class TrainingPanel(QWidget):
         self._steps = event.steps_per_epoch
         self.epoch_bar.setRange(0, max(1, event.epochs))
         self.epoch_bar.setValue(event.initial_epoch)
+        self.plots.set_epochs(event.epochs)
         self.batch_bar.setRange(0, max(1, event.steps_per_epoch))
         self.batch_bar.setValue(0)
         self.eta_label.setText(f"Training on {event.device}: {event.train_samples} images, "

@@ -1,0 +1,49 @@
+"""The live curves: points land in the lines, repaints are throttled and mostly cheap blits."""
+
+from __future__ import annotations
+
+from convstudio.core.training_events import BatchEnd, EpochEnd
+from convstudio.ui.plots import TrainingPlots
+
+
+def _plots(qtbot) -> TrainingPlots:
+    plots = TrainingPlots(redraw_interval_ms=20)
+    qtbot.addWidget(plots)
+    plots.resize(440, 220)
+    plots.show()
+    qtbot.waitExposed(plots)
+    qtbot.waitUntil(lambda: plots.full_draw_count >= 1, timeout=3000)  # the first paint
+    return plots
+
+
+def test_points_reach_the_lines_and_repaints_are_blits(qtbot):
+    plots = _plots(qtbot)
+    plots.clear(epochs=2)  # new x limits: one full redraw
+    plots.add_batch(BatchEnd(0, 1, 10, 2.0, 0.1, 0.1))
+    qtbot.waitUntil(lambda: plots.full_draw_count >= 2, timeout=3000)
+    assert plots.loss_ax.get_xlim() == (0.0, 2.0)
+    full = plots.full_draw_count
+    for step in range(2, 11):
+        plots.add_batch(BatchEnd(0, step, 10, 2.0 / step, step / 10, 0.1 * step))
+        drawn = plots.draw_count
+        qtbot.waitUntil(lambda d=drawn: plots.draw_count > d, timeout=2000)
+    plots.add_epoch(EpochEnd(0, 2, {"loss": 0.3, "val_loss": 0.4, "val_accuracy": 0.8}, 1.0))
+    qtbot.waitUntil(lambda: list(plots._val_loss_pts.get_xdata()) == [1.0], timeout=2000)
+    assert plots.full_draw_count == full  # within the limits: blits only
+    x, y = plots._loss_line.get_data()
+    assert list(x) == [s / 10 for s in range(1, 11)] and y[-1] == 0.2
+    assert list(plots._acc_line.get_ydata())[-1] == 1.0
+
+
+def test_limits_grow_with_a_full_redraw_and_idle_ticks_draw_nothing(qtbot):
+    plots = _plots(qtbot)
+    plots.add_batch(BatchEnd(0, 1, 10, 1.0, 0.5, 0.1))
+    qtbot.waitUntil(lambda: plots.draw_count >= 1, timeout=3000)
+    full, drawn = plots.full_draw_count, plots.draw_count
+    qtbot.wait(150)
+    assert plots.draw_count == drawn  # nothing new: no repaint
+
+    plots.add_batch(BatchEnd(2, 5, 10, 9.0, 0.5, 0.1))  # beyond both limits
+    qtbot.waitUntil(lambda: plots.loss_ax.get_ylim()[1] >= 9.0, timeout=3000)
+    assert plots.loss_ax.get_xlim()[1] >= 2.5
+    qtbot.waitUntil(lambda: plots.full_draw_count > full, timeout=3000)
