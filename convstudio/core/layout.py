@@ -30,8 +30,12 @@ def layers(network: Network) -> list[list[str]]:
 
 
 def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
-                   origin: tuple[float, float] | None = None) -> dict[str, tuple[float, float]]:
+                   origin: tuple[float, float] | None = None, heights: dict[str, float] | None = None,
+                   min_space: float = 60.0) -> dict[str, tuple[float, float]]:
     """New positions ``{block_id: (x, y)}`` for a layered top-to-bottom layout.
+
+    Layers are ``y_gap`` apart; with ``heights`` (how tall each block is drawn), a layer with a
+    taller block pushes the next one down so at least ``min_space`` stays free between them.
 
     A connection that skips layers (a residual shortcut) reserves a slot in every layer it
     crosses, so the blocks it bypasses move aside instead of sitting on top of it. ``origin`` is
@@ -70,8 +74,11 @@ def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
         for j, bid in enumerate(layer):
             slot[bid] = centre - (len(layer) - 1) / 2 + j
     positions: dict[str, tuple[float, float]] = {}
-    for i, layer in enumerate(grouped):
+    y = origin[1]
+    for layer in grouped:
         for bid in layer:
             if bid in network.blocks:
-                positions[bid] = (origin[0] + slot[bid] * x_gap, origin[1] + i * y_gap)
+                positions[bid] = (origin[0] + slot[bid] * x_gap, y)
+        tallest = max(((heights or {}).get(bid, 0.0) for bid in layer), default=0.0)
+        y += max(y_gap, tallest + min_space)
     return positions

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import shiboken6
@@ -78,6 +78,8 @@ class EditorDocument(QObject):
         self._selection: list[str] = []
         self._batch_depth = 0
         self._dirty = False
+        self.block_heights: Callable[[], dict[str, float] | None] | None = None
+        """Set by a canvas: how tall each block is drawn, so tidy keeps tall blocks apart."""
         self.analysis: Analysis = analyze(self.network, self.input_shape, self.num_classes)
         self.network.events.connect(self._on_network_event)
 
@@ -333,8 +335,10 @@ class EditorDocument(QObject):
         """Lay the network out top to bottom (one undo step)."""
         if self._refused_by_lock():
             return None
-        positions = tidy_positions(self.network)
-        self.move_blocks(positions)
+        heights = None
+        if self.block_heights is not None:
+            heights = self.block_heights()
+        self.move_blocks(tidy_positions(self.network, heights=heights))
 
     def copy(self, ids: Iterable[str]) -> dict[str, Any]:
         """The blocks ``ids`` and the connections among them, as plain data for :meth:`paste`."""

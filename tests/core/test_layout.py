@@ -116,3 +116,13 @@ def test_no_two_blocks_share_a_spot_and_edges_point_down(net):
         assert y1 != y2 or abs(x1 - x2) >= X_GAP - 1e-6
     for e in net.edges:
         assert pos[e.src][1] < pos[e.dst][1]
+
+
+def test_tall_blocks_push_the_next_layer_down():
+    net = Network.chain(["Input", "Conv2D", "Dense"])
+    plain = tidy_positions(net, X_GAP, Y_GAP, origin=(0.0, 0.0), heights={b: 80.0 for b in net.blocks})
+    assert [plain[b][1] for b in ("input_1", "conv2d_1", "dense_1")] == [0.0, Y_GAP, 2 * Y_GAP]
+    tall = tidy_positions(net, X_GAP, Y_GAP, origin=(0.0, 0.0),
+                          heights={"input_1": 80.0, "conv2d_1": 200.0, "dense_1": 80.0}, min_space=60.0)
+    assert tall["dense_1"][1] - tall["conv2d_1"][1] == 260.0
+    assert tall["conv2d_1"][1] == Y_GAP

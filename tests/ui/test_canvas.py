@@ -322,3 +322,14 @@ def test_context_menus_for_block_edge_and_canvas(view, document):
     document.set_locked(True, "Training is running")
     menu = view.context_menu(item(view, "dense_1").sceneBoundingRect().center())
     assert not _action(menu, "Delete").isEnabled() and _action(menu, "Copy").isEnabled()
+
+
+def test_tidy_keeps_a_tall_error_block_clear_of_the_next(qtbot):
+    doc = EditorDocument(Network.chain(["Input", ("Conv2D", {"filters": 4}),
+                                        ("Dense", {"units": 10, "activation": "softmax"}), "Dropout"]))
+    view = CanvasView(doc)
+    qtbot.addWidget(view)
+    doc.tidy()
+    rects = {bid: it.sceneBoundingRect() for bid, it in view.network_scene.blocks.items()}
+    assert rects["dense_1"].height() > 120  # the error text makes it tall
+    assert rects["dropout_1"].top() - rects["dense_1"].bottom() >= 50

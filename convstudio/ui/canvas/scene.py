@@ -7,6 +7,9 @@ redrawn. User gestures (moving, connecting, dropping) become document edits, nev
 
 from __future__ import annotations
 
+import weakref
+
+import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
@@ -45,6 +48,9 @@ class NetworkScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.NoIndex)
         self._rebuild()
         follow(document.network.events, self._on_network_event)
+        me = weakref.ref(self)
+        document.block_heights = lambda: (me().block_heights() if me() is not None and shiboken6.isValid(me())
+                                          else None)
         document.analysisChanged.connect(self._on_analysis)
         document.selectionChanged.connect(self._on_document_selection)
         self.selectionChanged.connect(self._on_scene_selection)
@@ -129,6 +135,10 @@ class NetworkScene(QGraphicsScene):
 
     def _edges_of(self, block_id: str) -> list[EdgeItem]:
         return [self.edges[k] for k in self._touching.get(block_id, ()) if k in self.edges]
+
+    def block_heights(self) -> dict[str, float]:
+        """How tall each block is drawn (for the tidy layout)."""
+        return {bid: item.height for bid, item in self.blocks.items()}
 
     def block_moved(self, item: BlockItem) -> None:
         """Called by a block item while it moves: keep its connections attached."""
