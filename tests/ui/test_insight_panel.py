@@ -226,3 +226,48 @@ def test_load_dataset_off_the_gui_thread(panel, qtbot):
         panel.wait_idle()
     assert panel.chooser.index_spin.maximum() == 9999
     np.testing.assert_array_equal(blocker.args[0], np.load(MNIST)["x_test"][0])
+
+
+def test_live_probe_updates_from_a_real_training_run(panel, trained, qtbot):
+    training = pytest.importorskip("convstudio.core.training")
+    import threading
+
+    from convstudio.core.settings import TrainSettings
+    from convstudio.core.training_events import EventChannel, ProbeUpdate, TrainStarted
+
+    net, _, dataset = trained
+    channel = EventChannel()
+    settings = TrainSettings(epochs=1, batch_size=50, validation_split=0.0, probe_interval_s=0.0,
+                             batch_event_interval_s=1.0)
+    small = Dataset("mnist", dataset.x_train[:300], dataset.y_train[:300], dataset.x_test, dataset.y_test,
+                    dataset.class_names)
+    trainer = training.Trainer(net, small, settings, channel)
+    panel.probeImageChanged.connect(trainer.set_probe)
+    panel.chooser.select_test_index(3)  # forwarded to the trainer as its probe
+    thread = threading.Thread(target=trainer.run)
+    thread.start()
+    probes = []
+
+    def deliver() -> None:  # what the main window's drain timer does
+        for event in channel.drain():
+            if isinstance(event, TrainStarted):
+                panel.on_run_started(event)
+            elif isinstance(event, ProbeUpdate):
+                probes.append(event)
+                panel.on_probe(event)
+
+    while thread.is_alive():
+        deliver()
+        qtbot.wait(20)
+    deliver()
+    thread.join()
+    assert probes, "the trainer published no probe update"
+    last = probes[-1]
+    np.testing.assert_allclose(last.activations[net.input_blocks()[0]][..., 0], dataset.x_test[3] / 255.0, atol=1e-6)
+    panel.feature_maps.set_block("conv2d_2")
+    assert panel.feature_maps.tile_count() == last.activations["conv2d_2"].shape[-1] == 8
+    assert panel.timeline.epochs() == [0]
+    assert panel.filters.current_block() in last.kernels
+    panel.set_model(trainer.model)
+    assert panel.wait_idle()
+    assert panel.confusion.evaluation is not None
