@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from convstudio.core.blocks import ACTIVATIONS, BLOCKS
 from convstudio.core.builder import BuildError, build_model
 from convstudio.core.network import Edge, Network, NetworkError
-from convstudio.core.shapes import analyze
+from convstudio.core.shapes import analyze, apply_fix
 
 INPUT_SHAPES = [(28, 28, 1)] * 5 + [(32, 32, 3), (12, 12, 2), (9, 7, 3)]
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -256,3 +256,19 @@ def test_to_dict_from_dict_round_trips(case, positions):
         assert again.block(bid).params == net.block(bid).params
     a, b = analyze(net, *case[1:]), analyze(again, *case[1:])
     assert a.info == b.info and a.issues == b.issues
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.one_of(designed_networks(), wild_networks()))
+def test_every_offered_fix_applies_and_removes_its_issue(case):
+    net, input_shape, num_classes = case
+    if net.topological_order()[1] or any(len(net.inputs_of(b.id)) > b.spec.max_inputs for b in net):
+        return  # forced edges: copy() cannot rebuild them
+    for issue in analyze(net, input_shape, num_classes).issues:
+        if issue.fix is None:
+            continue
+        event(f"fix: {issue.fix.action}")
+        patched = net.copy()
+        apply_fix(patched, issue.block_id, issue.fix)
+        after = analyze(patched, input_shape, num_classes)
+        assert not any(i.block_id == issue.block_id and i.message == issue.message for i in after.issues), issue
