@@ -14,11 +14,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame,
-                               QHBoxLayout, QLabel, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from convstudio.core.blocks import ParamSpec, get_spec
-from convstudio.core.network import NetworkEvent
 from convstudio.core.inspection.receptive_field import receptive_fields
+from convstudio.core.network import NetworkEvent
 from convstudio.core.shapes import Analysis, format_shape
 
 from .document import EditorDocument, follow
@@ -133,8 +133,6 @@ class _Field:
             w = _FloatBox(spec)
             w.valueChanged.connect(lambda v: on_edit(self, float(v)))
         else:
-            from PySide6.QtWidgets import QLineEdit
-
             w = QLineEdit()
             w.textEdited.connect(lambda t: on_edit(self, t))
         w.setToolTip(spec.help + _range_text(spec))

@@ -223,3 +223,10 @@ def test_loading_a_network_clears_the_selection(qtbot, document, lenet):
     document.select(["conv2d_1"])
     document.load_network(lenet())
     assert document.selected_ids() == []
+
+
+def test_changing_a_field_back_leaves_no_undo_step(qtbot, document):
+    document.set_param("conv2d_1", "filters", 9)
+    document.set_param("conv2d_1", "filters", 8)
+    assert document.undo_stack.count() == 0
+    assert not document.undo_stack.canUndo()

@@ -7,7 +7,7 @@ The scene handles the presses (ports win over blocks they overlap) and asks the 
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneHoverEvent
 
 __all__ = ["PortItem", "PORT_RADIUS"]
@@ -38,9 +38,7 @@ class PortItem(QGraphicsItem):
         r = PORT_RADIUS + 4
         return QRectF(-r, -r, 2 * r, 2 * r)
 
-    def shape(self):
-        from PySide6.QtGui import QPainterPath
-
+    def shape(self) -> QPainterPath:
         path = QPainterPath()
         r = PORT_RADIUS + 4  # a generous hit area
         path.addEllipse(QRectF(-r, -r, 2 * r, 2 * r))
