@@ -66,6 +66,8 @@ class ExportDialog(QDialog):
             else:
                 item.setToolTip(fmt.description)
             self.formats.addItem(item)
+        rows = self.formats.sizeHintForRow(0) * self.formats.count() + 2 * self.formats.frameWidth() + 4
+        self.formats.setMaximumHeight(rows)
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setMinimumHeight(60)
@@ -90,10 +92,11 @@ class ExportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Format:"))
-        layout.addWidget(self.formats, 1)
+        layout.addWidget(self.formats)
         layout.addWidget(self.description)
         layout.addLayout(path_row)
         layout.addWidget(self.status)
+        layout.addStretch(1)
         layout.addWidget(self.buttons)
 
         self.formats.currentItemChanged.connect(self._on_format_changed)
@@ -103,7 +106,7 @@ class ExportDialog(QDialog):
         if model is None:
             self._set_status("There is no trained model yet: train the network first.", error=True)
         self._update_buttons()
-        self.resize(560, 480)
+        self.resize(580, 420)
 
     # ----------------------------------------------------------------- choosing
 

@@ -65,7 +65,7 @@ def test_int8_shows_the_accuracy_change(qtbot, exportable, tmp_path):
     with qtbot.waitSignal(dialog.exported, timeout=60_000) as blocker:
         dialog.export_button.click()
     r = blocker.args[0]
-    assert f"accuracy {r.accuracy_model:.1%} -> {r.accuracy_export:.1%}" in dialog.status.text()
+    assert f"accuracy {r.accuracy_model:.1%} -> {r.accuracy_export:.1%} on 20 test images" in dialog.status.text()
 
 
 def test_shows_the_reason_when_the_export_fails(qtbot, exportable, tmp_path):

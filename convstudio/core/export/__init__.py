@@ -82,6 +82,7 @@ def export_model(model: "keras.Model", fmt: str, path: str | os.PathLike[str], *
             report.compared_images = check.compared
             report.accuracy_model = check.accuracy_model
             report.accuracy_export = check.accuracy_export
+            report.accuracy_images = check.accuracy_images
             report.notes.extend(check.notes)
             report.verified = True
             if source != "test images":

@@ -63,6 +63,7 @@ class ExportReport:
     compared_images: int = 0
     accuracy_model: float | None = None
     accuracy_export: float | None = None
+    accuracy_images: int = 0
     size_bytes: int = 0
     seconds: float = 0.0
     verified: bool = False
@@ -83,7 +84,8 @@ class ExportReport:
         if self.max_abs_diff is not None:
             parts.append(f"max |difference| {self.max_abs_diff:.2g} on {self.compared_images} test images")
         if self.accuracy_change is not None:
-            parts.append(f"accuracy {self.accuracy_model:.1%} -> {self.accuracy_export:.1%}")
+            parts.append(f"accuracy {self.accuracy_model:.1%} -> {self.accuracy_export:.1%} "
+                         f"on {self.accuracy_images} test images")
         return "; ".join(parts) or "verified"
 
     @property

@@ -99,6 +99,7 @@ def verify(ctx: ExportContext, path: Path) -> Check:
             images, labels = scored
             check.accuracy_model = accuracy(ctx.predict(images), labels)
             check.accuracy_export = accuracy(run(interp, images), labels)
+            check.accuracy_images = len(images)
         inp = interp.get_input_details()[0]
         check.notes.append(f"input {np.dtype(inp['dtype']).name}, scale {inp['quantization'][0]:.6g}, "
                            f"zero point {inp['quantization'][1]}")

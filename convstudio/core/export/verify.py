@@ -78,6 +78,7 @@ class Check:
     compared: int
     accuracy_model: float | None = None
     accuracy_export: float | None = None
+    accuracy_images: int = 0
     notes: list[str] = field(default_factory=list)
 
 
