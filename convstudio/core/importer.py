@@ -44,7 +44,8 @@ def import_keras_model(path: str | os.PathLike[str], input_shape: Shape = (28, 2
     """Load a ``.keras`` (or ``.h5``) file safely and return its network and a trainable model.
 
     Raises :class:`ModelImportError` with a human reason when the file cannot be read or holds
-    layers or settings ConvStudio cannot reproduce exactly.
+    layers or settings ConvStudio cannot reproduce exactly. A model that ends in raw scores
+    (no softmax) gets ConvStudio's softmax output layer, so it predicts probabilities.
     """
     import keras
 

@@ -159,3 +159,19 @@ def test_a_model_for_other_images_is_refused(tmp_path):
     with pytest.raises(ModelImportError, match=r"inputs of shape \(32, 32, 3\), but ConvStudio's images are "
                                                r"\(28, 28, 1\)"):
         import_keras_model(tmp_path / "rgb.keras")
+
+
+def test_legacy_h5_files_import_too_and_still_run_no_code(tmp_path):
+    keras.utils.set_random_seed(4)
+    source = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                               keras.layers.Dense(10, activation="softmax")])
+    source.save(tmp_path / "old.h5")
+    net, model = import_keras_model(tmp_path / "old.h5")
+    x = _images(4)
+    np.testing.assert_allclose(model.predict(x, verbose=0), source.predict(x, verbose=0), atol=1e-6)
+
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Lambda(lambda t: t + 1.0, name="shift")(keras.layers.Flatten()(inputs))
+    keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x)).save(tmp_path / "code.h5")
+    with pytest.raises(ModelImportError, match="contains Python code"):
+        import_keras_model(tmp_path / "code.h5")
