@@ -50,6 +50,7 @@ class ExportDialog(QDialog):
         self.report: ExportReport | None = None
         self.error: str | None = None
         self._thread: threading.Thread | None = None
+        self._close_when_done = False
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -219,12 +220,13 @@ class ExportDialog(QDialog):
             self.error = value
             self._set_status(f"Export failed: {value}", error=True)
             self.failed.emit(value)
+        if self._close_when_done:
+            QDialog.reject(self)
 
     def reject(self) -> None:
         if self._thread is not None:  # a converter cannot be interrupted; let it finish cleanly
+            self._close_when_done = True
             self._set_status("The export is still running; the dialog closes when it is done.")
-            self.exported.connect(lambda _r: QDialog.reject(self))
-            self.failed.connect(lambda _e: QDialog.reject(self))
             return
         super().reject()
 

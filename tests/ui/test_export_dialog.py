@@ -102,3 +102,16 @@ def test_import_keras_file_returns_the_network_or_explains(qtbot, exportable, tm
     monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.detailedText()) or 0)
     assert import_keras_file(None, str(tmp_path / "bad.keras")) is None
     assert shown and "unrolled (Reshape)" in shown[0]
+
+
+def test_closing_during_an_export_waits_for_it_to_finish(qtbot, exportable, tmp_path):
+    dialog = _dialog(qtbot, exportable)
+    dialog.show()
+    dialog.select_format("savedmodel")
+    dialog.path_edit.setText(str(tmp_path / "served"))
+    with qtbot.waitSignal(dialog.finished, timeout=60_000):
+        dialog.export_button.click()
+        dialog.reject()
+        assert dialog.isVisible() and "still running" in dialog.status.text()
+    assert not dialog.isVisible() and dialog.report is not None
+    assert (tmp_path / "served" / "saved_model.pb").is_file()
