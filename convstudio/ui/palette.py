@@ -32,6 +32,10 @@ def block_tooltip(spec: BlockSpec) -> str:
 
 
 class _Tree(QTreeWidget):
+    def startDrag(self, supported_actions) -> None:  # noqa: N802
+        # Copy only: a move would make the view remove the dragged item from the palette.
+        super().startDrag(Qt.CopyAction)
+
     def mimeTypes(self) -> list[str]:  # noqa: N802
         return [BLOCK_MIME]
 
@@ -61,6 +65,7 @@ class PaletteWidget(QWidget):
         self.tree.setIndentation(8)
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragOnly)
+        self.tree.setDefaultDropAction(Qt.CopyAction)
         self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
         self.tree.setToolTip(AUTO_CONNECT_HELP)
         layout = QVBoxLayout(self)

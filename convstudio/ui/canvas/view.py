@@ -335,7 +335,8 @@ class CanvasView(QGraphicsView):
             event.ignore()
             return
         self._drag_kind = kind
-        event.acceptProposedAction()
+        event.setDropAction(Qt.CopyAction)
+        event.accept()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
         kind = self._kind_of(event.mimeData())
@@ -343,7 +344,8 @@ class CanvasView(QGraphicsView):
             event.ignore()
             return
         self._scene.highlight_drop(self.mapToScene(event.position().toPoint()), kind)
-        event.acceptProposedAction()
+        event.setDropAction(Qt.CopyAction)
+        event.accept()
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802
         self._scene.highlight_drop(None, None)
@@ -362,7 +364,8 @@ class CanvasView(QGraphicsView):
             return
         new = self._scene.drop_block(kind, self.mapToScene(event.position().toPoint()))
         if new:
-            event.acceptProposedAction()
+            event.setDropAction(Qt.CopyAction)
+            event.accept()
             self.setFocus()
         else:
             event.ignore()
