@@ -334,3 +334,26 @@ def test_tidy_keeps_a_tall_error_block_clear_of_the_next(qtbot):
     rects = {bid: it.sceneBoundingRect() for bid, it in view.network_scene.blocks.items()}
     assert rects["dense_1"].height() > 120  # the error text makes it tall
     assert rects["dropout_1"].top() - rects["dense_1"].bottom() >= 50
+
+
+def test_ctrl_wheel_zooms_and_middle_drag_pans(view):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    centre = QPointF(view.viewport().rect().center())
+    z = view.zoom()
+    wheel = QWheelEvent(centre, QPointF(view.viewport().mapToGlobal(centre.toPoint())), QPoint(0, 0),
+                        QPoint(0, 240), Qt.NoButton, Qt.ControlModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.zoom() == pytest.approx(z * 1.15 ** 2)
+    before = view.mapToScene(view.viewport().rect().center())
+    vp = view.viewport()
+    for kind, at, buttons in ((QEvent.MouseButtonPress, QPointF(300, 300), Qt.MiddleButton),
+                              (QEvent.MouseMove, QPointF(200, 250), Qt.MiddleButton),
+                              (QEvent.MouseButtonRelease, QPointF(200, 250), Qt.NoButton)):
+        button = Qt.NoButton if kind == QEvent.MouseMove else Qt.MiddleButton
+        QApplication.sendEvent(vp, QMouseEvent(kind, at, QPointF(vp.mapToGlobal(at.toPoint())), button,
+                                               buttons, Qt.NoModifier))
+    after = view.mapToScene(view.viewport().rect().center())
+    assert after.x() > before.x() and after.y() > before.y()  # content followed the hand
+    assert view.document.undo_stack.count() == 0  # panning is not an edit
