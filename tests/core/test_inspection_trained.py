@@ -17,6 +17,7 @@ from convstudio.core.inspection import (
     predict_probabilities,
     prepare_images,
 )
+from convstudio.core.inspection.saliency import upsample_at
 from convstudio.core.network import Network
 
 keras = pytest.importorskip("keras")
@@ -104,3 +105,24 @@ def test_cell_samples_are_that_cell_sorted_by_confidence(trained):
         conf = ev.probabilities[idx, pred_class]
         assert np.all(np.diff(conf) <= 0)
         np.testing.assert_array_equal(ev.samples(true_class, pred_class), idx)
+
+
+def test_grad_cam_places_units_at_their_receptive_field_centres(trained):
+    net, model, x, y = trained
+    # conv2d_2 is 10x10 after 5x5 same conv, 2x2 pool, 5x5 valid conv: unit i is centred on 4.5 + 2i.
+    placed = grad_cam(model, x[0], int(y[0]), network=net)
+    stretched = grad_cam(model, x[0], int(y[0]))
+    assert placed.shape == stretched.shape == (28, 28)
+    assert placed.min() >= 0 and placed.max() == pytest.approx(1.0)
+    assert not np.allclose(placed, stretched)
+
+
+def test_upsample_at_puts_each_value_at_its_centre():
+    coarse = np.zeros((3, 4))
+    coarse[1, 2] = 1.0
+    rows, cols = np.array([2.0, 6.0, 10.0]), np.array([1.0, 3.0, 5.0, 7.0])
+    up = upsample_at(coarse, rows, cols, (12, 9))
+    assert up.shape == (12, 9)
+    assert np.unravel_index(np.argmax(up), up.shape) == (6, 5) and up[6, 5] == 1.0
+    assert up[4, 5] == pytest.approx(0.5) and up[6, 4] == pytest.approx(0.5)
+    assert up[0, 0] == 0.0 and up[11, 8] == 0.0  # beyond the centres: nearest edge value

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..network import Network
 from .activations import model_input, prepare_images
+from .receptive_field import receptive_fields
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["grad_cam", "last_conv_block"]
+__all__ = ["grad_cam", "last_conv_block", "upsample_at"]
 
 
 def last_conv_block(model: "keras.Model") -> str | None:
@@ -42,11 +44,14 @@ def _logits_model(model: "keras.Model", conv_name: str):
 
 
 def grad_cam(model: "keras.Model", image: np.ndarray, class_index: int | None = None,
-             block_id: str | None = None) -> np.ndarray:
+             block_id: str | None = None, network: Network | None = None) -> np.ndarray:
     """Grad-CAM heat map for ``image`` and ``class_index`` (default: the predicted class).
 
     Returns a float32 ``(h, w)`` array of the image's size with values in [0, 1]; all zeros when
     no part of the block's maps speaks for the class. ``block_id`` defaults to the last Conv2D.
+    With the ``network`` the model was built from, each unit's value is placed at the centre of its
+    receptive field before interpolating (a valid convolution's map covers less than the image);
+    without it the map is simply stretched over the image.
     """
     import keras
     import tensorflow as tf
@@ -78,8 +83,41 @@ def grad_cam(model: "keras.Model", image: np.ndarray, class_index: int | None = 
     if grads is None:
         raise ValueError(f"the class score does not depend on {block_id}")
     weights = tf.reduce_mean(grads, axis=(1, 2))  # (1, channels)
-    cam = tf.nn.relu(tf.reduce_sum(maps * weights[:, None, None, :], axis=-1))[..., None]
-    cam = tf.image.resize(cam, x.shape[1:3], method="bilinear")[0, :, :, 0].numpy()
+    coarse = tf.nn.relu(tf.reduce_sum(maps * weights[:, None, None, :], axis=-1))[0].numpy()
+    centres = _field_centres(network, block_id, tuple(x.shape[1:])) if network is not None else None
+    if centres is not None and centres[0].shape[0] == coarse.shape[0] and centres[1].shape[0] == coarse.shape[1]:
+        cam = upsample_at(coarse, centres[0], centres[1], tuple(x.shape[1:3]))
+    else:
+        cam = tf.image.resize(coarse[..., None], x.shape[1:3], method="bilinear")[:, :, 0].numpy()
     cam = np.maximum(cam, 0.0)
     peak = float(cam.max())
     return (cam / peak if peak > 0 else cam).astype(np.float32)
+
+
+def _field_centres(network: Network, block_id: str, input_shape: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+    """Input rows and columns at the centres of ``block_id``'s units' receptive fields."""
+    from ..shapes import analyze
+
+    analysis = analyze(network, input_shape)
+    shape = analysis.shape(block_id)
+    if analysis.errors or shape is None or len(shape) != 3:
+        return None
+    info = receptive_fields(network, input_shape, analysis)[block_id]
+    return tuple(info.start[a] + info.jump[a] * np.arange(shape[a]) + (info.size[a] - 1) / 2.0
+                 for a in (0, 1))  # type: ignore[return-value]
+
+
+def upsample_at(coarse: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear interpolation of ``coarse[i, j]`` placed at input point ``(rows[i], cols[j])``.
+
+    Pixels outside the span of the centres take the nearest edge value.
+    """
+    coarse = np.asarray(coarse, dtype=np.float64)
+    ys, xs = np.arange(size[0], dtype=np.float64), np.arange(size[1], dtype=np.float64)
+    if len(rows) > 1:
+        along_rows = np.stack([np.interp(ys, rows, coarse[:, j]) for j in range(coarse.shape[1])], axis=1)
+    else:
+        along_rows = np.repeat(coarse[:1], size[0], axis=0)
+    if len(cols) > 1:
+        return np.stack([np.interp(xs, cols, along_rows[i]) for i in range(size[0])], axis=0)
+    return np.repeat(along_rows[:, :1], size[1], axis=1)

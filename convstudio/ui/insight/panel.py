@@ -226,6 +226,7 @@ class InsightPanel(QWidget):
         model, network, image = self._model, self._network, self._image.copy()
         if model is None or network is None:
             return
+        network = network.copy()  # the user may edit the live network while the worker reads it
         cam_class, cam_block = self.grad_cam.chosen_class(), self.grad_cam.block_combo.currentText() or None
 
         def work() -> dict[str, Any]:
@@ -233,7 +234,8 @@ class InsightPanel(QWidget):
                 self._act_model = activation_model(model, network)
             acts = block_activations(model, network, image, self._act_model)
             probs = np.asarray(model(prepare_images(image), training=False))[0]
-            cam = grad_cam(model, image, None if cam_class < 0 else cam_class, cam_block) if cam_block else None
+            cam = (grad_cam(model, image, None if cam_class < 0 else cam_class, cam_block, network)
+                   if cam_block else None)
             return {"activations": acts, "probabilities": probs, "cam": cam, "cam_class": cam_class, "image": image}
 
         self.runner.submit("sample analysis", work, self._show_sample)
@@ -247,11 +249,12 @@ class InsightPanel(QWidget):
 
     def _request_cam(self, class_index: int, block_id: str) -> None:
         model, image = self._model, self._image.copy()
+        network = self._network.copy() if self._network is not None else None
         if model is None or not block_id:
             return
 
         def work() -> dict[str, Any]:
-            cam = grad_cam(model, image, None if class_index < 0 else class_index, block_id)
+            cam = grad_cam(model, image, None if class_index < 0 else class_index, block_id, network)
             probs = np.asarray(model(prepare_images(image), training=False))[0]
             return {"cam": cam, "cam_class": class_index, "image": image, "probabilities": probs}
 
