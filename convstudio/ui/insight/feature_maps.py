@@ -157,9 +157,11 @@ class FeatureMapView(QWidget):
         self.grid.set_arrays(tiles, titles)
         kind = self._network.blocks[bid].kind if self._network is not None and bid in self._network.blocks else ""
         finite = value[np.isfinite(value)]
-        zeros = float(np.mean(finite == 0)) if finite.size else 0.0
-        self.info.setText(f"{kind} {bid}: {format_shape(value.shape)}, values {finite.min():.3g} to "
-                          f"{finite.max():.3g}, {zeros:.0%} exactly zero" + (f" — {self.caption}" if self.caption else ""))
+        summary = f"{kind} {bid}: {format_shape(value.shape)}"
+        if finite.size:
+            summary += (f", values {finite.min():.3g} to {finite.max():.3g}, "
+                        f"{float(np.mean(finite == 0)):.0%} exactly zero")
+        self.info.setText(summary + (f" — {self.caption}" if self.caption else ""))
         self.show_map(min(self._map_index, len(tiles) - 1))
 
     def show_map(self, index: int) -> None:

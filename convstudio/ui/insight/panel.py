@@ -80,6 +80,7 @@ class InsightPanel(QWidget):
         self.tabs.addTab(predict_tab, "Prediction")
         self.tabs.addTab(self.confusion, "Confusion")
         self.status = QLabel("Train the network to look inside it.")
+        self._idle_status = self.status.text()
         self.status.setWordWrap(True)
 
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -154,6 +155,10 @@ class InsightPanel(QWidget):
         if event.initial_epoch == 0:
             self.timeline.clear()
             self.filters.set_timeline(self.timeline)
+        self.grad_cam.set_cam(None, None, "Grad-CAM appears after training")
+        if self.confusion.evaluation is not None:
+            self.confusion.status.setText("This confusion matrix is from the previous model; "
+                                          "it is recomputed when training ends.")
         self.status.setText("Training: maps and filters follow the probe sample.")
 
     def set_model(self, model: "keras.Model | None") -> None:
@@ -201,7 +206,10 @@ class InsightPanel(QWidget):
 
     def _on_busy(self, busy: bool) -> None:
         if busy:
+            self._idle_status = self.status.text()
             self.status.setText("Computing…")
+        elif self.status.text() == "Computing…":
+            self.status.setText(self._idle_status)
 
     def _on_failed(self, key: str, message: str) -> None:
         self.status.setText(f"Could not compute the {key}: {message}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPen
@@ -211,8 +213,9 @@ class SampleChooser(QWidget):
         except ImageError as exc:
             self.file_label.setText(str(exc))
             return False
-        self.file_label.setText(f"Loaded {path.rsplit('/', 1)[-1]} (shown as converted).")
-        self.set_image(image, source=path.rsplit("/", 1)[-1])
+        name = os.path.basename(path)
+        self.file_label.setText(f"Loaded {name} (shown as converted).")
+        self.set_image(image, source=name)
         return True
 
     def image(self) -> np.ndarray:
