@@ -205,7 +205,7 @@ def test_script_covers_every_block_kind(tmp_path):
     import keras
 
     net = Network()
-    i = net.add_block("Input")
+    i = net.add_block("Input", block_id="input")  # a Python builtin, and below a keyword, as block ids
     a = net.add_block("Conv2D", {"filters": 4, "padding": "same", "activation": "elu"})
     b = net.add_block("Conv2D", {"filters": 4, "kernel_h": 1, "kernel_w": 1, "use_bias": False})
     add = net.add_block("Add")
@@ -219,7 +219,7 @@ def test_script_covers_every_block_kind(tmp_path):
     cat2 = net.add_block("Concatenate", block_id="merge")
     flat = net.add_block("Flatten")
     drop = net.add_block("Dropout", {"rate": 0.1})
-    dense = net.add_block("Dense", {"units": 10, "activation": "tanh"})
+    dense = net.add_block("Dense", {"units": 10, "activation": "tanh"}, block_id="lambda")
     for s, d in [(i, a), (i, b), (a, add), (b, add), (add, act), (act, mp), (mp, ap), (mp, cat), (ap, cat),
                  (cat, bn), (bn, g1), (bn, g2), (g1, cat2), (g2, cat2), (cat2, flat), (flat, drop), (drop, dense)]:
         net.connect(s, d)

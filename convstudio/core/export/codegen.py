@@ -8,6 +8,7 @@ name and comparing outputs; predict.py is verified by classifying PNG files of t
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import keyword
 import tempfile
@@ -82,7 +83,18 @@ LAYER_CODE = {
 
 
 def _var(block_id: str) -> str:
-    return f"{block_id}_out" if keyword.iskeyword(block_id) or block_id in _RESERVED else block_id
+    """A Python variable for a block's output: its id, unless that is a keyword or a name in use."""
+    clash = keyword.iskeyword(block_id) or block_id in _RESERVED or hasattr(builtins, block_id)
+    return f"x_{block_id}" if clash else block_id
+
+
+def _statement(target: str, call: str, arg: str) -> str:
+    """``target = call(arg)``, with the constructor's arguments on their own line when it is long."""
+    line = f"    {target} = {call}({arg})"
+    if len(line) <= 100:
+        return line
+    head, args = call[:call.index("(")], call[call.index("(") + 1:-1]
+    return f"    {target} = {head}(\n        {args},\n    )({arg})"
 
 
 def _describe(kind: str, p: dict[str, Any]) -> str:
@@ -121,7 +133,7 @@ def model_code(network: Network, input_shape: tuple[int, int, int], num_classes:
                      f"{info.params:,} parameters")
         x = "[" + ", ".join(_var(s) for s in srcs) + "]" if block.spec.max_inputs > 1 else _var(srcs[0])
         for call in LAYER_CODE[block.kind](block.params, bid):
-            lines.append(f"    {_var(bid)} = {call}({x})")
+            lines.append(_statement(_var(bid), call, x))
             x = _var(bid)
         done.add(bid)
     out = analysis.output_id
