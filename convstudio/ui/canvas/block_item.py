@@ -140,8 +140,9 @@ class BlockItem(QGraphicsItem):
         self.document = document
         self.block_id = block.id
         self.kind = block.kind
-        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
-                      | QGraphicsItem.ItemSendsGeometryChanges)
+        # No itemChange override: the scene snaps, re-routes edges and restacks. (PySide6 may hand
+        # itemChange a stale wrapper for a child still being constructed, and crash.)
+        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self.title_font = QFont()
@@ -181,7 +182,7 @@ class BlockItem(QGraphicsItem):
         self.shape_text = format_shape(info.shape) if info is not None and info.shape else "?"
         self.params_text = f"{_count(info.params)} params" if info is not None and info.shape else ""
         self.issue = issue
-        self._restack()
+        self.restack()
         self.setToolTip(self._tooltip(block))
         self._relayout()
         self.update()
@@ -199,7 +200,7 @@ class BlockItem(QGraphicsItem):
             text += f"<br><br><span style='color:{color}'><b>{self.issue.severity.title()}:</b> {self.issue.message}</span>"
         return text
 
-    def _restack(self) -> None:
+    def restack(self) -> None:
         """Selected blocks, then blocks with issues (taller, they may overlap a neighbour), on top."""
         self.setZValue(1 + (0.5 if self.issue is not None else 0) + (1 if self.isSelected() else 0))
 
@@ -322,17 +323,6 @@ class BlockItem(QGraphicsItem):
             painter.setPen(self.issue_color().darker(110))
             painter.setFont(self.small)
             painter.drawText(self._issue_rect, Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop, self.issue.message)
-
-    # ----------------------------------------------------------------- moving
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
-        if change == QGraphicsItem.ItemPositionChange and self.scene() is not None and self.scene().snap:
-            return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
-        if change == QGraphicsItem.ItemPositionHasChanged and self.scene() is not None:
-            self.scene().block_moved(self)
-        if change == QGraphicsItem.ItemSelectedHasChanged:
-            self._restack()
-        return super().itemChange(change, value)
 
     def set_drop_highlight(self, on: bool) -> None:
         if on != self.drop_highlight:

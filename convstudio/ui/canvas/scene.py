@@ -19,7 +19,7 @@ from convstudio.core.network import NetworkEvent
 from convstudio.core.shapes import Analysis
 
 from ..document import EditorDocument, follow
-from .block_item import BLOCK_WIDTH, BlockItem
+from .block_item import BLOCK_WIDTH, GRID, BlockItem
 from .edge_item import EdgeItem, curve
 from .ports import PortItem
 
@@ -54,6 +54,10 @@ class NetworkScene(QGraphicsScene):
         document.analysisChanged.connect(self._on_analysis)
         document.selectionChanged.connect(self._on_document_selection)
         self.selectionChanged.connect(self._on_scene_selection)
+        # Drop the Python wrappers of the items as soon as Qt deletes them with the scene, so no
+        # stale wrapper outlives its item (PySide6 could hand it out for a new item at that address).
+        blocks, edges, touching = self.blocks, self.edges, self._touching
+        self.destroyed.connect(lambda *_: (blocks.clear(), edges.clear(), touching.clear()))
 
     # ----------------------------------------------------------------- following the model
 
@@ -110,9 +114,8 @@ class NetworkScene(QGraphicsScene):
             if item is not None:
                 pos = QPointF(*net.blocks[event.block_id].pos)
                 if item.pos() != pos:
-                    snap, self.snap_to_grid = self.snap_to_grid, False
                     item.setPos(pos)
-                    self.snap_to_grid = snap
+                    self.block_moved(item)
         elif kind == "reset":
             self._rebuild()
 
@@ -148,6 +151,8 @@ class NetworkScene(QGraphicsScene):
     # ----------------------------------------------------------------- selection
 
     def _on_scene_selection(self) -> None:
+        for item in self.blocks.values():
+            item.restack()
         if self._syncing_selection:
             return
         ids = [i.block_id for i in self.selectedItems() if isinstance(i, BlockItem)]
@@ -173,10 +178,6 @@ class NetworkScene(QGraphicsScene):
 
     # ----------------------------------------------------------------- moving blocks
 
-    @property
-    def snap(self) -> bool:
-        return self.snap_to_grid and self._user_drag
-
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         """Ports win over whatever they overlap: an output port starts a connection, an input
         port with a connection picks up its end; anything else is a normal press."""
@@ -200,6 +201,22 @@ class NetworkScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if self._user_drag and event.buttons() & Qt.LeftButton:
+            self._follow_drag()
+
+    def _follow_drag(self) -> None:
+        """Snap the blocks being dragged to the grid and keep their connections attached."""
+        net = self.document.network
+        for item in self.selectedItems():
+            if not isinstance(item, BlockItem) or item.block_id not in net.blocks:
+                continue
+            pos = item.pos()
+            if self.snap_to_grid:
+                snapped = QPointF(round(pos.x() / GRID) * GRID, round(pos.y() / GRID) * GRID)
+                if snapped != pos:
+                    item.setPos(snapped)
+            if item.pos() != QPointF(*net.blocks[item.block_id].pos):
+                self.block_moved(item)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if self.connecting:
