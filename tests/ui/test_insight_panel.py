@@ -271,3 +271,29 @@ def test_live_probe_updates_from_a_real_training_run(panel, trained, qtbot):
     panel.set_model(trainer.model)
     assert panel.wait_idle()
     assert panel.confusion.evaluation is not None
+
+
+def test_preview_with_sobel_kernels_shows_the_edge_maps_without_changing_the_model(panel, trained):
+    from convstudio.core.inspection import correlate2d, sobel_horizontal, sobel_vertical
+
+    net3 = Network.chain(["Input", ("Conv2D", {"filters": 4, "kernel_h": 3, "kernel_w": 3, "padding": "same"}),
+                          "Flatten", ("Dense", {"units": 10, "activation": "softmax"})])
+    model3 = build_model(net3)
+    before = [w.copy() for w in model3.get_weights()]
+    panel.set_network(net3)
+    panel.set_model(model3)
+    assert panel.wait_idle()
+    fv = panel.filters
+    assert fv.hand_button.isEnabled()
+    fv.hand_combo.setCurrentIndex([fv.hand_combo.itemText(i) for i in range(fv.hand_combo.count())].index(
+        "Sobel edges (horizontal, vertical)"))
+    assert fv.hand_grid.tile_count() == 2
+    fv.hand_button.click()
+    assert panel.wait_idle()
+    maps = panel.feature_maps.grid.arrays()
+    image = panel.current_image() / 255.0
+    for j, kernel in enumerate([sobel_horizontal(), sobel_vertical(), sobel_horizontal(), sobel_vertical()]):
+        expected = np.maximum(correlate2d(image, kernel, padding="same"), 0)  # relu, bias zero
+        np.testing.assert_allclose(maps[j], expected, atol=1e-5)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model3.get_weights()))
+    assert panel.tabs.currentWidget() is panel.feature_maps

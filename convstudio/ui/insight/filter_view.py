@@ -4,13 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from convstudio.core.inspection import Timeline
+from convstudio.core.inspection import Timeline, gaussian_kernel, kirsch_kernels, sobel_horizontal, sobel_vertical
 
 from .tile_grid import TileGrid
 
-__all__ = ["FilterView"]
+__all__ = ["FilterView", "hand_kernel_sets"]
+
+
+def hand_kernel_sets(size: int) -> dict[str, list[np.ndarray]]:
+    """Hand-designed kernel sets that fit a ``size`` x ``size`` Conv2D, by name."""
+    sets: dict[str, list[np.ndarray]] = {}
+    if size == 3:
+        sets["Sobel edges (horizontal, vertical)"] = [sobel_horizontal(), sobel_vertical()]
+        sets["Kirsch compass (8 directions)"] = list(kirsch_kernels().values())
+    if size > 1:
+        sets[f"Gaussian blur (sigma {size / 4:.2g})"] = [gaussian_kernel(size, size / 4)]
+    return sets
 
 
 class FilterView(QWidget):
@@ -23,6 +43,7 @@ class FilterView(QWidget):
     """
 
     epochChanged = Signal(int)
+    handKernelsRequested = Signal(str, str)  # block id, kernel set name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +84,24 @@ class FilterView(QWidget):
         layout.addWidget(self.small_label)
         layout.addWidget(self.small)
         layout.addLayout(replay)
+
+        self.hand_combo = QComboBox()
+        self.hand_combo.setToolTip("Classic hand-designed kernels of this block's size, to compare with the learned ones")
+        self.hand_combo.currentIndexChanged.connect(lambda _i: self._show_hand())
+        self.hand_button = QPushButton("See the maps with these kernels")
+        self.hand_button.setToolTip("Feature maps of this block if its filters were these kernels "
+                                    "(a preview on a copy: the trained model is not changed)")
+        self.hand_button.setEnabled(False)
+        self.hand_button.clicked.connect(self._request_hand)
+        self.hand_grid = TileGrid(cmap="RdBu_r", symmetric=True, scale="per_tile", save_name="hand_kernels.png")
+        self.hand_grid.setMaximumHeight(80)
+        hand = QHBoxLayout()
+        hand.addWidget(QLabel("Hand-designed:"))
+        hand.addWidget(self.hand_combo, 1)
+        hand.addWidget(self.hand_button)
+        layout.addLayout(hand)
+        layout.addWidget(self.hand_grid)
+        self._can_preview = False
 
     # ------------------------------------------------------------------ inputs
 
@@ -148,10 +187,35 @@ class FilterView(QWidget):
         vmin, vmax = self.color_limits()
         self.info.setText(f"{bid}: {cout} filters of {kh}x{kw} over {cin} input channel(s); showing channel "
                           f"{channel}. Colour range {vmin:.3g} to {vmax:.3g}: blue negative, white zero, red positive.")
+        sets = hand_kernel_sets(kh) if kh == kw else {}
+        if list(sets) != [self.hand_combo.itemText(i) for i in range(self.hand_combo.count())]:
+            self.hand_combo.blockSignals(True)
+            self.hand_combo.clear()
+            self.hand_combo.addItems(list(sets))
+            self.hand_combo.blockSignals(False)
+        self._show_hand()
         first_layer = cin == 1
         self.small.setVisible(first_layer)
         self.small_label.setVisible(first_layer)
         self.small.set_arrays(tiles if first_layer else [])
+
+    def set_preview_enabled(self, enabled: bool) -> None:
+        """Allow previews with hand-designed kernels (needs a trained model, not a live run)."""
+        self._can_preview = enabled
+        self._show_hand()
+
+    def _show_hand(self) -> None:
+        bid = self.current_block()
+        kernel = self._kernels.get(bid) if bid else None
+        sets = hand_kernel_sets(kernel.shape[0]) if kernel is not None and kernel.shape[0] == kernel.shape[1] else {}
+        chosen = sets.get(self.hand_combo.currentText(), [])
+        self.hand_grid.set_arrays(chosen, [str(i) for i in range(len(chosen))])
+        self.hand_button.setEnabled(self._can_preview and bool(chosen))
+
+    def _request_hand(self) -> None:
+        bid = self.current_block()
+        if bid and self.hand_combo.currentText():
+            self.handKernelsRequested.emit(bid, self.hand_combo.currentText())
 
     def save_png(self, path: str) -> bool:
         return self.grab().save(path, "PNG")

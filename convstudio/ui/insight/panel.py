@@ -21,6 +21,7 @@ from convstudio.core.inspection import (
     evaluate,
     grad_cam,
     prepare_images,
+    set_conv_kernels,
 )
 from convstudio.core.network import Network, NetworkEvent
 from convstudio.core.training_events import ProbeUpdate, TrainStarted
@@ -65,6 +66,7 @@ class InsightPanel(QWidget):
         self.filters = FilterView()
         self.filters.set_timeline(self.timeline)
         self.filters.epochChanged.connect(self._on_epoch)
+        self.filters.handKernelsRequested.connect(self._preview_hand_kernels)
         self.prediction = PredictionView()
         self.grad_cam = GradCamView()
         self.grad_cam.requested.connect(self._request_cam)
@@ -137,6 +139,7 @@ class InsightPanel(QWidget):
         """
         self._model = None
         self._act_model = None
+        self.filters.set_preview_enabled(False)
         self.timeline.record(update)
         self.feature_maps.caption = f"epoch {update.epoch + 1}, step {update.step} (live)"
         self.feature_maps.set_activations(update.activations, self._image)
@@ -152,6 +155,7 @@ class InsightPanel(QWidget):
         """A run began: a fresh run (from epoch 0) starts a new timeline; the model is being trained."""
         self._model = None
         self._act_model = None
+        self.filters.set_preview_enabled(False)
         if event.initial_epoch == 0:
             self.timeline.clear()
             self.filters.set_timeline(self.timeline)
@@ -168,6 +172,7 @@ class InsightPanel(QWidget):
         if model is None:
             return
         self.filters.set_kernels(self._model_kernels(model))
+        self.filters.set_preview_enabled(True)
         if self._dataset is not None:
             self.grad_cam.set_choices(list(self._dataset.class_names), self._conv_blocks())
         self._analyse_sample()
@@ -279,6 +284,33 @@ class InsightPanel(QWidget):
         name = names[cls] if cls < len(names) else str(cls)
         self.grad_cam.set_cam(result["image"], cam, f"Grad-CAM: evidence for {name} "
                                                     f"({result['probabilities'][cls]:.0%})")
+
+    def _preview_hand_kernels(self, block_id: str, set_name: str) -> None:
+        """Feature maps of ``block_id`` with hand-designed kernels, on a copy of the trained model."""
+        from .filter_view import hand_kernel_sets
+
+        model, image = self._model, self._image.copy()
+        if model is None or self._network is None:
+            return
+        network = self._network.copy()
+
+        def work() -> dict[str, Any]:
+            import keras
+
+            layer = model.get_layer(block_id)
+            kernels = hand_kernel_sets(int(layer.kernel.shape[0]))[set_name]
+            clone = keras.models.clone_model(model)
+            clone.set_weights(model.get_weights())
+            set_conv_kernels(clone, block_id, kernels)
+            return {"activations": block_activations(clone, network, image), "image": image}
+
+        def show(result: dict[str, Any]) -> None:
+            self.feature_maps.caption = f"{block_id} with {set_name} (preview; the trained model is unchanged)"
+            self.feature_maps.set_activations(result["activations"], result["image"])
+            self.feature_maps.set_block(block_id)
+            self.tabs.setCurrentWidget(self.feature_maps)
+
+        self.runner.submit("preview with hand-designed kernels", work, show)
 
     def _evaluate(self) -> None:
         model, dataset = self._model, self._dataset
