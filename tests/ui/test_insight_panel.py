@@ -226,6 +226,13 @@ def test_load_dataset_off_the_gui_thread(panel, qtbot):
         panel.wait_idle()
     assert panel.chooser.index_spin.maximum() == 9999
     np.testing.assert_array_equal(blocker.args[0], np.load(MNIST)["x_test"][0])
+    panel.chooser.select_test_index(42)
+    panel.load_dataset("mnist", os.path.dirname(MNIST))  # the same data again keeps the sample
+    assert panel.wait_idle()
+    assert panel.chooser.index_spin.value() == 42
+    panel.load_dataset("cifar-1000")
+    assert panel.wait_idle()
+    assert panel.status.text().startswith("Could not load the dataset: ")
 
 
 def test_live_probe_updates_from_a_real_training_run(panel, trained, qtbot):

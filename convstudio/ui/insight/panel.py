@@ -118,8 +118,15 @@ class InsightPanel(QWidget):
         """
         from convstudio.core.datasets import load_dataset
 
-        self.runner.submit("dataset", lambda: load_dataset(name, data_dir=data_dir, allow_download=False),
-                           self.set_dataset)
+        def use(dataset: Dataset) -> None:
+            current = self._dataset
+            if current is not None and (current.name, current.source, len(current.x_test)) == \
+                    (dataset.name, dataset.source, len(dataset.x_test)):
+                return  # the same data again: keep the chosen sample and the evaluation
+            self.set_dataset(dataset)
+
+        self.runner.submit("load the dataset", lambda: load_dataset(name, data_dir=data_dir, allow_download=False),
+                           use)
 
     def set_network(self, network: Network | None) -> None:
         """The network being edited (its geometry gives receptive fields)."""
@@ -217,7 +224,7 @@ class InsightPanel(QWidget):
             self.status.setText(self._idle_status)
 
     def _on_failed(self, key: str, message: str) -> None:
-        self.status.setText(f"Could not compute the {key}: {message}")
+        self.status.setText(f"Could not {key}: {message}")
 
     # ------------------------------------------------------------------ computations (worker thread)
 
@@ -251,7 +258,7 @@ class InsightPanel(QWidget):
                    if cam_block else None)
             return {"activations": acts, "probabilities": probs, "cam": cam, "cam_class": cam_class, "image": image}
 
-        self.runner.submit("sample analysis", work, self._show_sample)
+        self.runner.submit("analyse the sample", work, self._show_sample)
 
     def _show_sample(self, result: dict[str, Any]) -> None:
         self.feature_maps.caption = "trained model"
@@ -271,7 +278,7 @@ class InsightPanel(QWidget):
             probs = np.asarray(model(prepare_images(image), training=False))[0]
             return {"cam": cam, "cam_class": class_index, "image": image, "probabilities": probs}
 
-        self.runner.submit("Grad-CAM", work, self._show_cam)
+        self.runner.submit("compute Grad-CAM", work, self._show_cam)
 
     def _show_cam(self, result: dict[str, Any]) -> None:
         cam = result.get("cam")
@@ -310,7 +317,7 @@ class InsightPanel(QWidget):
             self.feature_maps.set_block(block_id)
             self.tabs.setCurrentWidget(self.feature_maps)
 
-        self.runner.submit("preview with hand-designed kernels", work, show)
+        self.runner.submit("preview the hand-designed kernels", work, show)
 
     def _evaluate(self) -> None:
         model, dataset = self._model, self._dataset
@@ -318,5 +325,5 @@ class InsightPanel(QWidget):
             return
         x, y, n = dataset.x_test, dataset.y_test, dataset.num_classes
         self.confusion.status.setText(f"Evaluating on {len(x)} test images…")
-        self.runner.submit("confusion matrix", lambda: evaluate(model, x, y, n),
+        self.runner.submit("compute the confusion matrix", lambda: evaluate(model, x, y, n),
                            lambda ev: self.confusion.set_evaluation(ev, x, list(dataset.class_names)))
