@@ -23,7 +23,9 @@ def test_only_the_newest_request_per_key_is_delivered_on_the_gui_thread(qtbot):
             return value
         return work
 
-    on_gui = lambda key: lambda v: got.append((key, v, threading.current_thread() is threading.main_thread()))  # noqa: E731
+    def on_gui(key: str):
+        return lambda v: got.append((key, v, threading.current_thread() is threading.main_thread()))
+
     runner.submit("sample", slow(1), on_gui("sample"))
     runner.submit("sample", slow(2), on_gui("sample"))
     runner.submit("other", slow(3), on_gui("other"))

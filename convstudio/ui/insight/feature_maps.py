@@ -48,7 +48,8 @@ class FeatureMapView(QWidget):
         self.block_combo.setToolTip("Which block's output to show")
         self.block_combo.currentIndexChanged.connect(self._on_block)
         self.shared_box = QCheckBox("Shared colour scale")
-        self.shared_box.setToolTip("One colour range for all maps (compare maps) or one per map (see each map's detail)")
+        self.shared_box.setToolTip("One colour range for all maps (to compare them) "
+                                   "or one per map (to see each map's detail)")
         self.shared_box.setChecked(True)
         self.shared_box.toggled.connect(self._on_scale)
         self.info = QLabel()
@@ -198,7 +199,8 @@ class FeatureMapView(QWidget):
             return None
         y0, x0, y1, x1 = box
         self.input_view.set_highlight(0, box)
-        self.field_label.setText(f"Unit ({y}, {x}) of {bid} map {self._map_index} = {value[y, x, self._map_index]:.3g}; "
+        unit = value[y, x, self._map_index]
+        self.field_label.setText(f"Unit ({y}, {x}) of {bid} map {self._map_index} = {unit:.3g}; "
                                  f"it sees input rows {y0}-{y1 - 1}, columns {x0}-{x1 - 1} "
                                  f"({y1 - y0}x{x1 - x0} pixels).")
         return box

@@ -54,7 +54,8 @@ class FilterView(QWidget):
         self.block_combo = QComboBox()
         self.block_combo.currentIndexChanged.connect(lambda _i: self._refresh())
         self.channel_spin = QSpinBox()
-        self.channel_spin.setToolTip("Input channel of the kernels shown (a kernel has one 2-D slice per input channel)")
+        self.channel_spin.setToolTip("Input channel of the kernels shown "
+                                     "(a kernel has one 2-D slice per input channel)")
         self.channel_spin.valueChanged.connect(lambda _v: self._refresh())
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Replay the filters as they were at the end of each epoch")
@@ -86,7 +87,8 @@ class FilterView(QWidget):
         layout.addLayout(replay)
 
         self.hand_combo = QComboBox()
-        self.hand_combo.setToolTip("Classic hand-designed kernels of this block's size, to compare with the learned ones")
+        self.hand_combo.setToolTip("Classic hand-designed kernels of this block's size, "
+                                   "to compare with the learned ones")
         self.hand_combo.currentIndexChanged.connect(lambda _i: self._show_hand())
         self.hand_button = QPushButton("See the maps with these kernels")
         self.hand_button.setToolTip("Feature maps of this block if its filters were these kernels "

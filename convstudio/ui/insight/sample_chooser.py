@@ -60,7 +60,8 @@ class DrawingPad(QWidget):
         """The drawing as float32 ``(side, side)`` in [0, 1]."""
         image = self._image
         ptr = image.constBits()
-        arr = np.frombuffer(ptr, dtype=np.uint8, count=image.sizeInBytes()).reshape(image.height(), image.bytesPerLine())
+        arr = np.frombuffer(ptr, dtype=np.uint8, count=image.sizeInBytes())
+        arr = arr.reshape(image.height(), image.bytesPerLine())
         return arr[:, :image.width()].astype(np.float32) / 255.0
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
