@@ -170,9 +170,10 @@ class MainWindow(QMainWindow):
         doc = self.document
         doc.modifiedChanged.connect(lambda _m: self._update_title())
         doc.editRefused.connect(lambda reason: self.show_message(reason, 5000))
-        doc.selectionChanged.connect(lambda _ids: self._update_edit_actions())
+        doc.selectionChanged.connect(self._on_selection)
         doc.network.events.connect(self._on_network_event)
         self.training_panel.message.connect(self.show_message)
+        self.canvas.status.connect(self.show_message)
         self.training_panel.sourceChanged.connect(self.dataset_label.setText)
         self.controller.runningChanged.connect(self._on_running_changed)
         self.controller.runStarted.connect(self._on_run_started)
@@ -183,11 +184,12 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- construction
 
     def _make_docks(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         specs = [
-            ("palette", "Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("summary", "Summary", self.summary, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("training", "Training", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("palette", "Blocks", self.palette, left),
+            ("inspector", "Inspector", self.inspector, left),
+            ("summary", "Summary", self.summary, left),
+            ("training", "Training", self.training_panel, right),
         ]
         for name, title, widget, area in specs:
             dock = QDockWidget(title, self)
@@ -206,11 +208,12 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.docks["training"].dockLocationChanged.connect(self._on_training_dock_moved)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.docks["palette"], self.docks["summary"]], [520, 300], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["inspector"], self.docks["training"]], [200, 700], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["palette"], self.docks["training"]], [240, 440], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["summary"])
+        self.docks["inspector"].raise_()
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [400, 450], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["palette"], self.docks["training"]], [300, 470], Qt.Orientation.Horizontal)
 
     def _on_training_dock_moved(self, area: Qt.DockWidgetArea) -> None:
         horizontal = area in (Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -369,6 +372,12 @@ class MainWindow(QMainWindow):
         self._changes_since_autosave = True
         self.autosaver.save_now()
         self._update_title()
+
+    def _on_selection(self, ids: list) -> None:
+        self._update_edit_actions()
+        inspector = self.docks["inspector"]
+        if ids and inspector.isVisible() and self.tabifiedDockWidgets(inspector):
+            inspector.raise_()  # bring the inspector's tab forward to show the selected block
 
     def _update_edit_actions(self) -> None:
         has_selection = bool(self.document.selected_ids())

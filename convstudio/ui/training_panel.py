@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -132,61 +132,64 @@ class TrainingPanel(QWidget):
         self._outer.setSpacing(6)
 
         data_box = QGroupBox("Data")
-        data_form = QFormLayout(data_box)
+        data_grid = QGridLayout(data_box)
+        data_grid.setVerticalSpacing(4)
         self.dataset_combo = QComboBox()
         for key, label in DATASETS.items():
             self.dataset_combo.addItem(label, key)
-        data_form.addRow("Dataset", self.dataset_combo)
+        self.data_dir_button = QPushButton("Choose data folder...")
+        self.data_dir_button.setToolTip("A folder with mnist.npz / fashion_mnist.npz or the four IDX files "
+                                        "(the CONVSTUDIO_DATA_DIR environment variable works too)")
         self.source_label = QLabel("Looking for the data...")
         self.source_label.setWordWrap(True)
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        data_form.addRow(self.source_label)
-        self.data_dir_button = QPushButton("Choose data folder...")
-        self.data_dir_button.setToolTip("A folder with mnist.npz / fashion_mnist.npz or the IDX files "
-                                        "(the CONVSTUDIO_DATA_DIR environment variable works too)")
-        data_form.addRow(self.data_dir_button)
+        data_grid.addWidget(self.dataset_combo, 0, 0)
+        data_grid.addWidget(self.data_dir_button, 0, 1)
+        data_grid.addWidget(self.source_label, 1, 0, 1, 2)
+        data_grid.setColumnStretch(0, 1)
 
         opt_box = QGroupBox("Optimizer and schedule")
-        form = QFormLayout(opt_box)
+        grid = QGridLayout(opt_box)
+        grid.setVerticalSpacing(4)
         self.optimizer_combo = QComboBox()
         for key, label in OPTIMIZER_LABELS.items():
             self.optimizer_combo.addItem(label, key)
-        form.addRow("Optimizer", self.optimizer_combo)
         self.lr_spin = QDoubleSpinBox()
         self.lr_spin.setDecimals(5)
         self.lr_spin.setRange(0.00001, 10.0)
         self.lr_spin.setSingleStep(0.0005)
-        form.addRow("Learning rate", self.lr_spin)
-        momentum_row = QHBoxLayout()
         self.momentum_spin = QDoubleSpinBox()
         self.momentum_spin.setDecimals(3)
         self.momentum_spin.setRange(0.0, 0.999)
         self.momentum_spin.setSingleStep(0.05)
         self.nesterov_check = QCheckBox("Nesterov")
-        momentum_row.addWidget(self.momentum_spin, 1)
-        momentum_row.addWidget(self.nesterov_check)
         self.momentum_label = QLabel("Momentum")
-        form.addRow(self.momentum_label, momentum_row)
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(1, 4096)
-        form.addRow("Batch size", self.batch_spin)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 1000)
-        form.addRow("Epochs", self.epochs_spin)
         self.val_spin = QDoubleSpinBox()
         self.val_spin.setRange(0.0, 0.9)
         self.val_spin.setSingleStep(0.05)
         self.val_spin.setDecimals(2)
         self.val_spin.setToolTip("Fraction of the training images held out to validate each epoch")
-        form.addRow("Validation split", self.val_spin)
-        early_row = QHBoxLayout()
-        self.early_check = QCheckBox("Early stopping, patience")
+        self.early_check = QCheckBox("Early stop")
+        self.early_check.setToolTip("Stop when the validation loss has not improved for this many epochs")
         self.patience_spin = QSpinBox()
         self.patience_spin.setRange(0, 100)
-        early_row.addWidget(self.early_check)
-        early_row.addWidget(self.patience_spin)
-        early_row.addStretch(1)
-        form.addRow(early_row)
+        self.patience_spin.setToolTip("Patience: epochs without improvement before stopping")
+        rows = [
+            (QLabel("Optimizer"), self.optimizer_combo, QLabel("Learning rate"), self.lr_spin),
+            (self.momentum_label, self.momentum_spin, self.nesterov_check, None),
+            (QLabel("Batch size"), self.batch_spin, QLabel("Epochs"), self.epochs_spin),
+            (QLabel("Validation"), self.val_spin, self.early_check, self.patience_spin),
+        ]
+        for r, row in enumerate(rows):
+            for c, widget in enumerate(row):
+                if widget is not None:
+                    grid.addWidget(widget, r, c)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
 
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
@@ -207,9 +210,10 @@ class TrainingPanel(QWidget):
         self.epoch_bar.setFormat("Epoch %v / %m")
         self.batch_bar = QProgressBar()
         self.batch_bar.setFormat("Batch %v / %m")
-        for bar in (self.epoch_bar, self.batch_bar):
+        for bar, word in ((self.epoch_bar, "Epoch"), (self.batch_bar, "Batch")):
             bar.setRange(0, 1)
             bar.setValue(0)
+            bar.setFormat(f"{word}: not started")
         progress.addWidget(self.epoch_bar)
         progress.addWidget(self.batch_bar)
         self.eta_label = QLabel("")
@@ -278,6 +282,7 @@ class TrainingPanel(QWidget):
         c.epochEnded.connect(self._on_epoch)
         c.runFinished.connect(self._on_finished)
         c.runningChanged.connect(lambda _running: self._update_buttons())
+        c.document.analysisChanged.connect(lambda _analysis: self._update_buttons())
         c.pausedChanged.connect(self._on_paused)
 
     # ----------------------------------------------------------------- settings
@@ -338,6 +343,7 @@ class TrainingPanel(QWidget):
             return
         source, is_sample, error = result  # type: ignore[misc]
         self.source_label.setText(self.describe_source(str(source), bool(is_sample), error))
+        self.source_label.setToolTip(str(error or source))
         self._emit_source(str(source), bool(is_sample))
 
     @staticmethod
@@ -345,9 +351,9 @@ class TrainingPanel(QWidget):
         if error:
             return f"Data not found. {error}"
         if is_sample:
-            hint = "" if "CONVSTUDIO_DATA_DIR" in source else (
-                " For the full set, choose a folder holding it, or set CONVSTUDIO_DATA_DIR.")
-            return f"In use: {source}{hint}"
+            first = source.split(". ")[0].rstrip(".")
+            return (f"In use: {first}. For the full set, choose a folder that holds it, or set "
+                    "CONVSTUDIO_DATA_DIR.")
         return f"In use: {source}"
 
     def _emit_source(self, source: str, is_sample: bool) -> None:
@@ -422,7 +428,8 @@ class TrainingPanel(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.controller.is_running
-        self.start_button.setEnabled(self._tf_ready and not running)
+        analysis = self.controller.document.analysis
+        self.start_button.setEnabled(self._tf_ready and not running and analysis.ok)
         self.more_button.setEnabled(self._tf_ready and not running and bool(self.controller.checkpoint))
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
@@ -437,6 +444,8 @@ class TrainingPanel(QWidget):
             self.patience_spin.setEnabled(False)
         if not self._tf_ready:
             self.start_button.setToolTip("Loading TensorFlow...")
+        elif not analysis.ok:
+            self.start_button.setToolTip(f"Fix the network first: {analysis.errors[0].message}")
         else:
             self.start_button.setToolTip("Train the network on the chosen dataset")
 
@@ -448,9 +457,11 @@ class TrainingPanel(QWidget):
         self._steps = event.steps_per_epoch
         self.epoch_bar.setRange(0, max(1, event.epochs))
         self.epoch_bar.setValue(event.initial_epoch)
+        self.epoch_bar.setFormat(f"Epoch {event.initial_epoch + 1} / {event.epochs}")
         self.plots.set_epochs(event.epochs)
         self.batch_bar.setRange(0, max(1, event.steps_per_epoch))
         self.batch_bar.setValue(0)
+        self.batch_bar.setFormat("Batch %v / %m")
         self.eta_label.setText(f"Training on {event.device}: {event.train_samples} images, "
                                f"{event.val_samples} for validation")
         if event.dataset_source:
@@ -462,7 +473,8 @@ class TrainingPanel(QWidget):
         steps = max(1, event.steps)
         self.batch_bar.setRange(0, steps)
         self.batch_bar.setValue(min(event.step, steps))
-        self.epoch_bar.setValue(min(event.epoch, self.epoch_bar.maximum()))
+        self.epoch_bar.setValue(min(event.epoch, self.epoch_bar.maximum()))  # epochs completed
+        self.epoch_bar.setFormat(f"Epoch {event.epoch + 1} / {self.epoch_bar.maximum()}")
         done = (event.epoch - self._run_initial_epoch) * steps + event.step
         total = (self._run_epochs - self._run_initial_epoch) * steps
         if done > 0 and event.seconds > 0:
@@ -475,6 +487,7 @@ class TrainingPanel(QWidget):
         self.plots.add_epoch(event)
         self.epoch_bar.setRange(0, max(1, event.epochs))
         self.epoch_bar.setValue(min(event.epoch + 1, event.epochs))
+        self.epoch_bar.setFormat(f"{event.epoch + 1} / {event.epochs} epochs done")
         m = event.metrics
         parts = [f"epoch {event.epoch + 1}: loss {m.get('loss', float('nan')):.4f}"]
         if "val_accuracy" in m:
@@ -489,6 +502,10 @@ class TrainingPanel(QWidget):
 
     def _on_finished(self, event: TrainFinished) -> None:
         self.pause_button.setText("Pause")
+        if event.status in ("completed", "early_stopped"):
+            self.batch_bar.setValue(self.batch_bar.maximum())
+        self.epoch_bar.setValue(min(event.epochs_done, self.epoch_bar.maximum()))
+        self.epoch_bar.setFormat(f"{event.epochs_done} / {self.epoch_bar.maximum()} epochs done")
         self.plots.flush()
         head = _FINISH_TEXT.get(event.status, event.status)
         lines = [f"{head} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}."]

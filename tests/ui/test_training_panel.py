@@ -110,6 +110,8 @@ def test_a_network_with_errors_is_refused_with_the_reason(qtbot, tiny_data, tmp_
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr("convstudio.ui.training_panel.QMessageBox.warning",
                         lambda _parent, title, text: shown.append((title, text)))
+    assert not widget.start_button.isEnabled()
+    assert document.analysis.errors[0].message in widget.start_button.toolTip()
     assert widget.start() is False
     assert not controller.is_running and not document.locked
     assert shown and "errors" in shown[0][1] and document.analysis.errors[0].message in shown[0][1]

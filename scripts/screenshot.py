@@ -1,0 +1,134 @@
+"""Screenshots of the real app window in its key states, saved to ``docs/screenshots/``.
+
+Runs itself under Xvfb (``xvfb-run``) unless a display is already set. States: an empty document,
+the LeNet-5 preset, an invalid block (red, with its message in the inspector), and a short real run
+on the bundled MNIST sample with live curves.
+
+    .venv/bin/python scripts/screenshot.py [--out docs/screenshots]
+
+Needs ``xvfb libxcb-cursor0 libxkbcommon-x11-0 libegl1`` (apt-get) when no display is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDTH, HEIGHT = 1440, 900
+
+
+def _rerun_under_xvfb() -> int:
+    if shutil.which("xvfb-run") is None:
+        print("xvfb-run is missing: apt-get install xvfb libxcb-cursor0 libxkbcommon-x11-0 libegl1",
+              file=sys.stderr)
+        return 2
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, *sys.argv, "--in-xvfb"]
+    return subprocess.call(cmd)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--in-xvfb", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not os.environ.get("DISPLAY") and not args.in_xvfb and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return _rerun_under_xvfb()
+
+    scratch = tempfile.mkdtemp(prefix="convstudio-shots-")
+    os.environ["CONVSTUDIO_OFFLINE"] = "1"  # the bundled sample, so the pictures are reproducible
+    os.environ["KERAS_HOME"] = scratch
+    os.environ.pop("CONVSTUDIO_DATA_DIR", None)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    from PySide6.QtWidgets import QApplication
+
+    from convstudio.ui import settings as app_settings
+    from convstudio.ui.icons import app_icon
+    from convstudio.ui.main_window import MainWindow
+    from convstudio.ui.tf_loader import TensorFlowLoader
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app_settings.configure_application(app)
+    app_settings.use_storage_root(os.path.join(scratch, "config"))
+    app.setWindowIcon(app_icon())
+    window = MainWindow()
+    window.resize(WIDTH, HEIGHT)
+    window.move(0, 0)
+    window.show()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def pump(seconds: float, until=None) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            app.processEvents()
+            if until is not None and until():
+                return True
+            time.sleep(0.01)
+        return until is None
+
+    def shot(name: str) -> None:
+        pump(0.5)
+        window.training_panel.plots.flush()
+        pump(0.2)
+        image = window.grab().toImage()
+        path = out / f"{name}.png"
+        image.save(str(path), "PNG", 0)
+        print(f"{path} ({path.stat().st_size // 1024} KiB)")
+
+    loader = TensorFlowLoader(window)
+    loader.ready.connect(window.set_tensorflow_ready)
+    loader.plottingReady.connect(window.training_panel.build_plots)
+    loader.start()
+    if not pump(180, lambda: loader.is_ready or loader.error is not None) or loader.error:
+        print(f"TensorFlow did not load: {loader.error}", file=sys.stderr)
+        return 1
+    pump(1.0, lambda: "sample" in window.dataset_label.text())
+
+    window.new_document("")
+    shot("01-empty")
+
+    window.new_document("lenet5")
+    window.canvas.fit_to_view()
+    shot("02-preset-lenet5")
+
+    conv2 = "conv2"
+    window.document.set_param(conv2, "kernel_h", 15)
+    window.document.set_param(conv2, "kernel_w", 15)
+    window.document.tidy()  # room for the message under the red block
+    window.canvas.fit_to_view()
+    window.document.select([conv2])
+    window.show_message(window.document.analysis.issues_for(conv2)[0].message, 0)
+    shot("03-invalid-block")
+    for _ in range(3):
+        window.document.undo()
+    window.document.select([])
+    window.document.undo_stack.setClean()
+    window.canvas.fit_to_view()
+
+    window.training_panel.set_settings(window.training_panel.settings().replace(epochs=20, batch_size=64))
+    finished: list = []
+    epochs: list = []
+    window.controller.runFinished.connect(finished.append)
+    window.controller.epochEnded.connect(epochs.append)
+    window.training_panel.start()
+    pump(300, lambda: len(epochs) >= 2 or bool(finished))
+    pump(1.5)  # some of the third epoch
+    shot("04-training")
+    window.controller.stop_and_wait(10.0)
+    window.document.undo_stack.setClean()
+    window.model_unsaved = False
+    window.autosaver.stop()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
