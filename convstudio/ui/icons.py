@@ -61,23 +61,33 @@ def paint_glyph(painter: QPainter, rect: QRectF, kind: str, color: QColor = QCol
         painter.setBrush(filled)
         painter.drawRect(r(0.04, 0.04, 0.18, 0.18))
     elif kind in ("MaxPool2D", "AvgPool2D"):
-        painter.drawRect(r(-0.34, -0.34, 0.4, 0.4))
-        painter.drawLine(p(-0.14, -0.34), p(-0.14, 0.06))
-        painter.drawLine(p(-0.34, -0.14), p(0.06, -0.14))
-        painter.setBrush(filled)
-        painter.drawRect(r(0.14, 0.14, 0.2, 0.2))
+        # a 2x2 window: max keeps one cell, average blends all four; then the single output cell
+        cells = [r(-0.36 + i * 0.22, -0.36 + j * 0.22, 0.2, 0.2) for j in range(2) for i in range(2)]
+        half = QColor(color)
+        half.setAlphaF(0.45)
+        for n, cell in enumerate(cells):
+            if kind == "MaxPool2D":
+                painter.setBrush(filled if n == 0 else Qt.NoBrush)
+            else:
+                painter.setBrush(half)
+            painter.drawRect(cell)
         painter.setBrush(Qt.NoBrush)
-        painter.drawLine(p(0.06, 0.06), p(0.14, 0.14))
-        if kind == "MaxPool2D":
-            painter.drawLine(p(-0.28, -0.2), p(-0.24, -0.3))
-        else:
-            painter.drawLine(p(-0.3, -0.24), p(-0.18, -0.24))
+        painter.drawLine(p(0.1, 0.1), p(0.2, 0.2))
+        painter.setBrush(filled)
+        painter.drawRect(r(0.16, 0.16, 0.2, 0.2))
     elif kind in ("GlobalAvgPool2D", "GlobalMaxPool2D"):
-        painter.drawRect(r(-0.34, -0.34, 0.44, 0.44))
-        painter.setBrush(filled)
-        painter.drawEllipse(r(0.16, 0.16, 0.16, 0.16))
+        # a whole map reduced to one value per channel
+        half = QColor(color)
+        half.setAlphaF(0.45)
+        painter.setBrush(half if kind == "GlobalAvgPool2D" else Qt.NoBrush)
+        painter.drawRect(r(-0.36, -0.36, 0.46, 0.46))
+        if kind == "GlobalMaxPool2D":
+            painter.setBrush(filled)
+            painter.drawRect(r(-0.1, -0.32, 0.16, 0.16))
         painter.setBrush(Qt.NoBrush)
-        painter.drawLine(p(0.1, 0.1), p(0.17, 0.17))
+        painter.drawLine(p(0.12, 0.12), p(0.2, 0.2))
+        painter.setBrush(filled)
+        painter.drawEllipse(p(0.26, 0.26), s * 0.09, s * 0.09)
     elif kind == "Flatten":
         painter.drawRect(r(-0.34, -0.34, 0.3, 0.3))
         painter.drawLine(p(-0.02, -0.19), p(0.16, -0.19))
