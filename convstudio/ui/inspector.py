@@ -112,7 +112,7 @@ class _FloatBox(QDoubleSpinBox):
 class _Field:
     """One parameter's editor, its error label and how to read/write its value."""
 
-    def __init__(self, spec: ParamSpec, on_edit) -> None:
+    def __init__(self, spec: ParamSpec, on_edit, on_finished) -> None:
         self.spec = spec
         self.error = QLabel()
         self.error.setStyleSheet(ERROR_STYLE)
@@ -129,9 +129,11 @@ class _Field:
         elif spec.type is int:
             w = _IntBox(spec)
             w.valueChanged.connect(lambda v: on_edit(self, int(v)))
+            w.editingFinished.connect(lambda: on_finished(self))
         elif spec.type is float:
             w = _FloatBox(spec)
             w.valueChanged.connect(lambda v: on_edit(self, float(v)))
+            w.editingFinished.connect(lambda: on_finished(self))
         else:
             w = QLineEdit()
             w.textEdited.connect(lambda t: on_edit(self, t))
@@ -154,14 +156,24 @@ class _Field:
             w.blockSignals(False)
 
     def show_error(self, message: str | None) -> None:
+        # Red text in the editor (a border style sheet would drop the spin box arrows).
+        edit = self.widget.lineEdit() if isinstance(self.widget, (QAbstractSpinBox, QComboBox)) else None
+        if isinstance(self.widget, QLineEdit):
+            edit = self.widget
         if message:
             self.error.setText(message)
             self.error.show()
-            self.widget.setStyleSheet("border: 1px solid #C62828;")
+            if edit is not None:
+                edit.setStyleSheet(ERROR_STYLE)
         else:
             self.error.hide()
             self.error.clear()
-            self.widget.setStyleSheet("")
+            if edit is not None:
+                edit.setStyleSheet("")
+
+    @property
+    def has_error(self) -> bool:
+        return not self.error.isHidden()
 
 
 def _range_text(spec: ParamSpec) -> str:
@@ -257,7 +269,7 @@ class InspectorWidget(QWidget):
         if not spec.params:
             self.form.addRow(QLabel("This block has no parameters."))
         for p in spec.params:
-            field = _Field(p, self._edited)
+            field = _Field(p, self._edited, self._finished)
             field.set_value(block.params[p.name])
             cell = QWidget()
             col = QVBoxLayout(cell)
@@ -336,6 +348,13 @@ class InspectorWidget(QWidget):
             return
         reason = self.document.set_param(self.block_id, field.spec.name, value)
         field.show_error(reason)
+
+    def _finished(self, field: _Field) -> None:
+        """Leaving a field with a refused value puts the applied value back; the reason stays."""
+        if self.block_id is None or not field.has_error:
+            return
+        value = self.document.network.blocks[self.block_id].params[field.spec.name]
+        field.set_value(value)
 
     def error_text(self, name: str) -> str:
         """The message shown next to parameter ``name`` ('' when its value is accepted)."""

@@ -123,3 +123,13 @@ def test_receptive_field_grows_through_the_network(qtbot, document):
     assert "4x4 pixels" in widget.figures.text()  # 3 + (2 - 1) * 1
     document.select(["dense_1"])
     assert "the whole image" in widget.figures.text()
+
+
+def test_leaving_a_refused_value_puts_the_applied_one_back(qtbot, document):
+    widget = make(qtbot, document)
+    spin = widget.fields["kernel_h"].widget
+    type_into(qtbot, spin, "0")
+    assert "at least 1" in widget.error_text("kernel_h")
+    spin.editingFinished.emit()
+    assert spin.value() == 3 and document.network.blocks["conv2d_1"].params["kernel_h"] == 3
+    assert "at least 1" in widget.error_text("kernel_h")  # the reason stays until the next edit
