@@ -115,3 +115,44 @@ def test_a_network_with_errors_is_refused_with_the_reason(qtbot, tiny_data, tmp_
     assert widget.start() is False
     assert not controller.is_running and not document.locked
     assert shown and "errors" in shown[0][1] and document.analysis.errors[0].message in shown[0][1]
+
+
+def test_train_more_continues_from_the_checkpoint(qtbot, panel):
+    controller = panel.controller
+    panel.set_settings(TrainSettings(epochs=1, batch_size=64, validation_split=0.1))
+    assert not panel.more_button.isEnabled()  # nothing to continue yet
+    with qtbot.waitSignal(controller.runFinished, timeout=60_000) as first:
+        panel.start()
+    assert first.args[0].status == "completed" and first.args[0].epochs_done == 1
+    assert panel.more_button.isEnabled()
+    points = len(panel.plots.train_x)
+
+    panel.more_spin.setValue(1)
+    started: list = []
+    controller.runStarted.connect(started.append)
+    with qtbot.waitSignal(controller.runFinished, timeout=60_000) as more:
+        qtbot.mouseClick(panel.more_button, Qt.MouseButton.LeftButton)
+    assert started and started[0].initial_epoch == 1 and started[0].epochs == 2
+    assert more.args[0].status == "completed" and more.args[0].epochs_done == 2
+    assert more.args[0].checkpoint == first.args[0].checkpoint
+    assert len(panel.plots.train_x) > points and max(panel.plots.train_x) > 1.0  # curves continue
+
+    controller.document.add_block("Dropout", (300.0, 300.0))  # a changed network cannot continue
+    assert controller.checkpoint is None and not panel.more_button.isEnabled()
+
+
+def test_missing_data_is_reported_with_what_was_tried(qtbot, panel, monkeypatch):
+    from convstudio.core import datasets
+
+    def missing(name, **_kwargs):
+        raise datasets.DatasetNotFound(f"{name} was not found. Tried:\n  - /nowhere: folder not found")
+
+    monkeypatch.setattr(datasets, "load_dataset", missing)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr("convstudio.ui.training_panel.QMessageBox.warning",
+                        lambda _parent, title, text: shown.append((title, text)))
+    with qtbot.waitSignal(panel.controller.runFinished, timeout=10_000) as finished:
+        panel.start()
+    assert finished.args[0].status == "error"
+    assert shown and "/nowhere: folder not found" in shown[0][1]
+    assert not panel.controller.document.locked and panel.start_button.isEnabled()
