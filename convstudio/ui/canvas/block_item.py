@@ -159,6 +159,7 @@ class BlockItem(QGraphicsItem):
         self.params_text = ""
         self.issue: Issue | None = None
         self.drop_highlight = False
+        self._hover = False
         self._height = 80.0
         self._issue_rect = QRectF()
         self._state: tuple | None = None
@@ -264,8 +265,8 @@ class BlockItem(QGraphicsItem):
         painter.setBrush(QColor(0, 0, 0, 28))
         painter.drawRoundedRect(rect.translated(0, 2), 8, 8)
         # body
-        border = QColor("#B0BEC5")
-        width = 1.0
+        border = QColor("#78909C") if self._hover else QColor("#B0BEC5")
+        width = 1.5 if self._hover else 1.0
         if self.issue is not None:
             border, width = self.issue_color(), 2.0
         if self.drop_highlight:
@@ -323,6 +324,14 @@ class BlockItem(QGraphicsItem):
             painter.setPen(self.issue_color().darker(110))
             painter.setFont(self.small)
             painter.drawText(self._issue_rect, Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop, self.issue.message)
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+        self._hover = False
+        self.update()
 
     def set_drop_highlight(self, on: bool) -> None:
         if on != self.drop_highlight:
