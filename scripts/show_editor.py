@@ -1,12 +1,14 @@
 """Open the editor (palette, canvas, inspector, summary) on a sample network and save a screenshot.
 
-Usage: ``python scripts/show_editor.py [out.png]`` (works headless with QT_QPA_PLATFORM=offscreen).
+Usage: ``python scripts/show_editor.py [out.png]`` (headless: ``QT_QPA_PLATFORM=offscreen``; for a
+high-DPI check add ``QT_SCALE_FACTOR=2``).
 """
 
 from __future__ import annotations
 
 import sys
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QSplitter, QWidget
 
 from convstudio.core.network import Network
@@ -43,8 +45,7 @@ def main(path: str = "/tmp/editor.png") -> None:
     split = QSplitter()
     palette = PaletteWidget()
     canvas = CanvasView(doc)
-    side = QSplitter()
-    side.setOrientation(side.orientation().__class__.Vertical)
+    side = QSplitter(Qt.Vertical)
     inspector = InspectorWidget(doc)
     summary = SummaryWidget(doc)
     side.addWidget(inspector)
