@@ -181,7 +181,9 @@ class Trainer:
                     settings: TrainSettings, channel: EventChannel) -> "Trainer":
         """A trainer that continues the checkpoint in ``checkpoint_dir`` for ``settings.epochs`` more epochs.
 
-        History is appended to the checkpoint's, and new checkpoints go to the same folder.
+        History is appended to the checkpoint's, and new checkpoints go to the same folder. The
+        optimizer keeps its state (and a plateau-reduced learning rate) unless ``settings`` names
+        another optimizer or another learning rate than the checkpointed run.
         """
         import keras
 
@@ -190,6 +192,11 @@ class Trainer:
             model = keras.saving.load_model(Path(checkpoint_dir) / CHECKPOINT_MODEL)
         except Exception as exc:  # noqa: BLE001 - any load failure is a damaged checkpoint
             raise CheckpointError(f"the checkpoint model in {checkpoint_dir} cannot be loaded: {exc}") from None
+        before = state.get("settings") if isinstance(state.get("settings"), dict) else {}
+        if before.get("optimizer") != settings.optimizer:
+            compile_model(model, settings)  # another optimizer: start its state afresh
+        elif before.get("learning_rate") != settings.learning_rate:
+            model.optimizer.learning_rate.assign(settings.learning_rate)  # the user chose a new rate
         trainer = cls(network, dataset, settings, channel, checkpoint_dir, model=model)
         trainer.initial_epoch = state["epoch"]
         trainer.history = {k: [float(v) for v in vals] for k, vals in state["history"].items()}

@@ -171,6 +171,15 @@ def test_checkpoint_and_resume_continue_epochs_and_history(small, tmp_path):
     assert read_checkpoint_state(ck)["epoch"] == 3
 
 
+def test_resume_with_a_new_learning_rate_uses_it_and_keeps_optimizer_state(small, tmp_path):
+    ck = tmp_path / "ck"
+    Trainer(tiny_net(), small, settings(epochs=1), EventChannel(), ck).run()
+    trainer = Trainer.resume_from(ck, tiny_net(), small, settings(epochs=1, learning_rate=2.5e-4), EventChannel())
+    assert int(trainer.model.optimizer.iterations.numpy()) == 7
+    finished = trainer.run()
+    assert finished.history["learning_rate"] == pytest.approx([1e-3, 2.5e-4])
+
+
 def test_resume_without_checkpoint_says_so(small, tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
         Trainer.resume_from(tmp_path, tiny_net(), small, settings(), EventChannel())
