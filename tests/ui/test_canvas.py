@@ -357,3 +357,13 @@ def test_ctrl_wheel_zooms_and_middle_drag_pans(view):
     after = view.mapToScene(view.viewport().rect().center())
     assert after.x() > before.x() and after.y() > before.y()  # content followed the hand
     assert view.document.undo_stack.count() == 0  # panning is not an edit
+
+
+def test_canvas_follows_a_dark_theme(view):
+    from PySide6.QtGui import QColor, QPalette
+
+    light = view.network_scene.backgroundBrush().color().lightness()
+    palette = view.palette()
+    palette.setColor(QPalette.Base, QColor("#1E1E1E"))
+    view.setPalette(palette)
+    assert view.network_scene.backgroundBrush().color().lightness() < 80 < light

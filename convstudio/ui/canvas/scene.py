@@ -44,7 +44,8 @@ class NetworkScene(QGraphicsScene):
         self._detached: tuple[str, str] | None = None
         self._rubber: QGraphicsPathItem | None = None
         self._hover_target: PortItem | None = None
-        self.setBackgroundBrush(QColor("#F4F6F8"))
+        self._dot_color = QColor("#CFD6DD")
+        self.set_dark(False)
         self.setItemIndexMethod(QGraphicsScene.NoIndex)
         self._rebuild()
         follow(document.network.events, self._on_network_event)
@@ -371,6 +372,12 @@ class NetworkScene(QGraphicsScene):
         for item in list(self.blocks.values()) + list(self.edges.values()):
             item.set_drop_highlight(item is target)
 
+    def set_dark(self, dark: bool) -> None:
+        """Canvas colours for a dark or a light theme (blocks stay light cards on both)."""
+        self.setBackgroundBrush(QColor("#23272B") if dark else QColor("#F4F6F8"))
+        self._dot_color = QColor("#3B4249") if dark else QColor("#CFD6DD")
+        self.update()
+
     def items_rect(self) -> QRectF:
         rect = QRectF()
         for item in self.blocks.values():
@@ -396,7 +403,7 @@ class NetworkScene(QGraphicsScene):
             rows = int((rect.bottom() - top) // step) + 1
         if cols <= 0 or rows <= 0:
             return
-        painter.setPen(QPen(QColor("#CFD6DD"), 1.6 / scale if scale < 1 else 1.6))
+        painter.setPen(QPen(self._dot_color, 1.6 / scale if scale < 1 else 1.6))
         # One drawPoint per dot: drawPoints() with a Python sequence crashed PySide6 6.11 here.
         for j in range(rows):
             y = top + j * step

@@ -11,7 +11,7 @@ import json
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence,
-                           QMouseEvent, QPainter, QTextDocument, QWheelEvent)
+                           QMouseEvent, QPainter, QPalette, QTextDocument, QWheelEvent)
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QMenu, QWidget
 
 from convstudio.core.blocks import BLOCKS
@@ -40,6 +40,7 @@ class CanvasView(QGraphicsView):
         self._scene = NetworkScene(document, self)
         self.setScene(self._scene)
         self._scene.status.connect(self.status)
+        self._follow_theme()
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setDragMode(QGraphicsView.RubberBandDrag)
@@ -123,6 +124,14 @@ class CanvasView(QGraphicsView):
         self.banner.setFixedWidth(max(120, width))
         self.banner.adjustSize()
         self.banner.move((self.width() - self.banner.width()) // 2, 12)
+
+    def _follow_theme(self) -> None:
+        self._scene.set_dark(self.palette().color(QPalette.Base).lightness() < 128)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() == QEvent.PaletteChange:
+            self._follow_theme()
+        super().changeEvent(event)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
