@@ -180,6 +180,15 @@ def test_resume_with_a_new_learning_rate_uses_it_and_keeps_optimizer_state(small
     assert finished.history["learning_rate"] == pytest.approx([1e-3, 2.5e-4])
 
 
+def test_early_stopping_reports_its_status(small):
+    from convstudio.core.settings import EarlyStopping
+
+    frozen = settings(epochs=5, learning_rate=1e-9, early_stopping=EarlyStopping(True, 0, "val_accuracy"))
+    finished = Trainer(tiny_net(), small, frozen, EventChannel()).run()
+    assert finished.status == "early_stopped" and finished.epochs_done == 2  # accuracy cannot move at lr 1e-9
+    assert "val_accuracy stopped improving" in finished.message and finished.test_accuracy is not None
+
+
 def test_resume_without_checkpoint_says_so(small, tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
         Trainer.resume_from(tmp_path, tiny_net(), small, settings(), EventChannel())
