@@ -604,9 +604,13 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.show_message("Stopping training...")
-            if not self.controller.stop_and_wait(2.0):
+            stopped = self.controller.stop_and_wait(2.0)
+            if not stopped:  # e.g. still building the model: give it a little longer
+                self.show_message("Still stopping training (finishing the current step)...")
+                stopped = self.controller.stop_and_wait(8.0)
+            if not stopped:
                 show_error(self, "Training did not stop",
-                           "Training did not stop in time; it will end when the current step finishes.")
+                           "Training has not stopped yet; try closing again in a moment.")
                 event.ignore()
                 return
         if self.is_modified:
