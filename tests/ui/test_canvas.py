@@ -367,3 +367,12 @@ def test_canvas_follows_a_dark_theme(view):
     palette.setColor(QPalette.Base, QColor("#1E1E1E"))
     view.setPalette(palette)
     assert view.network_scene.backgroundBrush().color().lightness() < 80 < light
+
+
+def test_dragging_backwards_from_a_free_input_port_connects(view, document):
+    document.disconnect_blocks("maxpool2d_1", "flatten_1")
+    document.move_blocks({"flatten_1": (400.0, 450.0)})
+    start = item(view, "flatten_1").input_anchor()
+    end = item(view, "maxpool2d_1").sceneBoundingRect().center()  # anywhere on the feeding block
+    drag(view, start, end)
+    assert document.network.inputs_of("flatten_1") == ["maxpool2d_1"]

@@ -42,6 +42,7 @@ class NetworkScene(QGraphicsScene):
         self._syncing_selection = False
         self._connect_from: str | None = None
         self._detached: tuple[str, str] | None = None
+        self._connect_to: str | None = None  # dragging backwards, from a free input port
         self._rubber: QGraphicsPathItem | None = None
         self._hover_target: PortItem | None = None
         self._dot_color = QColor("#CFD6DD")
@@ -193,6 +194,10 @@ class NetworkScene(QGraphicsScene):
                 if self.begin_detach_at_input(port.block_id, event.scenePos()):
                     event.accept()
                     return
+            if ports:  # a free input port: drag backwards to the block that should feed it
+                self.begin_reverse_connection(ports[0].block_id, event.scenePos())
+                event.accept()
+                return
         self._user_drag = event.button() == Qt.LeftButton
         super().mousePressEvent(event)
 
@@ -247,7 +252,16 @@ class NetworkScene(QGraphicsScene):
 
     @property
     def connecting(self) -> bool:
-        return self._connect_from is not None
+        return self._connect_from is not None or self._connect_to is not None
+
+    def begin_reverse_connection(self, dst: str, pos: QPointF) -> None:
+        """Start dragging from ``dst``'s free input port; releasing on a block feeds it into ``dst``."""
+        self._connect_to = dst
+        self._rubber = QGraphicsPathItem()
+        self._rubber.setPen(QPen(QColor("#1E88E5"), 2, Qt.DashLine))
+        self._rubber.setZValue(5)
+        self.addItem(self._rubber)
+        self.update_connection(pos)
 
     def begin_connection(self, src: str, detached_dst: str | None, pos: QPointF) -> None:
         """Start dragging a connection from ``src``; with ``detached_dst``, an existing edge's end."""
@@ -270,11 +284,16 @@ class NetworkScene(QGraphicsScene):
         return True
 
     def update_connection(self, pos: QPointF) -> None:
-        if self._connect_from is None or self._rubber is None:
+        if self._rubber is None:
             return
-        start = self.blocks[self._connect_from].output_anchor()
-        self._rubber.setPath(curve(start, pos))
-        target = self._input_port_at(pos)
+        if self._connect_to is not None:
+            self._rubber.setPath(curve(pos, self.blocks[self._connect_to].input_anchor()))
+            target = self._output_port_at(pos)
+        elif self._connect_from is not None:
+            self._rubber.setPath(curve(self.blocks[self._connect_from].output_anchor(), pos))
+            target = self._input_port_at(pos)
+        else:
+            return
         if target is not self._hover_target:
             if self._hover_target is not None:
                 self._hover_target.set_highlight(False)
@@ -283,7 +302,13 @@ class NetworkScene(QGraphicsScene):
                 target.set_highlight(True)
 
     def end_connection(self, pos: QPointF) -> None:
-        src, detached = self._connect_from, self._detached
+        src, detached, reverse_dst = self._connect_from, self._detached, self._connect_to
+        if reverse_dst is not None:
+            port = self._output_port_at(pos)
+            self._cancel_connection()
+            if port is not None and self.document.connect_blocks(port.block_id, reverse_dst):
+                self.status.emit(f"Connected {port.block_id} to {reverse_dst}")
+            return
         self._cancel_connection()
         if src is None:
             return
@@ -312,7 +337,17 @@ class NetworkScene(QGraphicsScene):
         self._rubber = None
         self._hover_target = None
         self._connect_from = None
+        self._connect_to = None
         self._detached = None
+
+    def _output_port_at(self, pos: QPointF) -> PortItem | None:
+        """The output port under ``pos``, or that of the block under it."""
+        for item in self.items(pos):
+            if isinstance(item, PortItem) and item.is_output and item.block_id != self._connect_to:
+                return item
+            if isinstance(item, BlockItem) and item.block_id != self._connect_to:
+                return item.output_port
+        return None
 
     def _input_port_at(self, pos: QPointF) -> PortItem | None:
         """The input port under ``pos``, or that of the block under it (a forgiving target)."""
