@@ -27,8 +27,9 @@ class PortItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setZValue(2)
         self.setCursor(Qt.CrossCursor if is_output else Qt.ArrowCursor)
-        self.setToolTip("Drag to a block's input to connect" if is_output
-                        else "Input: drag a connection's end away from here to disconnect it")
+        self.setToolTip("Output: drag to another block to feed it" if is_output
+                        else "Input: drag to the block that should feed it, or drag a connection's "
+                             "end away from here to disconnect")
 
     @property
     def block_id(self) -> str:
