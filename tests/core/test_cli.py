@@ -15,14 +15,16 @@ from convstudio.core.network import Network
 from convstudio.core.project import Project, save_project
 from convstudio.core.settings import TrainSettings
 
-MNIST = Path("/work/shared/datasets/mnist.npz")
+SHARED_MNIST = Path("/work/shared/datasets/mnist.npz")
+BUNDLED_MNIST = Path(__file__).resolve().parents[2] / "resources" / "datasets" / "mnist_sample.npz"
+MNIST = SHARED_MNIST if SHARED_MNIST.is_file() else BUNDLED_MNIST  # both hold real MNIST images
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
     """A data folder holding a 400 + 100 image slice of real MNIST as ``mnist.npz``."""
     if not MNIST.is_file():
-        pytest.skip(f"{MNIST} is not available")
+        pytest.skip(f"neither {SHARED_MNIST} nor {BUNDLED_MNIST} is available")
     folder = tmp_path_factory.mktemp("data")
     with np.load(MNIST) as d:
         np.savez(folder / "mnist.npz", x_train=d["x_train"][:400], y_train=d["y_train"][:400],
