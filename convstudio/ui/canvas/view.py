@@ -1,7 +1,9 @@
 """The canvas view: drop target for palette blocks, zoom, pan, keyboard edits and an issue banner.
 
 Zoom with Ctrl+wheel or +/-, pan with the middle button or Space+drag, rubber-band select with the
-left button on empty space, Delete removes the selection, Ctrl+C / Ctrl+V copy and paste.
+left button on empty space, Delete removes the selection (blocks and connections), Ctrl+C / Ctrl+V
+copy and paste, arrow keys nudge, right-click opens a menu for what is under the mouse. Network-wide
+problems show in a banner at the top, with their fix as a link.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ class CanvasView(QGraphicsView):
         self.setToolTip("")
         self._pan_from: QPoint | None = None
         self._space = False
-        self._drag_kind: str | None = None
         self._internal_clipboard: dict | None = None
         self._paste_count = 0
         self._rect_pending = False
@@ -94,10 +95,13 @@ class CanvasView(QGraphicsView):
             return
         error = any(i.severity == "error" for i in issues)
         self._banner_fixes = [i.fix for i in issues]
-        self.banner.setText("<br>".join(
-            html.escape(i.message) + (f" &nbsp;<a href='fix:{n}' style='color:{'#0D47A1'}'>{html.escape(i.fix.label)}</a>"
-                                      if i.fix is not None else "")
-            for n, i in enumerate(issues)))
+        lines = []
+        for n, issue in enumerate(issues):
+            line = html.escape(issue.message)
+            if issue.fix is not None:
+                line += f" &nbsp;<a href='fix:{n}' style='color:#0D47A1'>{html.escape(issue.fix.label)}</a>"
+            lines.append(line)
+        self.banner.setText("<br>".join(lines))
         bg, fg, border = ("#FDECEA", "#B71C1C", "#EF9A9A") if error else ("#FFF4E5", "#8A4B00", "#FFCC80")
         self.banner.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border: 1px solid {border};"
                                   " border-radius: 6px; font-weight: 600; }")
@@ -343,7 +347,6 @@ class CanvasView(QGraphicsView):
         if kind is None:
             event.ignore()
             return
-        self._drag_kind = kind
         event.setDropAction(Qt.CopyAction)
         event.accept()
 
@@ -358,12 +361,10 @@ class CanvasView(QGraphicsView):
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802
         self._scene.highlight_drop(None, None)
-        self._drag_kind = None
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         kind = self._kind_of(event.mimeData())
         self._scene.highlight_drop(None, None)
-        self._drag_kind = None
         if kind is None:
             event.ignore()
             return
