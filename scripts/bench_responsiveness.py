@@ -88,6 +88,7 @@ def main() -> int:
     loader = TensorFlowLoader(window)
     loader.ready.connect(window.set_tensorflow_ready)
     loader.plottingReady.connect(window.training_panel.build_plots)
+    loader.plottingReady.connect(window.build_insight)
     t0 = time.perf_counter()
     loader.start()
     run_until(lambda: loader.is_ready or loader.error is not None, 120)

@@ -86,6 +86,7 @@ def main() -> int:
     loader = TensorFlowLoader(window)
     loader.ready.connect(window.set_tensorflow_ready)
     loader.plottingReady.connect(window.training_panel.build_plots)
+    loader.plottingReady.connect(window.build_insight)
     loader.start()
     if not pump(180, lambda: loader.is_ready or loader.error is not None) or loader.error:
         print(f"TensorFlow did not load: {loader.error}", file=sys.stderr)

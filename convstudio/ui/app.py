@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     loader.ready.connect(window.set_tensorflow_ready)
     loader.failed.connect(window.set_tensorflow_failed)
     loader.plottingReady.connect(window.training_panel.build_plots)
+    loader.plottingReady.connect(window.build_insight)
     QTimer.singleShot(0, loader.start)
     if args.project:
         QTimer.singleShot(0, lambda: window.open_file(args.project))

@@ -153,6 +153,9 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorWidget(self.document, self)
         self.summary = SummaryWidget(self.document, self)
         self.training_panel = TrainingPanel(self.controller, self)
+        self.insight: Any = None  # built just after the window appears (see build_insight)
+        self._insight_placeholder = QLabel("Loading the views that look inside the network...")
+        self._insight_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.docks: dict[str, QDockWidget] = {}
         self._make_docks()
         self._make_status_bar()
@@ -190,6 +193,7 @@ class MainWindow(QMainWindow):
             ("inspector", "Inspector", self.inspector, left),
             ("summary", "Summary", self.summary, left),
             ("training", "Training", self.training_panel, right),
+            ("insight", "Inside the network", self._insight_placeholder, right),
         ]
         for name, title, widget, area in specs:
             dock = QDockWidget(title, self)
@@ -210,10 +214,39 @@ class MainWindow(QMainWindow):
         self.docks["training"].dockLocationChanged.connect(self._on_training_dock_moved)
         self.tabifyDockWidget(self.docks["inspector"], self.docks["summary"])
         self.docks["inspector"].raise_()
+        self.tabifyDockWidget(self.docks["training"], self.docks["insight"])
+        self.docks["training"].raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [400, 450], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["palette"], self.docks["training"]], [300, 470], Qt.Orientation.Horizontal)
+
+    def build_insight(self) -> None:
+        """Create the insight panel (feature maps, filters, predictions) in its dock and wire it up."""
+        if self.insight is not None:
+            return
+        from .insight import InsightPanel
+
+        panel = InsightPanel(self)
+        self.insight = panel
+        self.docks["insight"].setWidget(panel)
+        self._insight_placeholder.deleteLater()
+        panel.set_network(self.document.network)
+        panel.probeImageChanged.connect(self.controller.set_probe)
+        self.controller.runStarted.connect(panel.on_run_started)
+        self.controller.probeUpdated.connect(panel.on_probe)
+        self.controller.runFinished.connect(self._insight_model)
+        self.training_panel.dataset_combo.currentIndexChanged.connect(self._insight_dataset)
+        self.training_panel.dataChanged.connect(self._insight_dataset)
+        self._insight_dataset()
+
+    def _insight_dataset(self, *_args: Any) -> None:
+        if self.insight is not None:
+            self.insight.load_dataset(self.training_panel.dataset_name(), app_settings.data_dir())
+
+    def _insight_model(self, event: Any) -> None:
+        if self.insight is not None and self.controller.model is not None and event.status != "error":
+            self.insight.set_model(self.controller.model)
 
     def _on_training_dock_moved(self, area: Qt.DockWidgetArea) -> None:
         horizontal = area in (Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.TopDockWidgetArea)

@@ -57,8 +57,8 @@ class TensorFlowLoader(QObject):
     failed = Signal(str)
     plottingReady = Signal()
 
-    PRELOAD = ("matplotlib.figure", "matplotlib.backends.backend_qtagg")
-    """Imported first, so the live curves can be built without a pause in the GUI thread."""
+    PRELOAD = ("matplotlib.figure", "matplotlib.backends.backend_qtagg", "convstudio.ui.insight")
+    """Imported first, so the curves and insight views can be built without a pause in the GUI thread."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -90,6 +90,7 @@ class TrainingController(QObject):
         self.last_request: RunRequest | None = None
         self.epochs_done = 0
         self._last_checkpoint: str | None = None
+        self._probe_image: Any = None
 
     # ----------------------------------------------------------------- state
 
@@ -189,7 +190,12 @@ class TrainingController(QObject):
         return self._thread is None
 
     def set_probe(self, image: Any) -> None:
-        self._call_trainer("set_probe", image)
+        """Watch this sample's activations during runs (kept for the next run too)."""
+        self._probe_image = image
+        try:
+            self._call_trainer("set_probe", image)
+        except ValueError:
+            pass  # an image of another size than the run's data: not shown for this run
 
     def _call_trainer(self, name: str, *args: Any) -> None:
         with self._trainer_lock:
@@ -214,6 +220,11 @@ class TrainingController(QObject):
                 trainer = Trainer.resume_from(checkpoint_dir, network, dataset, request.settings, channel)
             else:
                 trainer = Trainer(network, dataset, request.settings, channel, checkpoint_dir)
+            if self._probe_image is not None:
+                try:
+                    trainer.set_probe(self._probe_image)
+                except ValueError:
+                    pass
             with self._trainer_lock:
                 self._trainer = trainer
             if self._stop_requested:

@@ -107,6 +107,7 @@ class TrainingPanel(QWidget):
 
     message = Signal(str)
     sourceChanged = Signal(str)
+    dataChanged = Signal()  # the data folder changed
 
     def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -371,6 +372,7 @@ class TrainingPanel(QWidget):
         if folder:
             app_settings.set_data_dir(folder)
             self._refresh_source()
+            self.dataChanged.emit()
             self.message.emit(f"Data folder: {folder}")
 
     # ----------------------------------------------------------------- control

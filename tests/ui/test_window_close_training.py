@@ -46,6 +46,7 @@ def training_window(qtbot, tmp_path, monkeypatch):
                                              ("Dense", {"units": 10, "activation": "softmax"})]))
     win.training_panel.set_settings(TrainSettings(epochs=20, batch_size=16))
     win.set_tensorflow_ready("CPU")
+    win.build_insight()
     win.asked, win.answers = asked, answers
     yield win
     if win.controller.is_running:

@@ -64,10 +64,15 @@ def window(qtbot, storage, prompts):
 
 def test_window_opens_with_canvas_docks_and_menus(window):
     assert isinstance(window.centralWidget(), CanvasView)
-    assert set(window.docks) == {"palette", "inspector", "summary", "training"}
-    for dock in window.docks.values():
-        assert isinstance(dock, QDockWidget) and dock.isVisible()
+    docks = window.docks
+    assert set(docks) == {"palette", "inspector", "summary", "training", "insight"}
+    for dock in docks.values():
+        assert isinstance(dock, QDockWidget) and dock.toggleViewAction().isChecked()
         assert dock.features() & QDockWidget.DockWidgetFeature.DockWidgetMovable
+    for name in ("palette", "inspector", "training"):
+        assert docks[name].isVisible()
+    assert window.tabifiedDockWidgets(docks["inspector"]) == [docks["summary"]]
+    assert window.tabifiedDockWidgets(docks["training"]) == [docks["insight"]]
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus[:3] == ["File", "Edit", "View"]
     assert window.windowTitle().startswith("Untitled")
@@ -76,10 +81,21 @@ def test_window_opens_with_canvas_docks_and_menus(window):
 
 
 def test_view_menu_hides_docks_and_reset_layout_brings_them_back(window, qtbot):
-    window.docks["summary"].toggleViewAction().trigger()
-    qtbot.waitUntil(lambda: not window.docks["summary"].isVisible(), timeout=1000)
+    palette = window.docks["palette"]
+    palette.toggleViewAction().trigger()
+    qtbot.waitUntil(lambda: not palette.isVisible(), timeout=1000)
+    assert not palette.toggleViewAction().isChecked()
     window.reset_layout_action.trigger()
-    qtbot.waitUntil(lambda: window.docks["summary"].isVisible(), timeout=1000)
+    qtbot.waitUntil(lambda: palette.isVisible(), timeout=1000)
+
+
+def test_selecting_a_block_brings_the_inspector_tab_forward(window, qtbot):
+    window.new_document("lenet5")
+    inspector = window.docks["inspector"]
+    window.docks["summary"].raise_()
+    qtbot.waitUntil(lambda: inspector.visibleRegion().isEmpty(), timeout=1000)  # behind its tab
+    window.document.select(["conv1"])
+    qtbot.waitUntil(lambda: not inspector.visibleRegion().isEmpty(), timeout=1000)
 
 
 def test_dock_state_is_restored_by_the_next_window(qtbot, storage, prompts):
