@@ -154,7 +154,11 @@ class Trainer:
         return not self._running.is_set()
 
     def stop(self) -> None:
-        """Ask the run to end after the current batch; the weights trained so far are kept."""
+        """Ask the run to end after the current batch; the weights trained so far are kept.
+
+        A stop asked before :meth:`run` starts is honoured too, so a stopped trainer stays stopped;
+        train more with a new trainer (``resume_from`` or ``model=trainer.model``).
+        """
         self._stop.set()
         self._running.set()
         model = self.model
@@ -214,7 +218,6 @@ class Trainer:
             self.initial_epoch = int(initial_epoch)
         if history is not None:
             self.history = {k: list(v) for k, v in history.items()}
-        self._stop_seen = False
         self._nan: tuple[int, int] | None = None
         self._epochs_done = self.initial_epoch
         self._checkpoint: str | None = None
