@@ -2,7 +2,7 @@
 
 Runs itself under Xvfb (``xvfb-run``) unless a display is already set. States: an empty document,
 the LeNet-5 preset, an invalid block (red, with its message in the inspector), and a short real run
-on the bundled MNIST sample with live curves.
+on the bundled MNIST sample with live curves and with the insight views following it.
 
     .venv/bin/python scripts/screenshot.py [--out docs/screenshots]
 
@@ -47,6 +47,7 @@ def main() -> int:
     os.environ.pop("CONVSTUDIO_DATA_DIR", None)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from convstudio.ui import settings as app_settings
@@ -123,6 +124,12 @@ def main() -> int:
     pump(300, lambda: len(epochs) >= 2 or bool(finished))
     pump(1.5)  # some of the third epoch
     shot("04-training")
+    window.right_tabs.setCurrentIndex(1)  # the insight views follow the probe sample live
+    for name in ("palette", "inspector", "summary"):
+        window.docks[name].hide()  # room for the views
+    window.resizeDocks([window.docks["training"]], [1090], Qt.Orientation.Horizontal)
+    pump(2.0)
+    shot("05-inside-the-network")
     window.controller.stop_and_wait(10.0)
     window.document.undo_stack.setClean()
     window.model_unsaved = False

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -188,34 +189,37 @@ class MainWindow(QMainWindow):
 
     def _make_docks(self) -> None:
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        training_scroll = QScrollArea()
+        training_scroll.setWidgetResizable(True)
+        training_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        training_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        training_scroll.setWidget(self.training_panel)
+        # The insight views share the training dock as a second tab (two groups of tabified docks
+        # leave a stray tab bar behind in Qt 6.11, so only the inspector and summary are tabified).
+        self.right_tabs = QTabWidget()
+        self.right_tabs.setDocumentMode(True)
+        self.right_tabs.addTab(training_scroll, "Training")
+        self.right_tabs.addTab(self._insight_placeholder, "Inside the network")
         specs = [
             ("palette", "Blocks", self.palette, left),
             ("inspector", "Inspector", self.inspector, left),
             ("summary", "Summary", self.summary, left),
-            ("training", "Training", self.training_panel, right),
-            ("insight", "Inside the network", self._insight_placeholder, right),
+            ("training", "Training", self.right_tabs, right),
         ]
         for name, title, widget, area in specs:
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{name}_dock")
-            if widget is self.training_panel:
-                scroll = QScrollArea()
-                scroll.setWidgetResizable(True)
-                scroll.setFrameShape(QFrame.Shape.NoFrame)
-                scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-                scroll.setWidget(widget)
-                widget = scroll
             dock.setWidget(widget)
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-            self.addDockWidget(area, dock)
             self.docks[name] = dock
+            if name == "summary":
+                self.tabifyDockWidget(self.docks["inspector"], dock)
+                self.docks["inspector"].raise_()
+            else:
+                self.addDockWidget(area, dock)
         self.docks["training"].dockLocationChanged.connect(self._on_training_dock_moved)
-        self.tabifyDockWidget(self.docks["inspector"], self.docks["summary"])
-        self.docks["inspector"].raise_()
-        self.tabifyDockWidget(self.docks["training"], self.docks["insight"])
-        self.docks["training"].raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [400, 450], Qt.Orientation.Vertical)
@@ -229,7 +233,14 @@ class MainWindow(QMainWindow):
 
         panel = InsightPanel(self)
         self.insight = panel
-        self.docks["insight"].setWidget(panel)
+        # Its views want about 800 px: scroll inside the tab rather than squeeze the canvas.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(panel)
+        index = self.right_tabs.indexOf(self._insight_placeholder)
+        self.right_tabs.removeTab(index)
+        self.right_tabs.insertTab(index, scroll, "Inside the network")
         self._insight_placeholder.deleteLater()
         panel.set_network(self.document.network)
         panel.probeImageChanged.connect(self.controller.set_probe)

@@ -490,6 +490,7 @@ class TrainingPanel(QWidget):
         self.epoch_bar.setRange(0, max(1, event.epochs))
         self.epoch_bar.setValue(min(event.epoch + 1, event.epochs))
         self.epoch_bar.setFormat(f"{event.epoch + 1} / {event.epochs} epochs done")
+        self.batch_bar.setValue(self.batch_bar.maximum())  # the last batches may not have been reported
         m = event.metrics
         parts = [f"epoch {event.epoch + 1}: loss {m.get('loss', float('nan')):.4f}"]
         if "val_accuracy" in m:

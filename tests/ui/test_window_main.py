@@ -65,14 +65,17 @@ def window(qtbot, storage, prompts):
 def test_window_opens_with_canvas_docks_and_menus(window):
     assert isinstance(window.centralWidget(), CanvasView)
     docks = window.docks
-    assert set(docks) == {"palette", "inspector", "summary", "training", "insight"}
+    assert set(docks) == {"palette", "inspector", "summary", "training"}
     for dock in docks.values():
         assert isinstance(dock, QDockWidget) and dock.toggleViewAction().isChecked()
         assert dock.features() & QDockWidget.DockWidgetFeature.DockWidgetMovable
     for name in ("palette", "inspector", "training"):
         assert docks[name].isVisible()
     assert window.tabifiedDockWidgets(docks["inspector"]) == [docks["summary"]]
-    assert window.tabifiedDockWidgets(docks["training"]) == [docks["insight"]]
+    tabs = window.right_tabs
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Training", "Inside the network"]
+    window.build_insight()
+    assert tabs.widget(1).widget() is window.insight
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus[:3] == ["File", "Edit", "View"]
     assert window.windowTitle().startswith("Untitled")
