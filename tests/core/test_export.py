@@ -366,3 +366,13 @@ def test_every_format_explains_itself():
     for fmt in FORMATS.values():
         assert isinstance(fmt, ExportFormat)
         assert fmt.label and len(fmt.description) > 40 and 0 < fmt.tolerance < 1
+
+
+def test_a_script_for_a_network_edited_after_training_is_refused(trained, tmp_path):
+    model, net, data = trained
+    edited = net.copy()
+    conv = next(b.id for b in edited if b.kind == "Conv2D")
+    edited.set_param(conv, "filters", 7)
+    with pytest.raises(ExportError, match="edited after training; train it again"):
+        export_model(model, "script", tmp_path / "train.py", network=edited, dataset=data)
+    assert list(tmp_path.iterdir()) == []

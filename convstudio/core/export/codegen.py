@@ -432,8 +432,9 @@ def _verify_script(ctx: ExportContext, path: Path) -> Check:
     module = load_module(path)
     rebuilt = module.build_model()
     if rebuilt.count_params() != ctx.model.count_params():
-        raise ExportError(f"the script builds a model with {rebuilt.count_params():,} parameters instead of "
-                          f"{ctx.model.count_params():,}; nothing was written")
+        raise ExportError(f"the network has {rebuilt.count_params():,} parameters but the trained model "
+                          f"{ctx.model.count_params():,}: it was edited after training; train it again before "
+                          "exporting a script; nothing was written")
     for layer in rebuilt.layers:
         if layer.weights:
             layer.set_weights(ctx.model.get_layer(layer.name).get_weights())
