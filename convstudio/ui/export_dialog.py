@@ -44,6 +44,8 @@ class ExportDialog(QDialog):
 
     def __init__(self, model: Any, network: Network, dataset: Any = None, settings: Any = None,
                  parent: QWidget | None = None) -> None:
+        """``dataset`` is a :class:`~convstudio.core.datasets.Dataset`, None, or a function returning
+        one (called in the worker thread, so loading never blocks the window)."""
         super().__init__(parent)
         self.setWindowTitle("Export model")
         self.model, self.network, self.dataset, self.settings = model, network, dataset, settings
@@ -177,10 +179,20 @@ class ExportDialog(QDialog):
         self._thread.start()
         self._timer.start()
 
+    def _dataset(self) -> Any:
+        """The dataset for verification; a callable is loaded here, in the worker, once."""
+        if callable(self.dataset):
+            self._queue.put(("progress", "Loading test images for verification..."))
+            try:
+                self.dataset = self.dataset()
+            except Exception:  # noqa: BLE001 - without data the export verifies on other images
+                self.dataset = None
+        return self.dataset
+
     def _work(self, fmt: str, path: str) -> None:
         put = self._queue.put
         try:
-            report = export_model(self.model, fmt, path, network=self.network, dataset=self.dataset,
+            report = export_model(self.model, fmt, path, network=self.network, dataset=self._dataset(),
                                   settings=self.settings, progress=lambda line: put(("progress", line)))
         except ExportError as exc:
             put(("failed", str(exc)))

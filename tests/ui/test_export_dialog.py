@@ -115,3 +115,24 @@ def test_closing_during_an_export_waits_for_it_to_finish(qtbot, exportable, tmp_
         assert dialog.isVisible() and "still running" in dialog.status.text()
     assert not dialog.isVisible() and dialog.report is not None
     assert (tmp_path / "served" / "saved_model.pb").is_file()
+
+
+def test_a_dataset_loader_runs_in_the_worker(qtbot, exportable, tmp_path):
+    import threading
+
+    from convstudio.ui.export_dialog import ExportDialog
+
+    model, net, data = exportable
+    threads = []
+
+    def load():
+        threads.append(threading.current_thread())
+        return data
+
+    dialog = ExportDialog(model, net, load, None)
+    qtbot.addWidget(dialog)
+    dialog.path_edit.setText(str(tmp_path / "m.keras"))
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as blocker:
+        dialog.export_button.click()
+    assert threads and threads[0] is not threading.main_thread()
+    assert blocker.args[0].compared_images == len(data.x_test)
