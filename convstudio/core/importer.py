@@ -128,8 +128,8 @@ def _convert(model: "keras.Model", input_shape: Shape, num_classes: int) -> tupl
 
     # a final Activation named output_softmax is the one build_model adds; it comes back by itself
     skip: set[Any] = set()
-    if output_layer.name == OUTPUT_SOFTMAX and type(output_layer).__name__ == "Activation" \
-            and _activation_name(output_layer.get_config().get("activation")) == "softmax":
+    if output_layer.name == OUTPUT_SOFTMAX and output_layer in parents \
+            and type(output_layer).__name__ == "Activation" and _activation_name(output_layer.get_config().get("activation")) == "softmax":
         skip.add(output_layer)
         output_layer = parents[output_layer][0]
 
@@ -173,7 +173,10 @@ def _convert(model: "keras.Model", input_shape: Shape, num_classes: int) -> tupl
         for src in parents[layer]:
             src = source_of(src)
             if src in ids:
-                network.connect(ids[src], ids[layer])
+                try:
+                    network.connect(ids[src], ids[layer])
+                except NetworkError as exc:
+                    problems.append(f"{layer.name} ({type(layer).__name__}): {exc}")
     for bid, pos in tidy_positions(network, origin=(0.0, 0.0)).items():
         network.blocks[bid].pos = pos
     if problems:
