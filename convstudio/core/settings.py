@@ -11,9 +11,12 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["EarlyStopping", "OPTIMIZERS", "ReduceLROnPlateau", "SettingsError", "TrainSettings"]
+__all__ = ["DISTRIBUTIONS", "EarlyStopping", "OPTIMIZERS", "ReduceLROnPlateau", "SPEED_CHOICES", "SettingsError",
+           "TrainSettings"]
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
+SPEED_CHOICES = ("auto", "on", "off")
+DISTRIBUTIONS = ("auto", "off", "multi_worker")
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 
@@ -97,7 +100,14 @@ class ReduceLROnPlateau:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """How to train: optimizer, schedule, batch size, epochs, validation split, seed, callbacks."""
+    """How to train: optimizer, schedule, batch size, epochs, validation split, seed, callbacks.
+
+    ``jit_compile`` (XLA) and ``mixed_precision`` (float16 compute, float32 weights and output) are
+    "auto", "on" or "off"; "auto" turns both on for GPUs of compute capability 7.0 or newer and off
+    on CPUs, where both measured slower (see docs/PERFORMANCE.md). ``distribution`` "auto" mirrors
+    over every visible GPU and joins a multi-worker cluster when ``TF_CONFIG`` is set; "off" trains
+    on one device; "multi_worker" requires ``TF_CONFIG``. ``batch_size`` is the global batch.
+    """
 
     optimizer: str = "adam"
     learning_rate: float = 1e-3
@@ -111,6 +121,9 @@ class TrainSettings:
     reduce_lr_on_plateau: ReduceLROnPlateau = field(default_factory=ReduceLROnPlateau)
     probe_interval_s: float = 1.0
     batch_event_interval_s: float = 0.1
+    jit_compile: str = "auto"
+    mixed_precision: str = "auto"
+    distribution: str = "auto"
 
     def __post_init__(self) -> None:
         _choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -125,6 +138,9 @@ class TrainSettings:
         set_(self, "probe_interval_s", _number("probe_interval_s", self.probe_interval_s, float, 0.0))
         set_(self, "batch_event_interval_s",
              _number("batch_event_interval_s", self.batch_event_interval_s, float, 0.0))
+        _choice("jit_compile", self.jit_compile, SPEED_CHOICES)
+        _choice("mixed_precision", self.mixed_precision, SPEED_CHOICES)
+        _choice("distribution", self.distribution, DISTRIBUTIONS)
         if not isinstance(self.early_stopping, EarlyStopping):
             raise SettingsError("early_stopping must be an EarlyStopping record")
         if not isinstance(self.reduce_lr_on_plateau, ReduceLROnPlateau):
