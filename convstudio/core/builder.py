@@ -1,7 +1,9 @@
 """Build a Keras 3 functional model from a network.
 
 Layer names are block ids (a Conv2D with 'full' padding adds ``<id>__pad`` before it), so a
-layer's activations map straight back to the block that made them.
+layer's activations map straight back to the block that made them. With ``mixed_precision`` every
+block but the output computes in float16 (weights stay float32); the output block and its softmax
+stay float32 for a numerically safe loss.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ class BuildError(ValueError):
 
 
 def build_model(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int = 10,
-                analysis: Analysis | None = None, name: str = "convstudio") -> "keras.Model":
+                analysis: Analysis | None = None, name: str = "convstudio",
+                mixed_precision: bool = False) -> "keras.Model":
     """The network as a ``keras.Model`` whose output is a softmax over ``num_classes``."""
     import keras
 
@@ -36,6 +39,7 @@ def build_model(network: Network, input_shape: Shape = (28, 28, 1), num_classes:
     input_id = network.input_blocks()[0]
     inputs = keras.Input(shape=tuple(input_shape), name=input_id)
     tensors = {input_id: inputs}
+    out_id = analysis.output_id
     for bid in analysis.order:
         block = network.blocks[bid]
         if block.kind == "Input":
@@ -46,9 +50,10 @@ def build_model(network: Network, input_shape: Shape = (28, 28, 1), num_classes:
         spec = get_spec(block.kind)
         x = [tensors[s] for s in srcs] if spec.max_inputs > 1 else tensors[srcs[0]]
         for layer in spec.keras(block.params, bid):
+            if mixed_precision and bid != out_id:
+                layer.dtype_policy = "mixed_float16"  # set before the layer is built
             x = layer(x)
         tensors[bid] = x
-    out_id = analysis.output_id
     assert out_id is not None
     outputs = tensors[out_id]
     block = network.blocks[out_id]

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["configure_threads", "describe_device", "gpu_names"]
+__all__ = ["SpeedOptions", "configure_threads", "describe_device", "gpu_compute_capabilities", "gpu_names",
+           "speed_options"]
+
+MIN_FAST_CAPABILITY = (7, 0)
+"""GPUs from Volta on have tensor cores: float16 compute and XLA pay off there."""
 
 
 def gpu_names() -> list[str]:
@@ -47,3 +53,49 @@ def configure_threads(inter: int | None = None, intra: int | None = None) -> boo
     except RuntimeError:
         return False
     return True
+
+
+def gpu_compute_capabilities() -> list[tuple[int, int]]:
+    """CUDA compute capability of each visible GPU ((0, 0) where TensorFlow does not say)."""
+    import tensorflow as tf
+
+    found = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            capability = tf.config.experimental.get_device_details(gpu).get("compute_capability")
+        except Exception:  # noqa: BLE001 - unknown details count as an old GPU
+            capability = None
+        found.append(tuple(capability) if capability else (0, 0))
+    return found
+
+
+@dataclass(frozen=True)
+class SpeedOptions:
+    """XLA and mixed precision as resolved for this machine, with the reason in words."""
+
+    jit_compile: bool
+    mixed_precision: bool
+    reason: str
+
+
+def speed_options(settings: Any, capabilities: list[tuple[int, int]] | None = None) -> SpeedOptions:
+    """Resolve ``settings.jit_compile`` and ``settings.mixed_precision`` ("auto", "on", "off").
+
+    "auto" is on when every visible GPU has compute capability 7.0 or newer, off otherwise (on a CPU
+    both measured slower). ``capabilities`` defaults to :func:`gpu_compute_capabilities`.
+    """
+    caps = gpu_compute_capabilities() if capabilities is None else list(capabilities)
+    fast = bool(caps) and all(c >= MIN_FAST_CAPABILITY for c in caps)
+    if fast:
+        where = "GPU compute capability " + ", ".join(f"{a}.{b}" for a, b in caps)
+    elif caps:
+        where = "GPU older than compute capability 7.0"
+    else:
+        where = "CPU"
+
+    def pick(value: str) -> bool:
+        return fast if value == "auto" else value == "on"
+
+    jit, mixed = pick(settings.jit_compile), pick(settings.mixed_precision)
+    reason = f"XLA {'on' if jit else 'off'}, mixed precision {'on' if mixed else 'off'} ({where})"
+    return SpeedOptions(jit, mixed, reason)
