@@ -9,6 +9,10 @@ resumed after 3 epochs starts at epoch 3), ``step`` is the number of batches don
 (1..steps), so ``epoch + step / steps`` is the fractional epoch. ``TrainFinished.epochs_done`` is
 the absolute number of completed epochs, the ``initial_epoch`` of a later "train more".
 
+The model is built and compiled inside the strategy :func:`~convstudio.core.distribute.choose_strategy`
+picks (one device, mirrored GPUs, or a multi-worker cluster from ``TF_CONFIG``), with XLA and mixed
+precision as :func:`~convstudio.core.device.speed_options` resolves them for the machine.
+
 The per-batch callback does microseconds of work: a clock read, a finite-loss check, and only
 every ``batch_event_interval_s`` a :class:`BatchEnd`; the probe (activations of every block for
 one sample, and the Conv2D kernels) runs at most every ``probe_interval_s`` and once per epoch.
@@ -28,7 +32,7 @@ import numpy as np
 from .atomic import atomic_write_text, atomic_write_with
 from .builder import build_model
 from .datasets import Dataset
-from .device import describe_device
+from .device import SpeedOptions, describe_device, speed_options
 from .network import Network
 from .settings import TrainSettings
 from .training_events import BatchEnd, EpochEnd, EventChannel, ProbeUpdate, TrainFinished, TrainStarted
@@ -67,10 +71,31 @@ def make_optimizer(settings: TrainSettings) -> "keras.optimizers.Optimizer":
     return keras.optimizers.Adam(lr)
 
 
-def compile_model(model: "keras.Model", settings: TrainSettings) -> None:
-    """Compile for classification: sparse categorical cross-entropy on the softmax output, accuracy."""
-    model.compile(optimizer=make_optimizer(settings), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+def compile_model(model: "keras.Model", settings: TrainSettings, speed: SpeedOptions | None = None) -> None:
+    """Compile for classification: sparse categorical cross-entropy on the softmax output, accuracy.
+
+    XLA follows ``speed`` (default: resolved from ``settings`` for this machine); a model with
+    float16 layers gets a loss-scaling optimizer so small gradients do not vanish.
+    """
+    import keras
+
+    speed = speed or speed_options(settings)
+    optimizer = make_optimizer(settings)
+    if _has_float16_layers(model):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=speed.jit_compile)
+
+
+def _has_float16_layers(model: "keras.Model") -> bool:
+    return any(getattr(layer, "compute_dtype", "float32") == "float16" for layer in model.layers)
+
+
+def _use_jit(model: "keras.Model", jit: bool) -> None:
+    """Switch XLA on or off for a compiled model (a resumed one keeps its saved choice otherwise)."""
+    if bool(model.jit_compile) != jit:
+        model.jit_compile = jit
+        model.train_function = model.test_function = model.predict_function = None
 
 
 def read_checkpoint_state(checkpoint_dir: str | Path) -> dict[str, Any]:
@@ -106,7 +131,7 @@ def _error_message(exc: BaseException, settings: TrainSettings) -> str:
     if isinstance(exc, MemoryError) or name == "ResourceExhaustedError" or "OOM" in str(exc):
         return (f"Out of memory while training with batch size {settings.batch_size}. "
                 f"Try a smaller batch size (e.g. {max(1, settings.batch_size // 2)}) or a smaller network.")
-    if name == "BuildError":
+    if name in ("BuildError", "DistributionError"):
         return str(exc)
     return f"Training failed: {name}: {text}"
 
@@ -191,16 +216,19 @@ class Trainer:
         """
         import keras
 
+        from .distribute import choose_strategy
+
         state = read_checkpoint_state(checkpoint_dir)
-        try:
-            model = keras.saving.load_model(Path(checkpoint_dir) / CHECKPOINT_MODEL)
-        except Exception as exc:  # noqa: BLE001 - any load failure is a damaged checkpoint
-            raise CheckpointError(f"the checkpoint model in {checkpoint_dir} cannot be loaded: {exc}") from None
-        before = state.get("settings") if isinstance(state.get("settings"), dict) else {}
-        if before.get("optimizer") != settings.optimizer:
-            compile_model(model, settings)  # another optimizer: start its state afresh
-        elif before.get("learning_rate") != settings.learning_rate:
-            model.optimizer.learning_rate.assign(settings.learning_rate)  # the user chose a new rate
+        with choose_strategy(settings).scope():
+            try:
+                model = keras.saving.load_model(Path(checkpoint_dir) / CHECKPOINT_MODEL)
+            except Exception as exc:  # noqa: BLE001 - any load failure is a damaged checkpoint
+                raise CheckpointError(f"the checkpoint model in {checkpoint_dir} cannot be loaded: {exc}") from None
+            before = state.get("settings") if isinstance(state.get("settings"), dict) else {}
+            if before.get("optimizer") != settings.optimizer:
+                compile_model(model, settings)  # another optimizer: start its state afresh
+            elif before.get("learning_rate") != settings.learning_rate:
+                model.optimizer.learning_rate.assign(settings.learning_rate)  # the user chose a new rate
         trainer = cls(network, dataset, settings, channel, checkpoint_dir, model=model)
         trainer.initial_epoch = state["epoch"]
         trainer.history = {k: [float(v) for v in vals] for k, vals in state["history"].items()}
@@ -237,22 +265,32 @@ class Trainer:
     def _run(self) -> TrainFinished:
         import keras
 
+        from .distribute import choose_strategy, prepare_model, strategy_name
         from .pipeline import make_datasets
 
         s, ds = self.settings, self.dataset
+        strategy = choose_strategy(s)  # first: a cluster must be joined before TensorFlow runs anything
+        speed = speed_options(s)
         keras.utils.set_random_seed(s.seed + self.initial_epoch)
-        if self.model is None:
-            self.model = build_model(self.network, ds.input_shape, ds.num_classes)
-        model = self.model
-        if not getattr(model, "compiled", False) or model.optimizer is None:
-            compile_model(model, s)
+        splits = make_datasets(ds, s.batch_size, s.validation_split, s.seed, shuffle=True)
+        with strategy.scope():
+            if self.model is None:
+                self.model = build_model(self.network, ds.input_shape, ds.num_classes,
+                                         mixed_precision=speed.mixed_precision)
+            model = self.model
+            if not getattr(model, "compiled", False) or model.optimizer is None:
+                compile_model(model, s)
+            _use_jit(model, speed.jit_compile)
+        prepare_model(model, strategy, splits.train.element_spec)
         if self._stop.is_set():
             model.stop_training = True
-        splits = make_datasets(ds, s.batch_size, s.validation_split, s.seed, shuffle=True)
         counts, steps = splits.counts, int(splits.steps["train"])
         has_val = counts["val"] > 0 and splits.val is not None
         total = self.initial_epoch + s.epochs
-        self.channel.put(TrainStarted(describe_device(), total, self.initial_epoch, steps, counts["train"],
+        where = describe_device()
+        if strategy_name(strategy) != "one device":
+            where += f", {strategy_name(strategy)}"
+        self.channel.put(TrainStarted(f"{where}; {speed.reason}", total, self.initial_epoch, steps, counts["train"],
                                       counts["val"], ds.source, ds.is_sample))
 
         callbacks: list[Any] = []
