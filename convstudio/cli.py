@@ -221,8 +221,21 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     project, path = _load_project(args.project)
     dataset_name = args.dataset or project.dataset_name
-    changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed))
+    changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed),
+                                 ("jit_compile", args.xla), ("mixed_precision", args.mixed_precision))
                if v is not None}
+    if args.distributed:
+        from convstudio.core.distribute import DistributionError, cluster_from_env
+
+        try:
+            cluster = cluster_from_env()
+        except DistributionError as exc:
+            raise CliError(str(exc)) from None
+        if cluster is None:
+            raise CliError("--distributed needs TF_CONFIG to describe the cluster, e.g. TF_CONFIG='{\"cluster\": "
+                           "{\"worker\": [\"host1:2222\", \"host2:2222\"]}, \"task\": {\"type\": \"worker\", "
+                           "\"index\": 0}}'")
+        changes["distribution"] = "multi_worker"
     try:
         settings = project.settings.replace(**changes)
     except SettingsError as exc:
@@ -374,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(default: <project>.run beside the project)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (default: all cores)")
+    p.add_argument("--xla", choices=("auto", "on", "off"),
+                   help="XLA compilation (default: the project's setting; auto = on for recent GPUs only)")
+    p.add_argument("--mixed-precision", choices=("auto", "on", "off"),
+                   help="float16 compute (default: the project's setting; auto = on for recent GPUs only)")
+    p.add_argument("--distributed", action="store_true",
+                   help="join the multi-worker cluster described by $TF_CONFIG (automatic when it is set); "
+                        "--batch-size is the global batch")
     p.add_argument("--no-sample", action="store_true", help="fail instead of using the bundled sample")
     p.add_argument("--offline", action="store_true", help="never try to download the dataset")
     p.set_defaults(func=cmd_train)
