@@ -61,7 +61,8 @@ def main() -> int:
     window.training_panel.set_settings(preset.settings.replace(epochs=args.epochs, batch_size=args.batch_size))
 
     phase = "idle"
-    samples: dict[str, list[float]] = {"idle": [], "tensorflow import": [], "training": []}
+    samples: dict[str, list[float]] = {"idle": [], "tensorflow import": [], "training: data+build": [],
+                                       "training: batches": [], "training: finish": []}
     clock = QElapsedTimer()
     clock.start()
     last = [clock.nsecsElapsed()]
@@ -97,9 +98,22 @@ def main() -> int:
         print(loader.error)
         return 1
 
-    phase = "training"
+    phase = "training: data+build"
     finished: list = []
     window.controller.runFinished.connect(finished.append)
+
+    def on_batch(_event) -> None:
+        nonlocal phase
+        if phase == "training: data+build":
+            phase = "training: batches"
+
+    def on_epoch(event) -> None:
+        nonlocal phase
+        if event.epoch + 1 == event.epochs:
+            phase = "training: finish"  # test evaluation, autosave of the trained model
+
+    window.controller.batchEnded.connect(on_batch)
+    window.controller.epochEnded.connect(on_epoch)
     t0 = time.perf_counter()
     window.training_panel.start()
     run_until(lambda: bool(finished), 600)
@@ -117,7 +131,7 @@ def main() -> int:
           f"{f', test accuracy {result.test_accuracy:.2%}' if result and result.test_accuracy else ''})")
     print("10 ms probe timer lateness:")
     for name, values in samples.items():
-        print(f"  {name:18s} {_stats(values)}")
+        print(f"  {name:22s} {_stats(values)}")
     window.document.undo_stack.setClean()
     window.model_unsaved = False
     window.autosaver.stop()
