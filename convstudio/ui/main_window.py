@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from convstudio.core.network import Network
-from convstudio.core.project import Project, ProjectError, load_project, save_project
+from convstudio.core.atomic import atomic_write_with
+from convstudio.core.project import WEIGHTS_SUFFIX, Project, ProjectError, load_project, save_project
 
 from . import settings as app_settings
 from .autosave import Autosaver
@@ -576,6 +578,8 @@ class MainWindow(QMainWindow):
             return False
         model = self.controller.model if self.model_unsaved else None
         try:
+            if model is None:
+                project.weights_path = self._weights_beside(path)
             written = save_project(project, path, model=model)
         except (ProjectError, OSError) as exc:
             show_error(self, "Cannot save the project", str(exc))
@@ -592,6 +596,20 @@ class MainWindow(QMainWindow):
         self.fileChanged.emit(self.current_path)
         self.show_message(f"Saved {written}")
         return True
+
+    def _weights_beside(self, path: str) -> str | None:
+        """Keep a project self-contained: copy weights saved elsewhere (an autosave, another
+        folder) beside the project file being written; returns the weights path to record."""
+        source = self.weights_path
+        if not source or not os.path.isfile(source):
+            return None
+        target = Path(path)
+        if target.suffix.lower() != ".json":
+            target = target.with_name(target.name + ".json")
+        beside = target.with_name(target.stem + WEIGHTS_SUFFIX)
+        if beside.resolve() != Path(source).resolve():
+            atomic_write_with(beside, lambda tmp: shutil.copyfile(source, tmp), suffix=".keras")
+        return str(beside.resolve())
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -93,3 +93,32 @@ def test_cancelling_the_close_leaves_training_running(qtbot, training_window):
     assert win.close() is False
     assert win.isVisible() and win.controller.is_running
     assert win.controller.stop_and_wait(5.0)
+
+
+def test_trained_weights_are_saved_with_the_project_and_follow_save_as(qtbot, training_window, tmp_path,
+                                                                      monkeypatch):
+    win = training_window
+    win.training_panel.set_settings(TrainSettings(epochs=1, batch_size=64))
+    win.document.undo_stack.setClean()
+    with qtbot.waitSignal(win.controller.runFinished, timeout=60_000) as finished:
+        win.training_panel.start_button.click()
+    assert finished.args[0].status == "completed"
+    assert win.isWindowModified() and win.model_unsaved  # the trained weights are not saved yet
+
+    first = tmp_path / "one" / "net.json"
+    first.parent.mkdir()
+    monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(first), ""))
+    assert win.save_as()
+    weights = first.with_name("net.weights.keras")
+    assert weights.is_file() and not win.isWindowModified()
+    assert json.loads(first.read_text())["weights"] == "net.weights.keras"
+
+    win.model_unsaved = False
+    assert win.open_file(str(first)) and win.weights_path == str(weights.resolve())
+    second = tmp_path / "two" / "copy.json"
+    second.parent.mkdir()
+    monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(second), ""))
+    assert win.save_as()
+    copied = second.with_name("copy.weights.keras")
+    assert copied.read_bytes() == weights.read_bytes()
+    assert json.loads(second.read_text())["weights"] == "copy.weights.keras"
