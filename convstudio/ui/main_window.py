@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -130,9 +131,14 @@ class NewDialog(QDialog):
 
 
 class MainWindow(QMainWindow):
-    """ConvStudio's window. Signal ``fileChanged(str)`` carries the current project path ("" for none)."""
+    """ConvStudio's window.
+
+    Signals ``fileChanged(str)`` with the current project path ("" for none) and ``weightsLoaded``
+    when an opened project's trained model has been loaded in the background.
+    """
 
     fileChanged = Signal(str)
+    weightsLoaded = Signal()  # a saved project's trained model is in ``controller.model``
 
     def __init__(self, document: EditorDocument | None = None, autosave_interval_ms: int = 30_000,
                  parent: QWidget | None = None) -> None:
@@ -386,6 +392,7 @@ class MainWindow(QMainWindow):
         self.device_label.setText(device)
         self.training_panel.set_tensorflow_ready(True)
         self.show_message("TensorFlow is ready", 3000)
+        self.load_saved_weights()
 
     def set_tensorflow_failed(self, reason: str) -> None:
         self.device_label.setText("TensorFlow unavailable")
@@ -551,6 +558,47 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.fileChanged.emit(path or "")
         QTimer.singleShot(0, self.canvas.fit_to_view)
+        self.load_saved_weights()
+
+    def load_saved_weights(self) -> None:
+        """Load the project's trained model off the GUI thread (once TensorFlow is ready), so the
+        insight views can look inside it without training again."""
+        path = self.weights_path
+        if not path or not self.tensorflow_ready or self.controller.model is not None:
+            return
+        result: list[Any] = []
+
+        def work() -> None:
+            from convstudio.core.project import load_project_model
+
+            try:
+                result.append(load_project_model(Project(Network(), weights_path=path)))
+            except (ProjectError, OSError) as exc:
+                result.append(exc)
+
+        thread = threading.Thread(target=work, name="load-weights", daemon=True)
+        thread.start()
+        timer = QTimer(self)
+        timer.setInterval(100)
+
+        def poll() -> None:
+            if thread.is_alive():
+                return
+            timer.stop()
+            timer.deleteLater()
+            outcome = result[0] if result else ProjectError("the weights could not be loaded")
+            if self.weights_path != path or self.controller.is_running:
+                return  # another project or a run replaced them meanwhile
+            if isinstance(outcome, Exception):
+                self.show_message(f"Trained weights not loaded: {outcome}", 8000)
+                return
+            self.controller.model = outcome
+            self.weightsLoaded.emit()
+            if self.insight is not None:
+                self.insight.set_model(outcome)
+
+        timer.timeout.connect(poll)
+        timer.start()
 
     def current_project(self) -> Project:
         return Project(network=self.document.network.copy(), settings=self.training_panel.settings(),

@@ -114,7 +114,9 @@ def test_trained_weights_are_saved_with_the_project_and_follow_save_as(qtbot, tr
     assert json.loads(first.read_text())["weights"] == "net.weights.keras"
 
     win.model_unsaved = False
-    assert win.open_file(str(first)) and win.weights_path == str(weights.resolve())
+    with qtbot.waitSignal(win.weightsLoaded, timeout=30_000):
+        assert win.open_file(str(first)) and win.weights_path == str(weights.resolve())
+    assert win.controller.model is not None  # the insight views can look inside it
     second = tmp_path / "two" / "copy.json"
     second.parent.mkdir()
     monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(second), ""))
