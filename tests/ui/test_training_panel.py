@@ -156,3 +156,18 @@ def test_missing_data_is_reported_with_what_was_tried(qtbot, panel, monkeypatch)
     assert finished.args[0].status == "error"
     assert shown and "/nowhere: folder not found" in shown[0][1]
     assert not panel.controller.document.locked and panel.start_button.isEnabled()
+
+
+def test_choosing_a_data_folder_updates_the_source_shown(qtbot, panel, tiny_data, tmp_path, monkeypatch):
+    monkeypatch.delenv("CONVSTUDIO_DATA_DIR")
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    (chosen / "mnist.npz").write_bytes((tiny_data / "mnist.npz").read_bytes())
+    monkeypatch.setattr("convstudio.ui.training_panel.QFileDialog.getExistingDirectory",
+                        lambda *a, **k: str(chosen))
+    short: list[str] = []
+    panel.sourceChanged.connect(short.append)
+    qtbot.mouseClick(panel.data_dir_button, Qt.MouseButton.LeftButton)
+    assert app_settings.data_dir() == str(chosen)
+    qtbot.waitUntil(lambda: str(chosen) in panel.source_label.text(), timeout=10_000)
+    assert short and "MNIST" in short[-1] and str(chosen) in short[-1]
