@@ -95,11 +95,11 @@ def main() -> int:
     pump(1.0, lambda: "sample" in window.dataset_label.text())
 
     window.new_document("")
-    shot("01-empty")
+    shot("empty")
 
     window.new_document("lenet5")
     window.canvas.fit_to_view()
-    shot("02-preset-lenet5")
+    shot("preset_lenet5")
 
     conv2 = "conv2"
     window.document.set_param(conv2, "kernel_h", 15)
@@ -108,7 +108,7 @@ def main() -> int:
     window.canvas.fit_to_view()
     window.document.select([conv2])
     window.show_message(window.document.analysis.issues_for(conv2)[0].message, 0)
-    shot("03-invalid-block")
+    shot("invalid_block")
     for _ in range(3):
         window.document.undo()
     window.document.select([])
@@ -123,13 +123,13 @@ def main() -> int:
     window.training_panel.start()
     pump(300, lambda: len(epochs) >= 2 or bool(finished))
     pump(1.5)  # some of the third epoch
-    shot("04-training")
+    shot("training")
     window.right_tabs.setCurrentIndex(1)  # the insight views follow the probe sample live
     for name in ("palette", "inspector", "summary"):
         window.docks[name].hide()  # room for the views
     window.resizeDocks([window.docks["training"]], [1090], Qt.Orientation.Horizontal)
     pump(2.0)
-    shot("05-inside-the-network")
+    shot("inside_the_network_live")
     window.controller.stop_and_wait(10.0)
     window.document.undo_stack.setClean()
     window.model_unsaved = False

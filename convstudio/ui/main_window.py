@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.cut_action, self.copy_action,
                        self.paste_action, self.delete_action, None, self.select_all_action, None,
-                       self.tidy_action):
+                       self.tidy_action, self.fit_action):
             edit.addSeparator() if action is None else edit.addAction(action)
 
         view = bar.addMenu("&View")
