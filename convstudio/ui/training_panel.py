@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -116,7 +115,6 @@ class TrainingPanel(QWidget):
         self._run_epochs = 0
         self._run_initial_epoch = 0
         self._steps = 0
-        self._batch_t0: float | None = None
         self._build()
         self._connect()
         self._probe = _SourceProbe(self)
