@@ -264,7 +264,8 @@ class MainWindow(QMainWindow):
             self.insight.load_dataset(self.training_panel.dataset_name(), app_settings.data_dir())
 
     def _insight_model(self, event: Any) -> None:
-        if self.insight is not None and self.controller.model is not None and event.status != "error":
+        if self.insight is not None and self.controller.model is not None and \
+                event.status in ("completed", "stopped", "early_stopped"):
             self.insight.set_model(self.controller.model)
 
     def _on_training_dock_moved(self, area: Qt.DockWidgetArea) -> None:

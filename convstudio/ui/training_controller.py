@@ -243,10 +243,15 @@ class TrainingController(QObject):
 
     def drain(self) -> None:
         """Move published events to signals (GUI thread, from the timer)."""
-        channel = self._channel
-        if channel is None:
+        if self._channel is None:
             return
-        for event in channel.drain():
+        self._dispatch(self._channel.drain())
+        thread = self._thread
+        if thread is not None and not thread.is_alive():
+            self._end_run()
+
+    def _dispatch(self, events: list) -> None:
+        for event in events:
             if isinstance(event, BatchEnd):
                 self.batchEnded.emit(event)
             elif isinstance(event, EpochEnd):
@@ -259,28 +264,11 @@ class TrainingController(QObject):
             elif isinstance(event, TrainFinished):
                 self._finished_seen = True
                 self.last_finished = event
-        thread = self._thread
-        if thread is not None and not thread.is_alive():
-            self._end_run()
 
     def _end_run(self) -> None:
-        # Pick up anything published between the last drain and the thread's exit.
+        self._thread = None  # before emitting anything: a slot may drain again
         assert self._channel is not None
-        leftovers = self._channel.drain()
-        if leftovers:
-            self._thread = None  # avoid re-entering through drain()
-            for event in leftovers:
-                if isinstance(event, TrainFinished):
-                    self._finished_seen = True
-                    self.last_finished = event
-                elif isinstance(event, BatchEnd):
-                    self.batchEnded.emit(event)
-                elif isinstance(event, EpochEnd):
-                    self.epochEnded.emit(event)
-                elif isinstance(event, TrainStarted):
-                    self.last_started = event
-                    self.runStarted.emit(event)
-        self._thread = None
+        self._dispatch(self._channel.drain())  # what was published just before the thread ended
         self._timer.stop()
         with self._trainer_lock:
             trainer, self._trainer = self._trainer, None
