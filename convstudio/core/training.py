@@ -13,8 +13,11 @@ The model is built and compiled inside the strategy :func:`~convstudio.core.dist
 picks (one device, mirrored GPUs, or a multi-worker cluster from ``TF_CONFIG``), with XLA and mixed
 precision as :func:`~convstudio.core.device.speed_options` resolves them for the machine.
 
-The per-batch callback does microseconds of work: a clock read, a finite-loss check, and only
-every ``batch_event_interval_s`` a :class:`BatchEnd`; the probe (activations of every block for
+The per-batch callback does microseconds of work: a step count, a clock read, and only every
+``batch_event_interval_s`` a finite-loss check and a :class:`BatchEnd`. Batch logs reach it as
+tensors and are read only then: reading one waits for the device, which on a GPU would stall the
+queue of batches every step (Keras converts them for every callback on every batch otherwise).
+A loss that turns NaN is therefore caught at the next report or at the end of the epoch; the probe (activations of every block for
 one sample, and the Conv2D kernels) runs at most every ``probe_interval_s`` and once per epoch.
 """
 
@@ -307,7 +310,8 @@ class Trainer:
         callbacks.append(_make_callback(self, steps))
 
         model.fit(splits.train, validation_data=splits.val if has_val else None, epochs=total,
-                  initial_epoch=self.initial_epoch, verbose=0, callbacks=callbacks, shuffle=False)
+                  initial_epoch=self.initial_epoch, verbose=0, shuffle=False,
+                  callbacks=_callback_list(callbacks, model, total, steps))
 
         history = self._history_copy()
         done = self._epochs_done
@@ -377,6 +381,33 @@ def _monitor(name: str, has_val: bool) -> str:
 
 
 _CALLBACK_CLASS: Any = None
+_CALLBACK_LIST_CLASS: Any = None
+
+
+def _callback_list(callbacks: list[Any], model: Any, epochs: int, steps: int) -> Any:
+    """Keras's callback list, except that batch-end logs are handed on unconverted (see the module docstring)."""
+    global _CALLBACK_LIST_CLASS
+    if _CALLBACK_LIST_CLASS is None:
+        import keras
+
+        class _LazyBatchLogs(keras.callbacks.CallbackList):
+            def on_train_batch_end(self, batch, logs=None):
+                for callback in self.callbacks:
+                    callback.on_train_batch_end(batch, logs)
+
+        _CALLBACK_LIST_CLASS = _LazyBatchLogs
+    return _CALLBACK_LIST_CLASS(callbacks, add_history=True, add_progbar=False, model=model, verbose=0,
+                                epochs=epochs, steps=steps)
+
+
+def _scalar(value: Any, default: float = 0.0) -> float:
+    """A log value (tensor, numpy or Python number) as a float; reading a tensor waits for the device."""
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def _make_callback(trainer: Trainer, steps: int) -> Any:
@@ -406,17 +437,18 @@ def _make_callback(trainer: Trainer, steps: int) -> Any:
             def on_train_batch_end(self, batch, logs=None):
                 t = self.t
                 self.step += 1
-                loss = logs.get("loss") if logs else None
-                if loss is not None and not math.isfinite(loss):
-                    t._nan = (self.epoch, self.step)
-                    self.model.stop_training = True
-                    return
                 now = time.perf_counter()
                 if now - self.last_batch_event >= t.settings.batch_event_interval_s:
+                    logs = logs or {}
+                    loss = _scalar(logs.get("loss"))  # the only places the device is waited for
+                    if not math.isfinite(loss):
+                        t._nan = (self.epoch, self.step)
+                        self.model.stop_training = True
+                        return
                     busy = now - self.epoch_t0 - (self.paused - self.epoch_paused)
                     rate = self.step * t.settings.batch_size / max(busy, 1e-9)  # mean over the epoch so far
-                    t.channel.put(BatchEnd(self.epoch, self.step, self.steps, float(loss or 0.0),
-                                           float(logs.get("accuracy", 0.0)), now - self.t0 - self.paused, rate))
+                    t.channel.put(BatchEnd(self.epoch, self.step, self.steps, loss, _scalar(logs.get("accuracy")),
+                                           now - self.t0 - self.paused, rate))
                     self.last_batch_event = now
                 if now - self.last_probe >= t.settings.probe_interval_s:
                     image = t._probe_image_now(default=False)
