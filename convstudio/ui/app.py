@@ -1,4 +1,9 @@
-"""Entry point of the desktop app: the window shows at once, TensorFlow loads behind it."""
+"""Entry point of the desktop app: the window shows at once, TensorFlow loads behind it.
+
+With ``CONVSTUDIO_STARTUP_PROBE=1`` the app prints ``startup-probe painted_at=<unix time>`` when the
+main window is first painted and ends the process at once (``scripts/bench_startup.py`` measures
+from launch to that line).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,23 @@ import time
 
 _T0 = time.perf_counter()
 
-from PySide6.QtCore import QTimer  # noqa: E402 - the clock starts before the Qt import
+from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402 - the clock starts before the Qt import
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-__all__ = ["main"]
+__all__ = ["STARTUP_PROBE_ENV", "main"]
+
+STARTUP_PROBE_ENV = "CONVSTUDIO_STARTUP_PROBE"
+
+
+class _FirstPaintProbe(QObject):
+    """Prints the wall-clock time of the window's first paint, then ends the process (startup benchmark)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint:
+            since_import = (time.perf_counter() - _T0) * 1000
+            print(f"startup-probe painted_at={time.time():.6f} since_app_import_ms={since_import:.0f}", flush=True)
+            QTimer.singleShot(0, lambda: os._exit(0))  # at once: the background import is not waited for
+        return False
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -38,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     settings.configure_application(app)
     app.setWindowIcon(app_icon())
     window = MainWindow()
+    probing = os.environ.get(STARTUP_PROBE_ENV) == "1"
+    if probing:
+        probe = _FirstPaintProbe(window)
+        window.installEventFilter(probe)
     window.show()
     app.processEvents()
     shown = time.perf_counter() - _T0
@@ -55,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     QTimer.singleShot(0, loader.start)
     if args.project:
         QTimer.singleShot(0, lambda: window.open_file(args.project))
-    else:
+    elif not probing:
         QTimer.singleShot(0, window.offer_recovery)
     return app.exec()
 
