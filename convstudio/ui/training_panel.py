@@ -6,6 +6,7 @@ what the controller reports. It never touches the network or the trainer directl
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convstudio.core.settings import EarlyStopping, SettingsError, TrainSettings
+from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
 
 from . import settings as app_settings
@@ -287,8 +288,12 @@ class TrainingPanel(QWidget):
     # ----------------------------------------------------------------- settings
 
     def settings(self) -> TrainSettings:
-        """The settings as shown (raises SettingsError for impossible combinations)."""
-        return TrainSettings(
+        """The settings as shown; fields the panel does not show keep the values last set.
+
+        Raises ``SettingsError`` for values the core does not accept.
+        """
+        base = self._base
+        return base.replace(
             optimizer=self.optimizer_combo.currentData(),
             learning_rate=float(self.lr_spin.value()),
             momentum=float(self.momentum_spin.value()),
@@ -296,15 +301,12 @@ class TrainingPanel(QWidget):
             batch_size=int(self.batch_spin.value()),
             epochs=int(self.epochs_spin.value()),
             validation_split=float(self.val_spin.value()),
-            early_stopping=EarlyStopping(enabled=self.early_check.isChecked(),
-                                         patience=int(self.patience_spin.value())),
-            seed=self._seed,
-            reduce_lr_on_plateau=self._reduce_lr,
+            early_stopping=dataclasses.replace(base.early_stopping, enabled=self.early_check.isChecked(),
+                                               patience=int(self.patience_spin.value())),
         )
 
     def set_settings(self, settings: TrainSettings) -> None:
-        self._seed = settings.seed
-        self._reduce_lr = settings.reduce_lr_on_plateau
+        self._base = settings
         self.optimizer_combo.setCurrentIndex(max(0, self.optimizer_combo.findData(settings.optimizer)))
         self.lr_spin.setValue(settings.learning_rate)
         self.momentum_spin.setValue(settings.momentum)

@@ -171,3 +171,24 @@ def test_choosing_a_data_folder_updates_the_source_shown(qtbot, panel, tiny_data
     assert app_settings.data_dir() == str(chosen)
     qtbot.waitUntil(lambda: str(chosen) in panel.source_label.text(), timeout=10_000)
     assert short and "MNIST" in short[-1] and str(chosen) in short[-1]
+
+
+def test_settings_round_trip_through_the_panel_keeps_hidden_fields(qtbot, tiny_data, tmp_path):
+    from convstudio.core.settings import EarlyStopping, ReduceLROnPlateau
+
+    controller = TrainingController(EditorDocument(_tiny_network()), checkpoint_dir=str(tmp_path / "ck"))
+    widget = TrainingPanel(controller)
+    qtbot.addWidget(widget)
+    original = TrainSettings(optimizer="sgd", learning_rate=0.05, momentum=0.8, nesterov=True, batch_size=32,
+                             epochs=7, validation_split=0.2, seed=7,
+                             early_stopping=EarlyStopping(True, 4, "val_accuracy", False),
+                             reduce_lr_on_plateau=ReduceLROnPlateau(True, 0.3, 1), probe_interval_s=2.0)
+    widget.set_settings(original)
+    assert widget.settings() == original
+    assert widget.momentum_spin.isEnabled() and widget.nesterov_check.isEnabled()
+    widget.optimizer_combo.setCurrentIndex(widget.optimizer_combo.findData("adam"))
+    assert not widget.momentum_spin.isEnabled() and not widget.nesterov_check.isEnabled()
+    widget.epochs_spin.setValue(9)
+    changed = widget.settings()
+    assert changed.optimizer == "adam" and changed.epochs == 9
+    assert changed.early_stopping.monitor == "val_accuracy" and changed.reduce_lr_on_plateau.factor == 0.3
