@@ -79,7 +79,23 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: window.open_file(args.project))
     elif not probing:
         QTimer.singleShot(0, window.offer_recovery)
-    return app.exec()
+    code = app.exec()
+    release_clipboard()
+    return code
+
+
+def release_clipboard() -> None:
+    """Clear clipboard contents this process made before the interpreter shuts down.
+
+    Qt keeps the clipboard's QMimeData in global state that it destroys after Python has
+    finalized; a mime object created from Python would then crash the process on exit.
+    """
+    app = QApplication.instance()
+    if app is None:
+        return
+    clipboard = QApplication.clipboard()
+    if clipboard.ownsClipboard() or clipboard.mimeData() is not None:
+        clipboard.clear()
 
 
 if __name__ == "__main__":

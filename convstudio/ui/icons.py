@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QIconEngine, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPainterPath, QPen, QPixmap
 
 from convstudio.core.blocks import get_spec
 
@@ -141,57 +141,52 @@ def paint_glyph(painter: QPainter, rect: QRectF, kind: str, color: QColor = QCol
     painter.restore()
 
 
-class _BlockIconEngine(QIconEngine):
-    """Paints a block icon at whatever size and device pixel ratio Qt asks for."""
+def _paint_tile(painter: QPainter, rect: QRectF, kind: str, disabled: bool) -> None:
+    """A rounded tile in the kind's category colour with the kind's glyph on it."""
+    painter.save()
+    painter.setRenderHint(QPainter.Antialiasing)
+    tile = rect.adjusted(0.5, 0.5, -0.5, -0.5)
+    side = min(tile.width(), tile.height())
+    tile = QRectF(tile.center().x() - side / 2, tile.center().y() - side / 2, side, side)
+    color = QColor("#9E9E9E") if disabled else (category_color(kind) if kind != "app" else QColor("#1E88E5"))
+    painter.setPen(Qt.NoPen)
+    painter.setBrush(color)
+    painter.drawRoundedRect(tile, side * 0.22, side * 0.22)
+    glyph = tile.adjusted(side * 0.1, side * 0.1, -side * 0.1, -side * 0.1)
+    paint_glyph(painter, glyph, "Conv2D" if kind == "app" else kind)
+    painter.restore()
 
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self._kind = kind
 
-    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
-        painter.save()
-        painter.setRenderHint(QPainter.Antialiasing)
-        tile = QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5)
-        side = min(tile.width(), tile.height())
-        tile = QRectF(tile.center().x() - side / 2, tile.center().y() - side / 2, side, side)
-        color = category_color(self._kind) if self._kind != "app" else QColor("#1E88E5")
-        if mode == QIcon.Disabled:
-            color = QColor("#9E9E9E")
-        painter.setPen(Qt.NoPen)
-        painter.setBrush(color)
-        painter.drawRoundedRect(tile, side * 0.22, side * 0.22)
-        glyph = tile.adjusted(side * 0.1, side * 0.1, -side * 0.1, -side * 0.1)
-        if self._kind == "app":
-            paint_glyph(painter, glyph, "Conv2D")
-        else:
-            paint_glyph(painter, glyph, self._kind)
-        painter.restore()
+# Rendered once per size and pixel ratio: a QIcon made of pixmaps holds no Python object, so Qt can
+# keep it in its global state (the application icon) past interpreter shutdown without crashing.
+_SIZES = (16, 24, 32, 48, 64)
+_RATIOS = (1.0, 2.0)
 
-    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        return self.scaledPixmap(size, mode, state, 1.0)
 
-    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:  # noqa: N802
-        w, h = max(1, round(size.width() * scale)), max(1, round(size.height() * scale))
-        image = QImage(w, h, QImage.Format_ARGB32_Premultiplied)
-        image.fill(Qt.transparent)
-        painter = QPainter(image)
-        self.paint(painter, QRect(0, 0, w, h), mode, state)
-        painter.end()
-        pixmap = QPixmap.fromImage(image)
-        pixmap.setDevicePixelRatio(scale)
-        return pixmap
-
-    def clone(self) -> QIconEngine:
-        return _BlockIconEngine(self._kind)
+def _render(kind: str, size: int, ratio: float, disabled: bool) -> QPixmap:
+    side = max(1, round(size * ratio))
+    image = QImage(side, side, QImage.Format_ARGB32_Premultiplied)
+    image.fill(Qt.transparent)
+    painter = QPainter(image)
+    _paint_tile(painter, QRectF(0, 0, side, side), kind, disabled)
+    painter.end()
+    pixmap = QPixmap.fromImage(image)
+    pixmap.setDevicePixelRatio(ratio)
+    return pixmap
 
 
 _CACHE: dict[str, QIcon] = {}
 
 
 def block_icon(kind: str) -> QIcon:
-    """The icon of a block kind: its glyph on its category's colour."""
+    """The icon of a block kind: its glyph on its category's colour, sharp at 1x and 2x."""
     if kind not in _CACHE:
-        _CACHE[kind] = QIcon(_BlockIconEngine(kind))
+        icon = QIcon()
+        for size in _SIZES + ((128, 256) if kind == "app" else ()):
+            for ratio in _RATIOS:
+                icon.addPixmap(_render(kind, size, ratio, False), QIcon.Normal)
+            icon.addPixmap(_render(kind, size, 1.0, True), QIcon.Disabled)
+        _CACHE[kind] = icon
     return _CACHE[kind]
 
 

@@ -22,6 +22,15 @@ def lenet_like() -> Network:
     ], spacing=150.0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _release_clipboard_at_exit():
+    """Copied blocks left on Qt's clipboard would crash the interpreter at exit (see app.py)."""
+    yield
+    from convstudio.ui.app import release_clipboard
+
+    release_clipboard()
+
+
 @pytest.fixture
 def lenet():
     """The factory :func:`lenet_like`, for tests that need several fresh networks."""
