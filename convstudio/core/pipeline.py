@@ -44,7 +44,7 @@ def normalize(images: np.ndarray) -> np.ndarray:
 
 
 def _scale_tf(image: Any, label: Any) -> tuple[Any, Any]:
-    """``normalize`` for one (image, label) element inside tf.data."""
+    """``normalize`` inside tf.data, for a batch (or one element) of images and labels."""
     import tensorflow as tf
 
     x = tf.cast(image, tf.float32) / tf.constant(PIXEL_MAX, tf.float32)
@@ -95,9 +95,12 @@ def split_indices(n: int, validation_split: float, seed: int = 0) -> tuple[np.nd
 
 def make_datasets(dataset: Dataset, batch_size: int, validation_split: float = 0.1, seed: int = 0,
                   shuffle: bool = True) -> Splits:
-    """tf.data pipelines for ``dataset``: normalize, cache, shuffle (train, every epoch), batch, prefetch.
+    """tf.data pipelines for ``dataset``: shuffle (train, every epoch), batch, normalize, prefetch.
 
-    The validation images are a seeded random part of the training set.
+    The validation images are a seeded random part of the training set. Images stay uint8 until a
+    batch is normalized in one vectorised step: the arrays are already in memory, so nothing is
+    cached (a float32 cache would take four times their size) and the first epoch does not map
+    every image one by one (see docs/PERFORMANCE.md, input pipeline).
     """
     import tensorflow as tf
 
@@ -108,10 +111,10 @@ def make_datasets(dataset: Dataset, batch_size: int, validation_split: float = 0
 
     def pipeline(x: np.ndarray, y: np.ndarray, train: bool) -> tf.data.Dataset:
         ds = tf.data.Dataset.from_tensor_slices((x, y))
-        ds = ds.map(_scale_tf, num_parallel_calls=tf.data.AUTOTUNE).cache()
         if train and shuffle:
             ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        ds = ds.batch(batch_size).map(_scale_tf, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE)
 
     x_train, y_train = dataset.x_train, dataset.y_train
     train = pipeline(x_train[train_idx], y_train[train_idx], True)
