@@ -86,16 +86,14 @@ def speed_options(settings: Any, capabilities: list[tuple[int, int]] | None = No
     """
     caps = gpu_compute_capabilities() if capabilities is None else list(capabilities)
     fast = bool(caps) and all(c >= MIN_FAST_CAPABILITY for c in caps)
-    if fast:
-        where = "GPU compute capability " + ", ".join(f"{a}.{b}" for a, b in caps)
-    elif caps:
-        where = "GPU older than compute capability 7.0"
-    else:
-        where = "CPU"
 
     def pick(value: str) -> bool:
         return fast if value == "auto" else value == "on"
 
     jit, mixed = pick(settings.jit_compile), pick(settings.mixed_precision)
-    reason = f"XLA {'on' if jit else 'off'}, mixed precision {'on' if mixed else 'off'} ({where})"
+    reason = f"XLA {'on' if jit else 'off'}, mixed precision {'on' if mixed else 'off'}"
+    if fast:  # on a CPU the device line already says so
+        reason += " (GPU compute capability " + ", ".join(f"{a}.{b}" for a, b in caps) + ")"
+    elif caps:
+        reason += " (GPU older than compute capability 7.0)"
     return SpeedOptions(jit, mixed, reason)
