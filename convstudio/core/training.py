@@ -370,7 +370,7 @@ class Trainer:
             self._probe_for = model
         x = normalize(image[None])
         outs = self._probe_model([x], training=False)
-        arrays = [keras.ops.convert_to_numpy(o)[0] for o in outs]
+        arrays = [np.asarray(keras.ops.convert_to_numpy(o)[0], dtype=np.float32) for o in outs]  # float16 layers too
         activations = dict(zip(self._probe_ids, arrays[:-1]))
         kernels = {bid: np.array(model.get_layer(bid).kernel.numpy())
                    for bid in self._conv_ids if bid in activations}

@@ -14,7 +14,7 @@ from convstudio.core.device import speed_options
 from convstudio.core.network import Network
 from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training import Trainer
-from convstudio.core.training_events import EventChannel, TrainStarted
+from convstudio.core.training_events import EventChannel, ProbeUpdate, TrainStarted
 
 SHARED_MNIST = Path("/work/shared/datasets/mnist.npz")
 BUNDLED_MNIST = Path(__file__).resolve().parents[2] / "resources" / "datasets" / "mnist_sample.npz"
@@ -70,7 +70,10 @@ def test_trainer_honours_xla_and_mixed_precision(tmp_path):
                                                      jit_compile=jit, mixed_precision=mixed), channel)
         finished = trainer.run()
         assert finished.status == "completed", finished.message
-        started = next(e for e in channel.drain() if isinstance(e, TrainStarted))
+        events = channel.drain()
+        started = next(e for e in events if isinstance(e, TrainStarted))
+        probe = next(e for e in events if isinstance(e, ProbeUpdate))
+        assert {a.dtype for a in probe.activations.values()} == {np.dtype(np.float32)}  # float16 maps too
         runs[jit] = (trainer.model, started.device, finished)
     plain, plain_device, _ = runs["off"]
     fast, fast_device, fast_finished = runs["on"]
