@@ -4,10 +4,11 @@ Each run launches ``python -m convstudio.ui.app`` with ``CONVSTUDIO_STARTUP_PROB
 the wall-clock time of the window's first paint and exits) and a fresh settings folder; the time
 counted is from just before the process is started to that paint. TensorFlow loads in a background
 thread after the window shows, so it is not waited for; for scale, the script also times a bare
-``import tensorflow, keras`` in a fresh interpreter. Platforms are interleaved run by run; one Xvfb
-server is started once for all runs.
+``import tensorflow, keras`` in a fresh interpreter. Platforms are interleaved run by run:
+``offscreen``; ``xvfb``, one Xvfb server started once for all runs; ``xvfb-run``, each launch wrapped
+in ``xvfb-run -a`` (which starts its own server, so that time is included).
 
-    .venv/bin/python scripts/bench_startup.py [--runs 7] [--platforms offscreen,xvfb]
+    .venv/bin/python scripts/bench_startup.py [--runs 7] [--platforms offscreen,xvfb,xvfb-run]
 """
 
 from __future__ import annotations
@@ -43,13 +44,16 @@ def launch(platform: str, display: str, home: str) -> tuple[float, float]:
     """Seconds from launch to the first paint, and what the app measured from its own import."""
     env = dict(os.environ, CONVSTUDIO_STARTUP_PROBE="1", XDG_CONFIG_HOME=home, XDG_DATA_HOME=home,
                XDG_CACHE_HOME=home, TF_CPP_MIN_LOG_LEVEL="2")
+    command = [sys.executable, "-m", "convstudio.ui.app"]
     if platform == "xvfb":
         env.update(QT_QPA_PLATFORM="xcb", DISPLAY=display)
+    elif platform == "xvfb-run":
+        env["QT_QPA_PLATFORM"] = "xcb"
+        command = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"] + command
     else:
         env["QT_QPA_PLATFORM"] = platform
     start = time.time()
-    done = subprocess.run([sys.executable, "-m", "convstudio.ui.app"], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=pc.ROOT)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=pc.ROOT)
     for line in done.stdout.splitlines():
         if line.startswith("startup-probe"):
             fields = dict(part.split("=") for part in line.split()[1:])
@@ -67,7 +71,7 @@ def time_tf_import() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--platforms", default="offscreen,xvfb")
+    parser.add_argument("--platforms", default="offscreen,xvfb,xvfb-run")
     parser.add_argument("--no-tf", action="store_true", help="skip timing the bare TensorFlow import")
     args = parser.parse_args(argv)
     platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
@@ -77,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         if server is None:
             print("Xvfb is not installed: measuring offscreen only")
             platforms.remove("xvfb")
+    if "xvfb-run" in platforms and shutil.which("xvfb-run") is None:
+        print("xvfb-run is not installed: skipping it")
+        platforms.remove("xvfb-run")
     home = tempfile.mkdtemp(prefix="convstudio-startup-")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} CPU cores, load {load:.1f}; Python {sys.version.split()[0]}; {args.runs} runs per "
@@ -98,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for platform, runs in results.items():
         shown = sorted(r[0] for r in runs)
-        rows.append([platform if platform != "xvfb" else f"xcb on Xvfb {display}", pc.median(shown), shown[0],
+        label = {"xvfb": f"xcb on Xvfb {display}", "xvfb-run": "xvfb-run -a (server start included)"}
+        rows.append([label.get(platform, platform), pc.median(shown), shown[0],
                      shown[-1], pc.median([r[1] for r in runs]), "OK" if pc.median(shown) < 1.0 else "SLOW"])
     print()
     print(pc.table(["platform", "launch to paint, median s", "min s", "max s", "app import to paint, median s",
