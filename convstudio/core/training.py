@@ -17,8 +17,9 @@ The per-batch callback does microseconds of work: a step count, a clock read, an
 ``batch_event_interval_s`` a finite-loss check and a :class:`BatchEnd`. Batch logs reach it as
 tensors and are read only then: reading one waits for the device, which on a GPU would stall the
 queue of batches every step (Keras converts them for every callback on every batch otherwise).
-A loss that turns NaN is therefore caught at the next report or at the end of the epoch; the probe (activations of every block for
-one sample, and the Conv2D kernels) runs at most every ``probe_interval_s`` and once per epoch.
+A loss that turns NaN is therefore caught at the next report or at the end of the epoch. The probe
+(activations of every block for one sample, and the Conv2D kernels) runs at most every
+``probe_interval_s`` and once per epoch.
 """
 
 from __future__ import annotations
