@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     print(pc.table(["platform", "launch to paint, median s", "min s", "max s", "app import to paint, median s",
                     "target < 1 s"], rows))
     if tf_times:
-        print(f"\nfor scale: a bare `import tensorflow, keras` in a fresh interpreter takes {pc.median(tf_times):.2f} s "
-              f"(median of {len(tf_times)}); the app loads it in the background after the window is painted")
+        print(f"\nfor scale: a bare `import tensorflow, keras` in a fresh interpreter takes "
+              f"{pc.median(tf_times):.2f} s (median of {len(tf_times)}); the app loads it in the background "
+              "after the window is painted")
     return 0
 
 
