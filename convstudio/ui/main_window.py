@@ -296,6 +296,10 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open...", self.open_file, K.Open, "Open a project")
         self.save_action = self._action("&Save", self.save, K.Save, "Save the project")
         self.save_as_action = self._action("Save &As...", self.save_as, K.SaveAs, "Save under a new name")
+        self.import_action = self._action("&Import Keras Model...", self.import_model, None,
+                                          "Open a .keras model as an editable network with its weights")
+        self.export_action = self._action("&Export Model...", self.export_model, "Ctrl+E",
+                                          "Export the trained model: .keras, SavedModel, TFLite, ONNX, script")
         self.quit_action = self._action("&Quit", self.close, K.Quit, "Quit ConvStudio")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
@@ -338,6 +342,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -497,6 +504,51 @@ class MainWindow(QMainWindow):
         if answer == B.Save:
             return self.save()
         return answer == B.Discard
+
+    def export_model(self) -> None:
+        """File > Export: the trained model in another format, checked against it before it is written."""
+        if self._refuse_while_training("Export"):
+            return
+        from .export_dialog import ExportDialog
+
+        name, data_dir = self.training_panel.dataset_name(), app_settings.data_dir()
+
+        def dataset() -> Any:  # loaded in the export's worker thread, for verification images
+            from convstudio.core.datasets import load_dataset
+
+            return load_dataset(name, data_dir, allow_download=False)
+
+        try:
+            settings = self.training_panel.settings()
+        except ValueError:
+            settings = None
+        ExportDialog(self.controller.model, self.document.network, dataset, settings, self).exec()
+
+    def import_model(self, path: str | None = None) -> bool:
+        """File > Import: a .keras model becomes the network, and its weights the trained model."""
+        if self._refuse_while_training("Import") or not self.maybe_save():
+            return False
+        from .export_dialog import import_keras_file
+
+        result = import_keras_file(self, path)
+        if result is None:
+            return False
+        network, model = result
+        try:
+            settings = self.training_panel.settings()
+        except ValueError:
+            settings = None
+        project = Project(network, dataset_name=self.training_panel.dataset_name())
+        if settings is not None:
+            project.settings = settings
+        self._load_project(project, None, clean=False)
+        self.controller.model = model
+        self.model_unsaved = True
+        self.weightsLoaded.emit()
+        if self.insight is not None:
+            self.insight.set_model(model)
+        self.show_message(f"Imported a Keras model as {len(network)} blocks, with its trained weights")
+        return True
 
     def _refuse_while_training(self, what: str) -> bool:
         if self.controller.is_running:
