@@ -253,6 +253,8 @@ class MainWindow(QMainWindow):
         panel.set_network(self.document.network)
         panel.probeImageChanged.connect(self.controller.set_probe)
         self.controller.runStarted.connect(panel.on_run_started)
+        # A sample chosen before the run started: the new trainer watches it too.
+        self.controller.runStarted.connect(lambda _e: self.controller.set_probe(panel.current_image()))
         self.controller.probeUpdated.connect(panel.on_probe)
         self.controller.runFinished.connect(self._insight_model)
         self.training_panel.dataset_combo.currentIndexChanged.connect(self._insight_dataset)
