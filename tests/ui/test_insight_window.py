@@ -37,6 +37,7 @@ def window(qtbot, tmp_path, monkeypatch):
     win.show()
     qtbot.waitExposed(win)
     win.build_insight()
+    assert win.insight.wait_idle()  # the dataset loads in the background; let it land first
     yield win
     win.insight.wait_idle()
     win.document.undo_stack.setClean()
