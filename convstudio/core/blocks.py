@@ -148,6 +148,8 @@ class BlockSpec:
     min_inputs: int = 1
     max_inputs: int = 1
     icon: str = ""
+    keras_takes_shapes: bool = False
+    """When true, ``keras(params, name, input_shapes)`` also gets the inputs' shapes (e.g. channels)."""
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:
@@ -274,14 +276,40 @@ def _infer_conv(p: dict[str, Any], shapes: Sequence[Shape]) -> Inference:
     oh, ow = _window("Conv2D", "Kernel", shape, p["kernel_h"], p["kernel_w"], p["stride_h"], p["stride_w"],
                      p["padding"])
     c_in, c_out = shape[2], p["filters"]
+    init = p.get("kernel_init", "learned")
+    if init in _SQUARE_3x3 and (p["kernel_h"], p["kernel_w"]) != (3, 3):
+        raise ShapeError(
+            f"{init.capitalize()} kernels are 3x3 but this block's kernel is {p['kernel_h']}x{p['kernel_w']}; "
+            "set the kernel height and width to 3 or use Gaussian kernels",
+            Fix("Use Gaussian kernels", "set_param", {"name": "kernel_init", "value": "gaussian"}),
+        )
     params = (p["kernel_h"] * p["kernel_w"] * c_in + (1 if p["use_bias"] else 0)) * c_out
     macs = oh * ow * c_out * p["kernel_h"] * p["kernel_w"] * c_in
-    return Inference((oh, ow, c_out), params, macs=macs)
+    trainable = None if p.get("trainable", True) else 0
+    return Inference((oh, ow, c_out), params, trainable_params=trainable, macs=macs)
 
 
-def _keras_conv(p: dict[str, Any], name: str) -> list:
+_SQUARE_3x3 = ("sobel", "kirsch")
+KERNEL_INIT_HELP = (
+    "Starting kernels: 'learned' = random, shaped by training; 'sobel' = horizontal and vertical edge "
+    "detectors; 'kirsch' = eight compass edge detectors (N, NE, ... NW); 'gaussian' = a blur. "
+    "Hand-designed kernels repeat over the filters (bias starts at 0)"
+)
+
+
+def _keras_conv(p: dict[str, Any], name: str, input_shapes: Sequence[Shape] = ()) -> list:
     import keras
 
+    extra: dict[str, Any] = {}
+    init = p.get("kernel_init", "learned")
+    if init != "learned":
+        from .inspection.filters import conv_kernel_array
+
+        c_in = input_shapes[0][-1] if input_shapes else 1
+        bank = conv_kernel_array(init, p["kernel_h"], p["kernel_w"], c_in, p["filters"], broadcast=True)
+        extra["kernel_initializer"] = keras.initializers.Constant(bank.tolist())
+    if not p.get("trainable", True):
+        extra["trainable"] = False
     layers = []
     padding = p["padding"]
     if padding == "full":
@@ -289,7 +317,7 @@ def _keras_conv(p: dict[str, Any], name: str) -> list:
         padding = "valid"
     layers.append(keras.layers.Conv2D(
         p["filters"], (p["kernel_h"], p["kernel_w"]), strides=(p["stride_h"], p["stride_w"]),
-        padding=padding, activation=p["activation"], use_bias=p["use_bias"], name=name,
+        padding=padding, activation=p["activation"], use_bias=p["use_bias"], name=name, **extra,
     ))
     return layers
 
@@ -310,8 +338,12 @@ register(BlockSpec(
                   "'full': kernel-1 zeros, the map grows", choices=("valid", "same", "full")),
         _ACT,
         _BIAS,
+        ParamSpec("kernel_init", str, "learned", KERNEL_INIT_HELP, "Initial kernels",
+                  choices=("learned", "sobel", "kirsch", "gaussian")),
+        ParamSpec("trainable", bool, True, "Untick to freeze the kernels (hand-designed filters stay as they are)",
+                  "Trainable"),
     ),
-    _infer_conv, _keras_conv, icon="conv",
+    _infer_conv, _keras_conv, icon="conv", keras_takes_shapes=True,
 ))
 
 # --------------------------------------------------------------------------- pooling

@@ -49,7 +49,9 @@ def build_model(network: Network, input_shape: Shape = (28, 28, 1), num_classes:
             continue  # not on the path from the input (validation already reported it)
         spec = get_spec(block.kind)
         x = [tensors[s] for s in srcs] if spec.max_inputs > 1 else tensors[srcs[0]]
-        for layer in spec.keras(block.params, bid):
+        shapes = [analysis.info[s].shape for s in srcs]
+        layers = spec.keras(block.params, bid, shapes) if spec.keras_takes_shapes else spec.keras(block.params, bid)
+        for layer in layers:
             if mixed_precision and bid != out_id:
                 layer.dtype_policy = "mixed_float16"  # set before the layer is built
             x = layer(x)

@@ -380,13 +380,16 @@ def _map_layer(layer: Any) -> tuple[str, dict[str, Any]]:
     if name not in LAYER_MAP:
         raise _Refuse("no ConvStudio block does what this layer does")
     cfg = layer.get_config()
-    reasons = _common(cfg)
+    frozen_conv = name == "Conv2D" and cfg.get("trainable") is False
+    reasons = _common({**cfg, "trainable": True} if frozen_conv else cfg)
     try:
         kind, params = LAYER_MAP[name](cfg)
     except _Refuse as why:
         reasons.append(str(why))
     if reasons:
         raise _Refuse("; ".join(reasons))
+    if frozen_conv:  # a frozen Conv2D is a block with Trainable unticked; its kernels come with the weights
+        params = {**params, "trainable": False}
     return kind, dict(params)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..builder import OUTPUT_SOFTMAX
+from ..inspection.filters import conv_kernel_array
 from ..network import Network
 from ..settings import TrainSettings
 from ..shapes import analyze, format_shape
@@ -37,8 +38,17 @@ _RESERVED = {"keras", "np", "json", "argparse", "os", "sys", "inputs", "outputs"
 
 # --------------------------------------------------------------------------- one entry per block kind
 
-def _conv(p: dict[str, Any], name: str) -> list[str]:
+def _conv(p: dict[str, Any], name: str, in_channels: int = 1) -> list[str]:
     lines = []
+    extra = ""
+    if p.get("kernel_init", "learned") != "learned":
+        bank = conv_kernel_array(p["kernel_init"], p["kernel_h"], p["kernel_w"], in_channels, p["filters"],
+                                 broadcast=True)
+        values = ", ".join(f"{v:.8g}" for v in bank.ravel().tolist())
+        extra += (f', kernel_initializer=keras.initializers.Constant(np.array([{values}], dtype="float32")'
+                  f'.reshape({bank.shape}).tolist())')
+    if not p.get("trainable", True):
+        extra += ", trainable=False"
     padding = p["padding"]
     if padding == "full":
         lines.append(f'keras.layers.ZeroPadding2D(padding=({p["kernel_h"] - 1}, {p["kernel_w"] - 1}), '
@@ -46,7 +56,7 @@ def _conv(p: dict[str, Any], name: str) -> list[str]:
         padding = "valid"
     lines.append(f'keras.layers.Conv2D({p["filters"]}, kernel_size=({p["kernel_h"]}, {p["kernel_w"]}), '
                  f'strides=({p["stride_h"]}, {p["stride_w"]}), padding="{padding}", '
-                 f'activation="{p["activation"]}", use_bias={p["use_bias"]}, name="{name}")')
+                 f'activation="{p["activation"]}", use_bias={p["use_bias"]}{extra}, name="{name}")')
     return lines
 
 
@@ -99,8 +109,11 @@ def _statement(target: str, call: str, arg: str) -> str:
 
 def _describe(kind: str, p: dict[str, Any]) -> str:
     if kind == "Conv2D":
+        hand = p.get("kernel_init", "learned")
         return (f'{p["filters"]} filters {p["kernel_h"]}x{p["kernel_w"]}, stride {p["stride_h"]}x{p["stride_w"]}, '
-                f'{p["padding"]} padding, {p["activation"]}')
+                f'{p["padding"]} padding, {p["activation"]}'
+                + (f", {hand} kernels (hand-designed)" if hand != "learned" else "")
+                + (", frozen (not trained)" if not p.get("trainable", True) else ""))
     if kind in ("MaxPool2D", "AvgPool2D"):
         return f'{p["pool_h"]}x{p["pool_w"]} window, stride {p["stride_h"]}x{p["stride_w"]}, {p["padding"]} padding'
     if kind == "Dense":
@@ -132,7 +145,8 @@ def model_code(network: Network, input_shape: tuple[int, int, int], num_classes:
         lines.append(f"    # {bid}: {_describe(block.kind, block.params)} -> {format_shape(info.shape)}, "
                      f"{info.params:,} parameters")
         x = "[" + ", ".join(_var(s) for s in srcs) + "]" if block.spec.max_inputs > 1 else _var(srcs[0])
-        for call in LAYER_CODE[block.kind](block.params, bid):
+        extra = [analysis.info[srcs[0]].shape[-1]] if block.spec.keras_takes_shapes else []
+        for call in LAYER_CODE[block.kind](block.params, bid, *extra):
             lines.append(_statement(_var(bid), call, x))
             x = _var(bid)
         done.add(bid)

@@ -8,9 +8,12 @@ from __future__ import annotations
 from .activations import activation_model, block_activations, prepare_images
 from .evaluation import Evaluation, cell_samples, confusion_matrix, evaluate, predict_probabilities
 from .filters import (
+    KERNEL_INITS,
+    conv_kernel_array,
     correlate2d,
     gaussian_kernel,
     hand_designed_kernels,
+    kernel_bank,
     kirsch_kernels,
     set_conv_kernels,
     sobel_horizontal,
@@ -23,6 +26,7 @@ from .timeline import Snapshot, Timeline
 
 __all__ = [
     "Evaluation",
+    "KERNEL_INITS",
     "FieldInfo",
     "ImageError",
     "Snapshot",
@@ -31,12 +35,14 @@ __all__ = [
     "block_activations",
     "cell_samples",
     "confusion_matrix",
+    "conv_kernel_array",
     "correlate2d",
     "drawing_to_dataset",
     "evaluate",
     "gaussian_kernel",
     "grad_cam",
     "hand_designed_kernels",
+    "kernel_bank",
     "kirsch_kernels",
     "last_conv_block",
     "load_image",

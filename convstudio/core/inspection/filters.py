@@ -15,9 +15,12 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
+    "KERNEL_INITS",
+    "conv_kernel_array",
     "correlate2d",
     "gaussian_kernel",
     "hand_designed_kernels",
+    "kernel_bank",
     "kirsch_kernels",
     "set_conv_kernels",
     "sobel_horizontal",
@@ -76,6 +79,40 @@ def hand_designed_kernels(size: int = 3) -> dict[str, np.ndarray]:
         kernels.update({f"Kirsch {d}": k for d, k in kirsch_kernels().items()})
     kernels[f"Gaussian blur (sigma {size / 3:.2g})"] = gaussian_kernel(size, size / 3)
     return kernels
+
+
+KERNEL_INITS = ("learned", "sobel", "kirsch", "gaussian")
+"""Values of a Conv2D block's ``kernel_init``: random (learned) or a classic hand-designed bank."""
+
+
+def kernel_bank(init: str, kernel_h: int, kernel_w: int) -> list[np.ndarray]:
+    """The 2-D kernels a Conv2D block's ``kernel_init`` names, cycled over its filters.
+
+    'sobel': horizontal then vertical edges; 'kirsch': the eight compass kernels N to NW (both 3x3
+    only); 'gaussian': one blur kernel, sigma a quarter of each side, summing to 1.
+    """
+    if init == "sobel" or init == "kirsch":
+        if (kernel_h, kernel_w) != (3, 3):
+            raise ValueError(f"{init.capitalize()} kernels are 3x3, not {kernel_h}x{kernel_w}")
+        return [sobel_horizontal(), sobel_vertical()] if init == "sobel" else list(kirsch_kernels().values())
+    if init == "gaussian":
+        rows = gaussian_kernel(kernel_h, kernel_h / 4).sum(axis=1)
+        cols = gaussian_kernel(kernel_w, kernel_w / 4).sum(axis=0)
+        return [np.outer(rows, cols).astype(np.float32)]
+    raise ValueError(f"no hand-designed kernels called {init!r}; choose one of {', '.join(KERNEL_INITS[1:])}")
+
+
+def conv_kernel_array(init: str, kernel_h: int, kernel_w: int, in_channels: int, filters: int,
+                      broadcast: bool = False) -> np.ndarray:
+    """A Conv2D kernel ``(kh, kw, c_in, filters)`` made of :func:`kernel_bank`, as :func:`set_conv_kernels` does.
+
+    Filter ``j`` is kernel ``j % len(bank)`` divided by ``in_channels`` on every input channel.
+    With ``broadcast`` the input-channel axis has size 1 (Keras' ``Constant`` initializer repeats it).
+    """
+    bank = kernel_bank(init, kernel_h, kernel_w)
+    one = np.stack([bank[j % len(bank)] for j in range(filters)], axis=-1)[:, :, None, :] / in_channels
+    one = one.astype(np.float32)
+    return one if broadcast else np.repeat(one, in_channels, axis=2)
 
 
 def correlate2d(image: np.ndarray, kernel: np.ndarray, stride: tuple[int, int] = (1, 1),
