@@ -11,11 +11,13 @@ import json
 import math
 
 import keras
+import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from convstudio.core.blocks import ACTIVATIONS, BLOCKS
 from convstudio.core.builder import BuildError, build_model
+from convstudio.core.inspection import conv_kernel_array
 from convstudio.core.network import Edge, Network, NetworkError
 from convstudio.core.shapes import analyze, apply_fix
 
@@ -36,9 +38,13 @@ def conv_params(draw, padding=None, stride=None, filters=None, kernel=None):
     kw = kernel or draw(st.integers(1, 5))
     sh = stride or draw(st.sampled_from([1, 1, 1, 2, 3]))
     sw = stride or draw(st.sampled_from([1, 1, 1, 2, 3]))
+    init = draw(st.sampled_from(["learned", "learned", "learned", "sobel", "kirsch", "gaussian"]))
+    if init in ("sobel", "kirsch") and (kh, kw) != (3, 3) and draw(st.integers(0, 3)):
+        init = "gaussian"  # usually a size that fits; sometimes a 3x3-only bank on another size (an error)
     return {"filters": filters or draw(st.integers(1, 6)), "kernel_h": kh, "kernel_w": kw, "stride_h": sh,
             "stride_w": sw, "padding": padding or draw(st.sampled_from(["valid", "same", "full"])),
-            "activation": draw(activations), "use_bias": draw(st.booleans())}
+            "activation": draw(activations), "use_bias": draw(st.booleans()), "kernel_init": init,
+            "trainable": draw(st.sampled_from([True, True, False]))}
 
 
 @st.composite
@@ -214,6 +220,13 @@ def _check(net: Network, input_shape, num_classes) -> None:
         assert layer.count_params() == info.params, (bid, net.blocks[bid].kind)
         trainable = sum(math.prod(w.shape) for w in layer.trainable_weights)
         assert trainable == info.trainable_params, (bid, net.blocks[bid].kind)
+        params = net.blocks[bid].params
+        if net.blocks[bid].kind == "Conv2D" and params["kernel_init"] != "learned":
+            event("hand-designed kernels")
+            c_in = analysis.info[net.inputs_of(bid)[0]].shape[-1]
+            expected = conv_kernel_array(params["kernel_init"], params["kernel_h"], params["kernel_w"], c_in,
+                                         params["filters"])
+            np.testing.assert_allclose(layer.get_weights()[0], expected, rtol=1e-6)
     assert layer_names <= set(net.blocks) | {f"{b}__pad" for b in net.blocks} | {"output_softmax"}
     assert model.count_params() == analysis.total_params
     assert tuple(model.output.shape[1:]) == (num_classes,)
