@@ -2,9 +2,10 @@
 
 Points are appended as events arrive; a timer repaints at most ten times a second and only when
 something changed. Repaints blit the curves over a cached background, so the GUI thread spends a
-few milliseconds per tick; the whole figure (axes, ticks, layout) is redrawn only when the axis
-limits have to grow or the widget is resized. Matplotlib is imported when the widget is built,
-not when this module is imported, to keep the window's start-up fast.
+few milliseconds per tick; the whole figure (axes, ticks) is redrawn only when the axis limits have
+to change or the widget is resized, and never with a layout pass (the margins are fixed). A new run
+reuses the same line artists. Matplotlib is imported when the widget is built, not when this module
+is imported, to keep the window's start-up fast.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ __all__ = ["TrainingPlots"]
 _TRAIN = "#1f77b4"
 _VAL = "#d62728"
 _LOSS_TOP = 2.5  # cross-entropy of a 10-class guess is about 2.3
+# Fixed margins (figure fractions) for two axes side by side with 7-9 pt text: no layout engine
+# runs on the redraws during a run.
+_MARGINS = {"left": 0.09, "right": 0.98, "bottom": 0.2, "top": 0.88, "wspace": 0.3}
 
 
 class TrainingPlots(QWidget):
@@ -31,7 +35,8 @@ class TrainingPlots(QWidget):
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
-        self.figure = Figure(figsize=(4.0, 2.4), dpi=100, layout="constrained")
+        self.figure = Figure(figsize=(4.0, 2.4), dpi=100, layout="none")
+        self.figure.subplots_adjust(**_MARGINS)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setMinimumHeight(170)
         layout = QVBoxLayout(self)
@@ -51,7 +56,7 @@ class TrainingPlots(QWidget):
         self._loss_top = _LOSS_TOP
         self._background = None
         self._dirty = False
-        self._needs_full = True
+        self._drawn_limits: tuple[float, float] | None = None  # (epochs, loss top) of the last full draw
         self._setup_axes()
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
 
@@ -89,8 +94,6 @@ class TrainingPlots(QWidget):
         """Forget all points; the x axis spans ``epochs``. Redraws fully only if the limits change."""
         for values in (self.train_x, self.train_loss, self.train_acc, self.val_x, self.val_loss, self.val_acc):
             values.clear()
-        if self._loss_top != _LOSS_TOP or self._epochs != float(max(1, epochs)):
-            self._needs_full = True
         self._epochs, self._loss_top = float(max(1, epochs)), _LOSS_TOP
         self._dirty = True
 
@@ -99,7 +102,7 @@ class TrainingPlots(QWidget):
         epochs = float(max(1, epochs))
         if epochs != self._epochs:
             self._epochs = epochs
-            self._needs_full = self._dirty = True
+            self._dirty = True
 
     def add_batch(self, event: BatchEnd) -> None:
         """One training point at fractional epoch ``epoch + step / steps``."""
@@ -124,15 +127,15 @@ class TrainingPlots(QWidget):
     def _grow_limits(self, x: float, loss: float) -> None:
         if x > self._epochs:
             self._epochs = float(math.ceil(x))
-            self._needs_full = True
         if math.isfinite(loss) and loss > self._loss_top:
             self._loss_top = loss * 1.25
-            self._needs_full = True
 
     # ------------------------------------------------------------------ drawing
 
     def _on_full_draw(self, _event) -> None:
         """After a full draw: cache the background and paint the curves over it."""
+        self._update_data()  # a draw Qt asked for (first show, resize) paints the latest points too
+        self._drawn_limits = (self.loss_ax.get_xlim()[1], self.loss_ax.get_ylim()[1])
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._draw_curves()
         self.full_draw_count += 1
@@ -147,15 +150,15 @@ class TrainingPlots(QWidget):
         self._val_loss_pts.set_data(self.val_x, self.val_loss)
         self._val_acc_pts.set_data(self.val_x, self.val_acc)
 
-    def _redraw(self) -> None:
+    def _redraw(self, now: bool = False) -> None:
         if not self._dirty or not self.isVisible():
             return
         self._dirty = False
         self._update_data()
-        if self._needs_full or self._background is None:
-            self._needs_full = False
+        if self._background is None or self._drawn_limits != (self._epochs, self._loss_top):
             self._apply_limits()
-            self.canvas.draw_idle()  # the draw_event paints the curves
+            # the draw_event paints the curves
+            self.canvas.draw() if now else self.canvas.draw_idle()
         else:
             self.canvas.restore_region(self._background)
             self._draw_curves()
@@ -167,9 +170,9 @@ class TrainingPlots(QWidget):
         self._background = None  # the canvas redraws itself fully on resize
 
     def flush(self) -> None:
-        """Redraw everything now (tests, screenshots)."""
-        self._update_data()
-        self._apply_limits()
-        self._needs_full = self._dirty = False
-        self.canvas.draw()
-        self.draw_count += 1
+        """Show the latest points now (end of a run, screenshots): a blit unless the limits changed.
+
+        A hidden widget draws when it is shown.
+        """
+        self._dirty = True
+        self._redraw(now=True)

@@ -47,3 +47,22 @@ def test_limits_grow_with_a_full_redraw_and_idle_ticks_draw_nothing(qtbot):
     qtbot.waitUntil(lambda: plots.loss_ax.get_ylim()[1] >= 9.0, timeout=3000)
     assert plots.loss_ax.get_xlim()[1] >= 2.5
     qtbot.waitUntil(lambda: plots.full_draw_count > full, timeout=3000)
+
+
+def test_a_new_run_reuses_the_artists_and_redraws_fully_only_for_new_limits(qtbot):
+    plots = _plots(qtbot)
+    artists = [plots._loss_line, plots._acc_line, plots._val_loss_pts, plots._val_acc_pts]
+    assert plots.figure.get_layout_engine() is None  # fixed margins: no layout pass per draw
+    for step in range(1, 6):
+        plots.add_batch(BatchEnd(0, step, 10, 1.0, 0.5, 0.1))
+    qtbot.waitUntil(lambda: len(plots._loss_line.get_xdata()) == 5, timeout=2000)
+    full = plots.full_draw_count
+
+    plots.clear(epochs=1)  # the same limits: the old points go by a blit
+    qtbot.waitUntil(lambda: len(plots._loss_line.get_xdata()) == 0, timeout=2000)
+    assert plots.full_draw_count == full
+    plots.clear(epochs=3)  # new x limits: one full redraw
+    qtbot.waitUntil(lambda: plots.full_draw_count > full, timeout=3000)
+    assert plots.loss_ax.get_xlim() == (0.0, 3.0)
+    assert [plots._loss_line, plots._acc_line, plots._val_loss_pts, plots._val_acc_pts] == artists
+    assert all(a.axes is not None for a in artists)  # still in their axes, not rebuilt
