@@ -136,6 +136,7 @@ def test_clicking_a_confusion_cell_lists_its_samples_by_confidence(panel, traine
     view = panel.confusion
     ev = view.evaluation
     assert ev is not None and ev.matrix.sum() == len(dataset.x_test)
+    panel.tabs.setCurrentWidget(view)  # a hidden tab draws when shown
     view.canvas.draw()
     t = int(dataset.y_test[0])
     p = t
@@ -304,3 +305,25 @@ def test_preview_with_sobel_kernels_shows_the_edge_maps_without_changing_the_mod
         np.testing.assert_allclose(maps[j], expected, atol=1e-5)
     assert all(np.array_equal(a, b) for a, b in zip(before, model3.get_weights()))
     assert panel.tabs.currentWidget() is panel.feature_maps
+
+
+def test_hidden_tabs_draw_their_figures_only_when_shown(panel, trained, qtbot):
+    net, model, _ = trained
+    confusion, cam = panel.confusion, panel.grad_cam
+    renders = {"confusion": 0, "cam": 0}
+    confusion.canvas.mpl_connect("draw_event", lambda _e: renders.__setitem__("confusion", renders["confusion"] + 1))
+    cam.canvas.mpl_connect("draw_event", lambda _e: renders.__setitem__("cam", renders["cam"] + 1))
+    panel.tabs.setCurrentWidget(panel.feature_maps)
+    panel.set_model(model)
+    assert panel.wait_idle()
+    qtbot.wait(100)  # room for any pending idle draw
+    assert confusion.evaluation is not None and cam.cam is not None  # computed...
+    assert renders == {"confusion": 0, "cam": 0}  # ...but not drawn while hidden
+
+    panel.tabs.setCurrentWidget(confusion)
+    qtbot.waitUntil(lambda: renders["confusion"] >= 1, timeout=3000)
+    assert f"{confusion.evaluation.accuracy:.1%}" in confusion.ax.get_title()
+    assert renders["cam"] == 0
+    panel.tabs.setCurrentIndex(2)  # Prediction, with Grad-CAM beside it
+    qtbot.waitUntil(lambda: renders["cam"] >= 1, timeout=3000)
+    assert cam.ax.get_title().startswith("Grad-CAM: evidence for")

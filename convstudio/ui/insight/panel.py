@@ -1,8 +1,9 @@
 """The "Inside the network" panel: sample chooser plus feature maps, filters, prediction, confusion.
 
 During training it only displays what the trainer's probe publishes (``on_probe``); after
-training (``set_model``) it computes activations, predictions, Grad-CAM and the confusion matrix
-itself, always in a worker thread.
+training (``set_model``) it computes activations, predictions, Grad-CAM, the confusion matrix and
+even the trained kernels itself, always in a worker thread, so the GUI thread never waits for
+TensorFlow; the Matplotlib views of hidden tabs draw only when shown.
 """
 
 from __future__ import annotations
@@ -178,8 +179,14 @@ class InsightPanel(QWidget):
         self._act_model = None
         if model is None:
             return
-        self.filters.set_kernels(self._model_kernels(model))
-        self.filters.set_preview_enabled(True)
+
+        def show_kernels(kernels: dict[str, np.ndarray]) -> None:
+            if self._model is model:  # not a model that a newer run has replaced
+                self.filters.set_kernels(kernels)
+                self.filters.set_preview_enabled(True)
+
+        # Reading the weights waits for TensorFlow: in the worker, not on the GUI thread.
+        self.runner.submit("read the filters", lambda: self._model_kernels(model), show_kernels)
         if self._dataset is not None:
             self.grad_cam.set_choices(list(self._dataset.class_names), self._conv_blocks())
         self._analyse_sample()

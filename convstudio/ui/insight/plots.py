@@ -1,4 +1,9 @@
-"""Matplotlib views: class probabilities, the confusion matrix with its samples, Grad-CAM overlays."""
+"""Matplotlib views: class probabilities, the confusion matrix with its samples, Grad-CAM overlays.
+
+Every figure has fixed margins (no layout pass per draw), and a view that is not visible (another
+tab) only records what to show and draws when it is shown, so the end of a training run does not
+spend the GUI thread on figures nobody is looking at.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,11 @@ from .render import add_save_png_menu, colormap_rgba, qimage_from_rgba
 __all__ = ["ConfusionView", "GradCamView", "PredictionView"]
 
 
-def _canvas(width: float, height: float, layout: str | None = "constrained"):
+def _canvas(width: float, height: float):
     from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=100, layout=layout)
+    figure = Figure(figsize=(width, height), dpi=100, layout="none")
     canvas = FigureCanvasQTAgg(figure)
     return figure, canvas
 
@@ -36,7 +41,7 @@ class PredictionView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.figure, self.canvas = _canvas(3.6, 2.8, layout=None)  # fixed margins: no layout pass per draw
+        self.figure, self.canvas = _canvas(3.6, 2.8)
         self.figure.subplots_adjust(left=0.2, right=0.95, top=0.9, bottom=0.14)
         self.canvas.setMinimumSize(220, 200)
         self.ax = self.figure.add_subplot()
@@ -139,8 +144,13 @@ class GradCamView(QWidget):
         self.block_combo.currentIndexChanged.connect(lambda _i: self.request())
         self.figure, self.canvas = _canvas(3.0, 2.8)
         self.canvas.setMinimumSize(200, 200)
-        self.ax = self.figure.add_subplot()
+        self.ax = self.figure.add_axes((0.02, 0.03, 0.76, 0.86))
+        self._cax = self.figure.add_axes((0.8, 0.15, 0.04, 0.66))  # the colour bar, once there is a map
+        self._cax.set_visible(False)
+        self._bar = None
         self.cam: np.ndarray | None = None
+        self.draw_count = 0
+        self._shown: tuple | None = None  # (image, cam, title) to draw when visible
         top = QHBoxLayout()
         top.addWidget(QLabel("Evidence for:"))
         top.addWidget(self.class_combo, 1)
@@ -173,7 +183,22 @@ class GradCamView(QWidget):
             self.requested.emit(self.chosen_class(), self.block_combo.currentText())
 
     def set_cam(self, image: np.ndarray | None, cam: np.ndarray | None, title: str) -> None:
+        """Show ``cam`` over ``image``; drawn now if visible, else when the view is shown."""
         self.cam = cam
+        self._shown = (image, cam, title)
+        if self.isVisible():
+            self._render()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._shown is not None:
+            self._render()
+
+    def _build(self) -> None:
+        if self._shown is None:
+            return
+        image, cam, title = self._shown
+        self._shown = None
         ax = self.ax
         ax.clear()
         ax.set_axis_off()
@@ -186,14 +211,20 @@ class GradCamView(QWidget):
             overlay = matplotlib.colormaps["jet"](np.clip(cam, 0, 1))
             overlay[..., 3] = 0.15 + 0.55 * np.clip(cam, 0, 1)
             ax.imshow(overlay, interpolation="bilinear")
-            if getattr(self, "_bar", None) is None:
+            if self._bar is None:
                 mappable = matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(0, 1), "jet")
-                self._bar = self.figure.colorbar(mappable, ax=ax, shrink=0.8, label="evidence")
+                self._bar = self.figure.colorbar(mappable, cax=self._cax, label="evidence")
                 self._bar.ax.tick_params(labelsize=7)
+        self._cax.set_visible(self._bar is not None)
         ax.set_title(title, fontsize=9)
+
+    def _render(self) -> None:
+        self._build()
+        self.draw_count += 1
         self.canvas.draw_idle()
 
     def save_png(self, path: str) -> bool:
+        self._build()  # what a hidden view has not drawn yet
         self.figure.savefig(path, dpi=120)
         return True
 
@@ -210,8 +241,11 @@ class ConfusionView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.figure, self.canvas = _canvas(4.2, 3.8)
+        self.figure.subplots_adjust(left=0.17, right=0.97, bottom=0.2, top=0.93)
         self.canvas.setMinimumSize(260, 240)
         self.ax = self.figure.add_subplot()
+        self.draw_count = 0
+        self._stale = True
         self.canvas.mpl_connect("button_press_event", self._on_click)
         self.evaluation: Evaluation | None = None
         self.images: np.ndarray | None = None
@@ -254,13 +288,28 @@ class ConfusionView(QWidget):
         return self.class_names if len(self.class_names) == n else _default_names(n)
 
     def _draw(self) -> None:
+        """Draw now if visible; a hidden view draws when it is shown."""
+        self._stale = True
+        if self.isVisible():
+            self._build()
+            self.draw_count += 1
+            self.canvas.draw_idle()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stale:
+            self._draw()
+
+    def _build(self) -> None:
+        if not self._stale:
+            return
+        self._stale = False
         ax = self.ax
         ax.clear()
         ev = self.evaluation
         if ev is None:
             ax.set_axis_off()
             ax.set_title("No evaluation yet", fontsize=9)
-            self.canvas.draw_idle()
             return
         m = ev.matrix
         n = len(m)
@@ -283,7 +332,6 @@ class ConfusionView(QWidget):
 
             ax.add_patch(Rectangle((p - 0.5, t - 0.5), 1, 1, fill=False, edgecolor="#ff9900", linewidth=2))
         ax.set_title(f"accuracy {ev.accuracy:.1%}", fontsize=9)
-        self.canvas.draw_idle()
 
     def _on_click(self, event) -> None:
         if event.inaxes is not self.ax or self.evaluation is None or event.xdata is None:
@@ -325,5 +373,6 @@ class ConfusionView(QWidget):
             self.sampleChosen.emit(int(self.list.item(row).data(Qt.ItemDataRole.UserRole)))
 
     def save_png(self, path: str) -> bool:
+        self._build()  # what a hidden view has not drawn yet
         self.figure.savefig(path, dpi=120)
         return True
