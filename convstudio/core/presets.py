@@ -9,7 +9,7 @@ from .resources import resource_path
 
 __all__ = ["PRESET_ORDER", "list_presets", "load_preset", "preset_path"]
 
-PRESET_ORDER = ("lenet5", "vgg_small", "resnet_small", "inception_small", "mnist_classic")
+PRESET_ORDER = ("lenet5", "vgg_small", "resnet_small", "inception_small", "mnist_classic", "sobel_vs_learned")
 """Presets listed first, in teaching order; any other file in the folder follows alphabetically."""
 
 

@@ -121,7 +121,7 @@ def test_presets_listed_by_python_dash_m():
     done = subprocess.run([sys.executable, "-m", "convstudio", "presets"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
-    for preset_id in ("lenet5", "vgg_small", "resnet_small", "inception_small", "mnist_classic"):
+    for preset_id in ("lenet5", "vgg_small", "resnet_small", "inception_small", "mnist_classic", "sobel_vs_learned"):
         assert preset_id in done.stdout
 
 

@@ -8,7 +8,7 @@ from convstudio.core.presets import PRESET_ORDER, list_presets, load_preset
 from convstudio.core.project import ProjectError
 from convstudio.core.shapes import analyze
 
-IDS = ["lenet5", "vgg_small", "resnet_small", "inception_small", "mnist_classic"]
+IDS = ["lenet5", "vgg_small", "resnet_small", "inception_small", "mnist_classic", "sobel_vs_learned"]
 
 
 def kinds(preset_id: str) -> list[str]:
@@ -100,3 +100,23 @@ def test_loaded_presets_are_independent_copies():
     first = load_preset("lenet5")
     first.network.set_param("conv1", "filters", 3)
     assert load_preset("lenet5").network.blocks["conv1"].params["filters"] == 6
+
+
+def test_sobel_vs_learned_puts_frozen_sobel_beside_learned_filters():
+    assert kinds("sobel_vs_learned") == ["Input", "Conv2D", "Conv2D", "Concatenate", "MaxPool2D", "Flatten",
+                                          "Dense"]
+    net = load_preset("sobel_vs_learned").network
+    convs = {b.params["kernel_init"]: b for b in net if b.kind == "Conv2D"}
+    assert set(convs) == {"sobel", "learned"}
+    sobel, learned = convs["sobel"], convs["learned"]
+    assert (sobel.params["filters"], sobel.params["kernel_h"], sobel.params["padding"], sobel.params["trainable"]) \
+        == (2, 3, "same", False)
+    assert (learned.params["filters"], learned.params["kernel_h"], learned.params["padding"],
+            learned.params["trainable"]) == (6, 3, "same", True)
+    concat = next(b.id for b in net if b.kind == "Concatenate")
+    assert sorted(net.inputs_of(concat)) == sorted([sobel.id, learned.id])
+    assert net.inputs_of(sobel.id) == net.inputs_of(learned.id) == ["input"]
+    analysis = analyze(net)
+    assert analysis.info[sobel.id].trainable_params == 0 < analysis.info[sobel.id].params
+    output = net.blocks[net.outputs_of(concat)[0]]
+    assert output.kind == "MaxPool2D" and analysis.info[analysis.output_id].shape == (10,)
