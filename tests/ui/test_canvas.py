@@ -153,6 +153,17 @@ def test_block_items_show_shape_params_and_key_parameters(view, document):
     assert item(view, "dense_1").params_text == "31.4k params"
 
 
+def test_conv_block_label_says_when_its_kernels_are_hand_designed_or_frozen(view, document):
+    conv = item(view, "conv2d_1")
+    document.set_param("conv2d_1", "kernel_init", "sobel")
+    assert conv.summary == "8 @ 3x3, sobel, s1, same · relu"
+    document.set_param("conv2d_1", "trainable", False)
+    assert conv.summary == "8 @ 3x3, sobel, frozen, s1, same · relu"
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    assert conv.summary == "8 @ 3x3, s1, same · relu"
+
+
 def test_error_block_shows_why_and_its_fix_button_fixes_it(qtbot):
     doc = EditorDocument(Network.chain(["Input", ("Conv2D", {"filters": 4}),
                                         ("Dense", {"units": 10, "activation": "softmax"})], spacing=150.0))

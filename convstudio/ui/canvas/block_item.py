@@ -31,7 +31,10 @@ WARNING = QColor("#EF8F00")
 
 
 def param_summary(block: Block) -> str:
-    """The parameters that matter at a glance, e.g. ``16 @ 3x3, s1, same · relu``."""
+    """The parameters that matter at a glance, e.g. ``16 @ 3x3, s1, same · relu``.
+
+    A Conv2D with hand-designed or frozen kernels says so first: ``6 @ 3x3, sobel, frozen, s1, same · linear``.
+    """
     p: dict[str, Any] = block.params
     k = block.kind
 
@@ -39,7 +42,10 @@ def param_summary(block: Block) -> str:
         return f"s{p['stride_h']}" if p["stride_h"] == p["stride_w"] else f"s{p['stride_h']}x{p['stride_w']}"
 
     if k == "Conv2D":
-        return f"{p['filters']} @ {p['kernel_h']}x{p['kernel_w']}, {stride()}, {p['padding']} · {p['activation']}"
+        hand = [p["kernel_init"]] if p.get("kernel_init", "learned") != "learned" else []
+        frozen = ["frozen"] if not p.get("trainable", True) else []
+        head = ", ".join([f"{p['filters']} @ {p['kernel_h']}x{p['kernel_w']}", *hand, *frozen])
+        return f"{head}, {stride()}, {p['padding']} · {p['activation']}"
     if k in ("MaxPool2D", "AvgPool2D"):
         return f"{p['pool_h']}x{p['pool_w']}, {stride()}, {p['padding']}"
     if k == "Dense":
