@@ -133,3 +133,19 @@ def test_leaving_a_refused_value_puts_the_applied_one_back(qtbot, document):
     spin.editingFinished.emit()
     assert spin.value() == 3 and document.network.blocks["conv2d_1"].params["kernel_h"] == 3
     assert "at least 1" in widget.error_text("kernel_h")  # the reason stays until the next edit
+
+
+def test_conv_offers_hand_designed_kernels_and_freezing(qtbot, document):
+    widget = make(qtbot, document)
+    combo, box = widget.fields["kernel_init"].widget, widget.fields["trainable"].widget
+    assert isinstance(combo, QComboBox) and isinstance(box, QCheckBox)
+    assert [combo.itemData(i) for i in range(combo.count())] == ["learned", "sobel", "kirsch", "gaussian"]
+    assert combo.currentData() == "learned" and box.isChecked()
+    assert "freeze" in box.toolTip().lower()
+    combo.setCurrentIndex(combo.findData("sobel"))
+    box.setChecked(False)
+    params = document.network.blocks["conv2d_1"].params
+    assert params["kernel_init"] == "sobel" and params["trainable"] is False
+    assert "(0 trainable)" in widget.figures.text()
+    document.undo_stack.undo()
+    assert box.isChecked() and "trainable)" not in widget.figures.text()
