@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.weights_path: str | None = None
         self.model_unsaved = False
         self._changes_since_autosave = False
+        self._autosave_thread: threading.Thread | None = None
         self._closing = False
         self.tensorflow_ready = False
 
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
         self.right_tabs.insertTab(index, scroll, "Inside the network")
         self._insight_placeholder.deleteLater()
         panel.set_network(self.document.network)
+        panel.filters.useKernelsRequested.connect(self._use_hand_kernels)
         panel.probeImageChanged.connect(self.controller.set_probe)
         self.controller.runStarted.connect(panel.on_run_started)
         # A sample chosen before the run started: the new trainer watches it too.
@@ -269,6 +271,15 @@ class MainWindow(QMainWindow):
         if self.insight is not None and self.controller.model is not None and \
                 event.status in ("completed", "stopped", "early_stopped"):
             self.insight.set_model(self.controller.model)
+
+    def _use_hand_kernels(self, block_id: str, kernel_init: str) -> None:
+        """The Filters view's "Use these kernels in <block>": one undoable parameter edit."""
+        reason = self.document.set_param(block_id, "kernel_init", kernel_init)
+        if reason:
+            self.show_message(f"{block_id} keeps its kernels: {reason}", 8000)
+        else:
+            self.show_message(f"{block_id} now starts from {kernel_init} kernels; train again to use them "
+                              "(untick Trainable in the inspector to keep them fixed)", 8000)
 
     def _on_training_dock_moved(self, area: Qt.DockWidgetArea) -> None:
         horizontal = area in (Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -433,8 +444,50 @@ class MainWindow(QMainWindow):
         if self.controller.model is not None and event.status in ("completed", "stopped", "early_stopped"):
             self.model_unsaved = True
         self._changes_since_autosave = True
-        self.autosaver.save_now()
+        self._autosave_in_background()
         self._update_title()
+
+    def _autosave_in_background(self) -> None:
+        """Write the autosave, trained model included, off the GUI thread (saving a model waits for
+        TensorFlow). A synchronous autosave (its timer, closing) first waits for this one."""
+        self._wait_for_background_autosave()
+        project = self.current_project()
+        project.title = project.title or (Path(self.current_path).stem if self.current_path else "")
+        model = self.controller.model if self.model_unsaved else None
+        target = str(self.autosaver.path)
+        errors: list[Exception] = []
+
+        def work() -> None:
+            try:
+                save_project(project, target, model=model)
+            except Exception as exc:  # noqa: BLE001 - reported in the status bar
+                errors.append(exc)
+
+        thread = threading.Thread(target=work, name="autosave", daemon=True)
+        self._autosave_thread = thread
+        self._changes_since_autosave = False
+        thread.start()
+        timer = QTimer(self)
+        timer.setInterval(100)
+
+        def poll() -> None:
+            if thread.is_alive():
+                return
+            timer.stop()
+            timer.deleteLater()
+            if self._autosave_thread is thread:
+                self._autosave_thread = None
+            if errors:
+                self._changes_since_autosave = True
+                self.show_message(f"Autosave to {target} failed: {errors[0]}", 8000)
+
+        timer.timeout.connect(poll)
+        timer.start()
+
+    def _wait_for_background_autosave(self) -> None:
+        thread, self._autosave_thread = self._autosave_thread, None
+        if thread is not None:
+            thread.join()
 
     def _on_selection(self, ids: list) -> None:
         self._update_edit_actions()
@@ -728,6 +781,7 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- autosave
 
     def _write_autosave(self, path: str) -> None:
+        self._wait_for_background_autosave()
         project = self.current_project()
         model = self.controller.model if self.model_unsaved else None
         project.title = project.title or (Path(self.current_path).stem if self.current_path else "")
@@ -784,6 +838,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.autosaver.stop()
+        self._wait_for_background_autosave()
         self.save_window_state()
         self.autosaver.mark_clean_exit()
         event.accept()

@@ -124,3 +124,24 @@ def test_trained_weights_are_saved_with_the_project_and_follow_save_as(qtbot, tr
     copied = second.with_name("copy.weights.keras")
     assert copied.read_bytes() == weights.read_bytes()
     assert json.loads(second.read_text())["weights"] == "copy.weights.keras"
+
+
+def test_the_autosave_at_a_runs_end_saves_the_model_off_the_gui_thread(qtbot, training_window, monkeypatch):
+    import threading
+
+    win = training_window
+    writers: list[threading.Thread] = []
+
+    def recording_save(*args, **kwargs):
+        writers.append(threading.current_thread())
+        return save_project(*args, **kwargs)
+
+    save_project = mw.save_project
+    monkeypatch.setattr(mw, "save_project", recording_save)
+    _start(qtbot, win)
+    assert win.controller.stop_and_wait(10.0)
+    assert win.controller.last_finished.status == "stopped"
+    qtbot.waitUntil(lambda: bool(writers) and not writers[0].is_alive(), timeout=30_000)
+    assert writers[0] is not threading.main_thread()
+    saved = json.loads(win.autosaver.path.read_text())
+    assert saved["weights"] and (win.autosaver.path.parent / saved["weights"]).is_file()
