@@ -1,7 +1,9 @@
 """Measure how late a 10 ms GUI timer fires while TensorFlow loads and while a real run trains.
 
 Runs the real main window under offscreen Qt, loads LeNet-5, trains it from the training panel on
-the bundled MNIST sample and prints the probe timer's lateness (p50, p99, max) per phase.
+the bundled MNIST sample and prints the probe timer's lateness (p50, p99, max) per phase. The last
+phase starts when the run reports its end (the window's and panels' reactions to it, the autosave)
+and lasts until the insight panel has analysed the trained model, plus a second.
 
     .venv/bin/python scripts/bench_responsiveness.py [--epochs 1] [--threads inter,intra]
 
@@ -62,7 +64,8 @@ def main() -> int:
 
     phase = "idle"
     samples: dict[str, list[float]] = {"idle": [], "tensorflow import": [], "training: data+build": [],
-                                       "training: batches": [], "training: finish": []}
+                                       "training: batches": [], "training: finish": [],
+                                       "after the run": []}
     clock = QElapsedTimer()
     clock.start()
     last = [clock.nsecsElapsed()]
@@ -118,6 +121,10 @@ def main() -> int:
     window.training_panel.start()
     run_until(lambda: bool(finished), 600)
     train_s = time.perf_counter() - t0
+    phase = "after the run"  # the next tick carries the reactions to the run's end
+    insight = window.insight
+    run_until(lambda: insight is None or not insight.runner.busy, 120)
+    run_until(lambda: False, 1.0)
     probe.stop()
 
     started = window.controller.last_started
