@@ -79,3 +79,24 @@ def test_the_tab_forwards_the_probe_image_probe_updates_and_the_trained_model(wi
     assert panel.wait_idle()
     assert panel.filters.current_block() == conv and panel.filters.hand_button.isEnabled()
     np.testing.assert_allclose(panel.feature_maps.grid.arrays()[0], acts[conv][:, :, 0], atol=1e-5)
+
+
+def test_filters_view_sets_a_blocks_hand_designed_kernels_through_the_document(window):
+    from convstudio.core.presets import load_preset
+
+    window.document.load_network(load_preset("sobel_vs_learned").network)
+    network = window.document.network
+    panel = window.insight
+    panel.set_model(build_model(network))
+    assert panel.wait_idle()
+    fv = panel.filters
+    fv.block_combo.setCurrentIndex(fv.block_combo.findData("sobel"))
+    assert not fv.compare_box.isHidden() and fv.drift == 0  # frozen Sobel: as designed
+    fv.block_combo.setCurrentIndex(fv.block_combo.findData("learned"))
+    fv.hand_combo.setCurrentIndex(fv.hand_combo.findText("Sobel edges (horizontal, vertical)"))
+    fv.use_button.click()
+    assert network.blocks["learned"].params["kernel_init"] == "sobel"
+    assert not fv.compare_box.isHidden() and not fv.use_button.isEnabled()
+    window.document.undo_stack.undo()
+    assert network.blocks["learned"].params["kernel_init"] == "learned"
+    assert fv.use_button.isEnabled()

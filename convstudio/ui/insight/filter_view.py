@@ -15,22 +15,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convstudio.core.inspection import Timeline, gaussian_kernel, kirsch_kernels, sobel_horizontal, sobel_vertical
+from convstudio.core.inspection import Timeline, conv_kernel_array, kernel_bank
+from convstudio.core.network import Network
 
 from .tile_grid import TileGrid
 
-__all__ = ["FilterView", "hand_kernel_sets"]
+__all__ = ["FilterView", "hand_kernel_init", "hand_kernel_sets"]
 
 
 def hand_kernel_sets(size: int) -> dict[str, list[np.ndarray]]:
-    """Hand-designed kernel sets that fit a ``size`` x ``size`` Conv2D, by name."""
+    """Hand-designed kernel sets that fit a ``size`` x ``size`` Conv2D, by name.
+
+    They are the kernels a Conv2D block starts from with the matching ``kernel_init``
+    (see :func:`hand_kernel_init`).
+    """
     sets: dict[str, list[np.ndarray]] = {}
     if size == 3:
-        sets["Sobel edges (horizontal, vertical)"] = [sobel_horizontal(), sobel_vertical()]
-        sets["Kirsch compass (8 directions)"] = list(kirsch_kernels().values())
+        sets["Sobel edges (horizontal, vertical)"] = kernel_bank("sobel", 3, 3)
+        sets["Kirsch compass (8 directions)"] = kernel_bank("kirsch", 3, 3)
     if size > 1:
-        sets[f"Gaussian blur (sigma {size / 4:.2g})"] = [gaussian_kernel(size, size / 4)]
+        sets[f"Gaussian blur (sigma {size / 4:.2g})"] = kernel_bank("gaussian", size, size)
     return sets
+
+
+def hand_kernel_init(set_name: str) -> str:
+    """The Conv2D ``kernel_init`` value of a set named by :func:`hand_kernel_sets` ('sobel', ...)."""
+    return set_name.split()[0].lower()
 
 
 class FilterView(QWidget):
@@ -44,12 +54,14 @@ class FilterView(QWidget):
 
     epochChanged = Signal(int)
     handKernelsRequested = Signal(str, str)  # block id, kernel set name
+    useKernelsRequested = Signal(str, str)  # block id, kernel_init value ("sobel", "kirsch", "gaussian")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._kernels: dict[str, np.ndarray] = {}
         self._timeline: Timeline | None = None
         self._live: dict[str, np.ndarray] = {}
+        self._network: Network | None = None
 
         self.block_combo = QComboBox()
         self.block_combo.currentIndexChanged.connect(lambda _i: self._refresh())
@@ -97,13 +109,42 @@ class FilterView(QWidget):
         self.hand_button.clicked.connect(self._request_hand)
         self.hand_grid = TileGrid(cmap="RdBu_r", symmetric=True, scale="per_tile", save_name="hand_kernels.png")
         self.hand_grid.setMaximumHeight(80)
+        self.use_button = QPushButton("Use these kernels")
+        self.use_button.setToolTip("Make this Conv2D block start from these kernels (its 'Initial kernels' "
+                                   "parameter; undoable). Train again to use them; untick 'Trainable' in the "
+                                   "inspector to keep them as they are.")
+        self.use_button.setEnabled(False)
+        self.use_button.clicked.connect(self._request_use)
         hand = QHBoxLayout()
         hand.addWidget(QLabel("Hand-designed:"))
         hand.addWidget(self.hand_combo, 1)
         hand.addWidget(self.hand_button)
+        hand.addWidget(self.use_button)
         layout.addLayout(hand)
         layout.addWidget(self.hand_grid)
+
+        # A block that started from hand-designed kernels: as designed beside as they are now.
+        self.compare_label = QLabel()
+        self.compare_label.setWordWrap(True)
+        self.compare_start = TileGrid(cmap="RdBu_r", symmetric=True, scale="fixed", save_name="kernels_designed.png")
+        self.compare_now = TileGrid(cmap="RdBu_r", symmetric=True, scale="fixed", save_name="kernels_now.png")
+        self.compare_box = QWidget()
+        compare = QVBoxLayout(self.compare_box)
+        compare.setContentsMargins(0, 0, 0, 0)
+        compare.addWidget(self.compare_label)
+        sides = QHBoxLayout()
+        for caption, grid in (("As designed", self.compare_start), ("Now", self.compare_now)):
+            side = QVBoxLayout()
+            side.addWidget(QLabel(caption))
+            side.addWidget(grid, 1)
+            sides.addLayout(side, 1)
+        compare.addLayout(sides)
+        self.compare_box.setMinimumHeight(140)
+        self.compare_box.hide()
+        layout.addWidget(self.compare_box, 1)
         self._can_preview = False
+        self.drift: float | None = None
+        """Largest difference between the shown block's kernels and its hand-designed start (None: none)."""
 
     # ------------------------------------------------------------------ inputs
 
@@ -113,6 +154,15 @@ class FilterView(QWidget):
         if self._timeline is not None and len(self._timeline):
             self._sync_slider(to_end=True)
         self._show(self._live)
+
+    def set_network(self, network: Network | None) -> None:
+        """The network being edited: tells which blocks started from hand-designed kernels."""
+        self._network = network
+        self._refresh()
+
+    def network_changed(self) -> None:
+        """A block's parameters may have changed: redraw the comparison and the actions."""
+        self._refresh()
 
     def set_timeline(self, timeline: Timeline | None) -> None:
         self._timeline = timeline
@@ -178,6 +228,8 @@ class FilterView(QWidget):
             self.grid.set_arrays([])
             self.small.set_arrays([])
             self.info.setText("No Conv2D kernels yet: they appear while training or after a model is set.")
+            self._show_compare(None, None, 0)
+            self._show_hand()
             return
         kh, kw, cin, cout = kernel.shape
         self.channel_spin.blockSignals(True)
@@ -200,6 +252,47 @@ class FilterView(QWidget):
         self.small.setVisible(first_layer)
         self.small_label.setVisible(first_layer)
         self.small.set_arrays(tiles if first_layer else [])
+        self._show_compare(bid, kernel, channel)
+
+    def _block_params(self, bid: str | None) -> dict:
+        block = self._network.blocks.get(bid) if self._network is not None and bid else None
+        return dict(block.params) if block is not None and block.kind == "Conv2D" else {}
+
+    def _show_compare(self, bid: str | None, kernel: np.ndarray | None, channel: int) -> None:
+        params = self._block_params(bid)
+        init = params.get("kernel_init", "learned")
+        self.drift = None
+        start = None
+        if kernel is not None and init != "learned":
+            kh, kw, cin, cout = kernel.shape
+            try:
+                start = conv_kernel_array(init, kh, kw, cin, cout)
+            except ValueError:  # the block's kernel size changed since these kernels were made
+                start = None
+        if start is None:
+            self.compare_box.hide()
+            self.compare_start.set_arrays([])
+            self.compare_now.set_arrays([])
+            return
+        cout = kernel.shape[3]
+        designed = [start[:, :, channel, j] for j in range(cout)]
+        now = [kernel[:, :, channel, j] for j in range(cout)]
+        bound = float(max(np.abs(start).max(), np.abs(kernel).max(), 1e-6))
+        titles = [str(j) for j in range(cout)]
+        for grid, tiles in ((self.compare_start, designed), (self.compare_now, now)):
+            grid.set_scale("fixed", (-bound, bound))
+            grid.set_arrays(tiles, titles)
+        self.drift = float(np.abs(kernel - start).max())
+        frozen = not params.get("trainable", True)
+        if frozen:
+            how = ("Frozen: training leaves them as they are" + ("." if self.drift < 1e-6 else
+                   f", yet these kernels differ by up to {self.drift:.3g} (they come from an earlier model)."))
+        else:
+            how = (f"Trainable: training has moved them by up to {self.drift:.3g} from the design."
+                   if self.drift >= 1e-6 else "Trainable: not changed yet; training will move them.")
+        self.compare_label.setText(f"<b>{bid}</b> started from hand-designed <b>{init}</b> kernels. {how} "
+                                   "Compare them with the learned filters of another block above.")
+        self.compare_box.show()
 
     def set_preview_enabled(self, enabled: bool) -> None:
         """Allow previews with hand-designed kernels (needs a trained model, not a live run)."""
@@ -213,11 +306,20 @@ class FilterView(QWidget):
         chosen = sets.get(self.hand_combo.currentText(), [])
         self.hand_grid.set_arrays(chosen, [str(i) for i in range(len(chosen))])
         self.hand_button.setEnabled(self._can_preview and bool(chosen))
+        params = self._block_params(bid)
+        wanted = hand_kernel_init(self.hand_combo.currentText()) if chosen else ""
+        self.use_button.setText(f"Use these kernels in {bid}" if params else "Use these kernels")
+        self.use_button.setEnabled(bool(params) and bool(wanted) and params.get("kernel_init") != wanted)
 
     def _request_hand(self) -> None:
         bid = self.current_block()
         if bid and self.hand_combo.currentText():
             self.handKernelsRequested.emit(bid, self.hand_combo.currentText())
+
+    def _request_use(self) -> None:
+        bid = self.current_block()
+        if bid and self.hand_combo.currentText():
+            self.useKernelsRequested.emit(bid, hand_kernel_init(self.hand_combo.currentText()))
 
     def save_png(self, path: str) -> bool:
         return self.grab().save(path, "PNG")

@@ -138,6 +138,7 @@ class InsightPanel(QWidget):
             network.events.connect(self._on_network_event)
         shape = self._dataset.input_shape if self._dataset is not None else (28, 28, 1)
         self.feature_maps.set_network(network, shape)
+        self.filters.set_network(network)
 
     def on_probe(self, update: ProbeUpdate) -> None:
         """Show a training-time probe update (no model is run here).
@@ -204,6 +205,7 @@ class InsightPanel(QWidget):
     def _on_network_event(self, event: NetworkEvent) -> None:
         if event.kind != "moved":
             self.feature_maps.invalidate_geometry()
+            self.filters.network_changed()
 
     def _on_image(self, image: np.ndarray) -> None:
         self._image = np.asarray(image, dtype=np.uint8)
