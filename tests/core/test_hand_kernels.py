@@ -228,6 +228,22 @@ def test_exported_script_rebuilds_hand_kernels_and_freeze():
     np.testing.assert_array_equal(model.get_layer("sobel").get_weights()[0], conv_kernel_array("sobel", 3, 3, 1, 2))
 
 
+@pytest.mark.parametrize("init, size", [("kirsch", (3, 3)), ("gaussian", (5, 3))])
+def test_exported_script_spreads_hand_kernels_over_input_channels_exactly(init, size):
+    from convstudio.core.export.codegen import training_script
+
+    net = Network.chain(["Input", ("Conv2D", {"filters": 4, "padding": "same"}),
+                         ("Conv2D", {"filters": 10, "kernel_h": size[0], "kernel_w": size[1], "kernel_init": init}),
+                         "Flatten", ("Dense", {"units": 3, "activation": "softmax"})])
+    hand = net.topological_order()[0][2]
+    namespace: dict = {"__name__": "exported"}
+    exec(compile(training_script(net, input_shape=(12, 12, 2), num_classes=3), "train.py", "exec"), namespace)
+    model = namespace["build_model"]()
+    expected = conv_kernel_array(init, *size, in_channels=4, filters=10)
+    np.testing.assert_array_equal(model.get_layer(hand).get_weights()[0], expected)
+    np.testing.assert_array_equal(build_model(net, (12, 12, 2), 3).get_layer(hand).get_weights()[0], expected)
+
+
 def test_unknown_kernel_init_in_a_project_file_is_a_human_error(tmp_path):
     data = json.loads(save_project(Project(sobel_vs_learned()), tmp_path / "p.json").read_text())
     data["network"]["blocks"][1]["params"]["kernel_init"] = "prewitt"

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..builder import OUTPUT_SOFTMAX
-from ..inspection.filters import conv_kernel_array
+from ..inspection.filters import conv_kernel_array, kernel_bank
 from ..network import Network
 from ..settings import TrainSettings
 from ..shapes import analyze, format_shape
@@ -38,15 +38,16 @@ _RESERVED = {"keras", "np", "json", "argparse", "os", "sys", "inputs", "outputs"
 
 # --------------------------------------------------------------------------- one entry per block kind
 
-def _conv(p: dict[str, Any], name: str, in_channels: int = 1) -> list[str]:
+def _conv(p: dict[str, Any], name: str, in_channels: int = 1, kernels: str | None = None) -> list[str]:
+    """A Conv2D; with hand-designed kernels, ``kernels`` names the array :func:`hand_kernel_code` made."""
     lines = []
     extra = ""
     if p.get("kernel_init", "learned") != "learned":
-        bank = conv_kernel_array(p["kernel_init"], p["kernel_h"], p["kernel_w"], in_channels, p["filters"],
-                                 broadcast=True)
-        values = ", ".join(f"{v:.8g}" for v in bank.ravel().tolist())
-        extra += (f', kernel_initializer=keras.initializers.Constant(np.array([{values}], dtype="float32")'
-                  f'.reshape({bank.shape}).tolist())')
+        if kernels is None:
+            bank = conv_kernel_array(p["kernel_init"], p["kernel_h"], p["kernel_w"], in_channels, p["filters"],
+                                     broadcast=True)
+            kernels = f'np.array({_literal(bank)}, dtype="float32")'
+        extra += f", kernel_initializer=keras.initializers.Constant({kernels}.tolist())"
     if not p.get("trainable", True):
         extra += ", trainable=False"
     padding = p["padding"]
@@ -58,6 +59,28 @@ def _conv(p: dict[str, Any], name: str, in_channels: int = 1) -> list[str]:
                  f'strides=({p["stride_h"]}, {p["stride_w"]}), padding="{padding}", '
                  f'activation="{p["activation"]}", use_bias={p["use_bias"]}{extra}, name="{name}")')
     return lines
+
+
+def _literal(array: np.ndarray) -> str:
+    """A nested-list literal of ``array`` whose floats read back as the same float32 values."""
+    if array.ndim == 0:
+        return f"{float(array):.9g}"
+    return "[" + ", ".join(_literal(a) for a in array) + "]"
+
+
+def hand_kernel_code(p: dict[str, Any], var: str, in_channels: int) -> list[str]:
+    """Statements making ``var``: a Conv2D's hand-designed starting kernels, as ConvStudio builds them."""
+    bank = kernel_bank(p["kernel_init"], p["kernel_h"], p["kernel_w"])
+    rows = [f"        {_literal(k)}," for k in bank]
+    frozen = "frozen: training leaves them as they are" if not p.get("trainable", True) else \
+        "trainable: training moves them from here"
+    return [
+        f"    # {p['kernel_init']} kernels, designed by hand, repeat over the {p['filters']} filters and are",
+        f"    # divided over the {in_channels} input channel(s); {frozen}",
+        f"    {var} = np.array([", *rows, '    ], dtype="float32")',
+        f"    {var} = np.stack([{var}[j % {len(bank)}] for j in range({p['filters']})], axis=-1)"
+        f"[:, :, None, :] / {in_channels}",
+    ]
 
 
 def _pool(cls: str):
@@ -145,7 +168,13 @@ def model_code(network: Network, input_shape: tuple[int, int, int], num_classes:
         lines.append(f"    # {bid}: {_describe(block.kind, block.params)} -> {format_shape(info.shape)}, "
                      f"{info.params:,} parameters")
         x = "[" + ", ".join(_var(s) for s in srcs) + "]" if block.spec.max_inputs > 1 else _var(srcs[0])
-        extra = [analysis.info[srcs[0]].shape[-1]] if block.spec.keras_takes_shapes else []
+        extra: list[Any] = [analysis.info[srcs[0]].shape[-1]] if block.spec.keras_takes_shapes else []
+        if block.kind == "Conv2D" and block.params.get("kernel_init", "learned") != "learned":
+            var = f"{_var(bid)}_kernels"
+            while var in network.blocks or var in _RESERVED:
+                var += "_"
+            lines += hand_kernel_code(block.params, var, extra[0])
+            extra.append(var)
         for call in LAYER_CODE[block.kind](block.params, bid, *extra):
             lines.append(_statement(_var(bid), call, x))
             x = _var(bid)
