@@ -216,12 +216,18 @@ class TrainingPanel(QWidget):
             bar.setFormat(f"{word}: not started")
         progress.addWidget(self.epoch_bar)
         progress.addWidget(self.batch_bar)
+        # The progress texts change at the start and end of a run: they must not resize the curves
+        # below them (each resize is a full Matplotlib redraw). The progress line takes the width
+        # it is given, and the result has room for two lines from the start.
         self.eta_label = QLabel("")
+        self.eta_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.eta_label.setMinimumHeight(self.eta_label.fontMetrics().lineSpacing())
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         font = self.result_label.font()
         font.setBold(True)
         self.result_label.setFont(font)
+        self.result_label.setMinimumHeight(2 * self.result_label.fontMetrics().lineSpacing())
 
         # Matplotlib takes a few hundred milliseconds to load: the curves are built just after the
         # window has appeared (or on first use), in this holder.

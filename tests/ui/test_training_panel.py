@@ -192,3 +192,22 @@ def test_settings_round_trip_through_the_panel_keeps_hidden_fields(qtbot, tiny_d
     changed = widget.settings()
     assert changed.optimizer == "adam" and changed.epochs == 9
     assert changed.early_stopping.monitor == "val_accuracy" and changed.reduce_lr_on_plateau.factor == 0.3
+
+
+def test_progress_texts_do_not_resize_the_curves(qtbot, panel):
+    """Each resize of the curves is a full Matplotlib redraw: the texts that change at the start and
+    end of a run keep their room."""
+    panel.resize(420, 700)
+    plots = panel.plots
+    qtbot.waitUntil(lambda: plots.width() > 0 and plots.height() > 0, timeout=2000)
+    qtbot.wait(50)
+    size = plots.size()
+    panel.eta_label.setText("Training on CPU (1 thread): 54,000 images, 6,000 for validation, "
+                            "and a long tail of words that would not fit in the panel")
+    panel.result_label.setText("Training finished after 3 epochs.\nTest accuracy: 97.12%")
+    qtbot.wait(50)
+    assert plots.size() == size
+    panel.eta_label.setText("")
+    panel.result_label.setText("")
+    qtbot.wait(50)
+    assert plots.size() == size
