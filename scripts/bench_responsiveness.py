@@ -5,9 +5,11 @@ the bundled MNIST sample and prints the probe timer's lateness (p50, p99, max) p
 phase starts when the run reports its end (the window's and panels' reactions to it, the autosave)
 and lasts until the insight panel has analysed the trained model, plus a second.
 
-    .venv/bin/python scripts/bench_responsiveness.py [--epochs 1] [--threads inter,intra]
+    .venv/bin/python scripts/bench_responsiveness.py [--epochs 1] [--threads inter,intra] [--watch TAB]
 
-``--threads`` overrides the TensorFlow thread pools (``0,0`` lets TensorFlow decide).
+``--threads`` overrides the TensorFlow thread pools (``0,0`` lets TensorFlow decide). ``--watch``
+shows "Inside the network" with one of its tabs (maps, filters, prediction, confusion) during the
+run instead of the training curves.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", default="", help="TensorFlow inter,intra op threads (0 = default)")
+    parser.add_argument("--watch", choices=["maps", "filters", "prediction", "confusion"],
+                        help="watch this tab of 'Inside the network' during the run")
     args = parser.parse_args()
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -100,6 +104,11 @@ def main() -> int:
     if loader.error:
         print(loader.error)
         return 1
+
+    if args.watch:
+        window.right_tabs.setCurrentIndex(1)
+        window.insight.tabs.setCurrentIndex(["maps", "filters", "prediction", "confusion"].index(args.watch))
+        run_until(lambda: False, 0.5)
 
     phase = "training: data+build"
     finished: list = []
