@@ -331,7 +331,7 @@ class ConfusionView(QWidget):
             from matplotlib.patches import Rectangle
 
             ax.add_patch(Rectangle((p - 0.5, t - 0.5), 1, 1, fill=False, edgecolor="#ff9900", linewidth=2))
-        ax.set_title(f"accuracy {ev.accuracy:.1%}", fontsize=9)
+        ax.set_title(f"accuracy {ev.accuracy:.1%}", fontsize=9, y=1.0)  # fixed height: no placement pass
 
     def _on_click(self, event) -> None:
         if event.inaxes is not self.ax or self.evaluation is None or event.xdata is None:
