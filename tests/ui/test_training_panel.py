@@ -199,6 +199,7 @@ def test_progress_texts_do_not_resize_the_curves(qtbot, panel):
     end of a run keep their room."""
     panel.resize(420, 700)
     plots = panel.plots
+    qtbot.waitUntil(lambda: "Looking" not in panel.source_label.text(), timeout=10_000)  # found the data
     qtbot.waitUntil(lambda: plots.width() > 0 and plots.height() > 0, timeout=2000)
     qtbot.wait(50)
     size = plots.size()
