@@ -327,3 +327,27 @@ def test_hidden_tabs_draw_their_figures_only_when_shown(panel, trained, qtbot):
     panel.tabs.setCurrentIndex(2)  # Prediction, with Grad-CAM beside it
     qtbot.waitUntil(lambda: renders["cam"] >= 1, timeout=3000)
     assert cam.ax.get_title().startswith("Grad-CAM: evidence for")
+
+
+def test_prediction_updates_repaint_the_bars_without_a_full_draw(qtbot, tmp_path):
+    from convstudio.ui.insight.plots import PredictionView
+
+    view = PredictionView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    full = []
+    view.canvas.mpl_connect("draw_event", lambda _e: full.append(1))
+    view.set_class_names([str(i) for i in range(10)])
+    view.set_probabilities(np.full(10, 0.1), 3)
+    qtbot.waitUntil(lambda: len(full) >= 1, timeout=3000)  # new bars: one full draw
+    drawn = len(full)
+    probs = np.linspace(0.0, 1.0, 10) / np.linspace(0.0, 1.0, 10).sum()
+    view.set_probabilities(probs, 3, "epoch 2")
+    qtbot.wait(50)
+    assert len(full) == drawn  # repainted over the cached background
+    assert [bar.get_width() for bar in view._bars] == pytest.approx(list(probs))
+    assert view.ax.get_title().startswith("predicted 9")
+    path = tmp_path / "prediction.png"
+    assert view.save_png(str(path)) and path.stat().st_size > 500
+    assert all(a.get_animated() for a in view._bars)  # still blitted after saving

@@ -35,8 +35,9 @@ def _default_names(n: int) -> list[str]:
 class PredictionView(QWidget):
     """Horizontal bars of the class probabilities; the top class and the true class stand out.
 
-    The bars are made once per set of classes and then only resized, and a hidden view waits
-    until it is shown to draw, so live updates during training stay cheap.
+    The bars are made once per set of classes and then only resized; an update repaints the bars,
+    their labels and the title over a cached background (a blit), and a hidden view waits until it
+    is shown to draw, so live updates during training stay cheap.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -51,10 +52,13 @@ class PredictionView(QWidget):
         self._bars: list = []
         self._labels: list = []
         self._dirty = False
+        self._background = None  # the figure without the live artists, after a full draw
+        self._saving = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
         add_save_png_menu(self.canvas, self.save_png, "prediction.png")
+        self.canvas.mpl_connect("draw_event", self._on_full_draw)
         self.set_probabilities(None)
 
     def set_class_names(self, names: list[str]) -> None:
@@ -77,27 +81,55 @@ class PredictionView(QWidget):
     def _redraw(self) -> None:
         self._dirty = False
         self.draw_count += 1
-        self.canvas.draw_idle()
+        if self._background is None:
+            self.canvas.draw_idle()  # the draw_event paints the live artists
+            return
+        self.canvas.restore_region(self._background)
+        self._draw_live()
+        self.canvas.blit(self.figure.bbox)
+
+    def _live_artists(self) -> list:
+        return [*self._bars, *self._labels, self.ax.title]
+
+    def _draw_live(self) -> None:
+        for artist in self._live_artists():
+            self.figure.draw_artist(artist)
+
+    def _on_full_draw(self, _event) -> None:
+        if self._saving:
+            return
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_live()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._background = None  # the canvas redraws itself fully on resize
+
+    def _clear_axes(self) -> None:
+        """Start the axes afresh (a full draw follows); the title is repainted with the bars."""
+        self.ax.clear()
+        self.ax.title.set_animated(True)
+        self._background = None
 
     def _make_bars(self, n: int) -> None:
         ax = self.ax
-        ax.clear()
+        self._clear_axes()
         ax.set_xlim(0, 1)
         ax.set_xlabel("probability", fontsize=8)
         ax.tick_params(labelsize=8)
         names = self.class_names if len(self.class_names) == n else _default_names(n)
         y = np.arange(n)
-        self._bars = list(ax.barh(y, np.zeros(n), color="#9db4cc"))
+        self._bars = list(ax.barh(y, np.zeros(n), color="#9db4cc", animated=True))
         ax.set_yticks(y, names)
         ax.set_ylim(n - 0.5, -0.5)
-        self._labels = [ax.text(0.02, yi, "", va="center", fontsize=7) for yi in y]
+        self._labels = [ax.text(0.02, yi, "", va="center", fontsize=7, animated=True) for yi in y]
 
     def _update_artists(self, probs: np.ndarray | None, true_class: int | None, note: str) -> None:
         if probs is None:
-            self.ax.clear()
-            self._bars = []
+            self._clear_axes()
+            self._bars, self._labels = [], []
             self.ax.set_yticks([])
-            self.ax.set_title("No prediction yet", fontsize=9)
+            self.ax.set_title("No prediction yet", fontsize=9, y=1.0)
             return
         n = len(probs)
         if len(self._bars) != n:
@@ -118,10 +150,20 @@ class PredictionView(QWidget):
         verdict = f"predicted {names[top]} ({probs[top]:.0%})"
         if has_truth:
             verdict += f", true {names[true_class]}"
-        self.ax.set_title(verdict + (f" — {note}" if note else ""), fontsize=9)
+        self.ax.set_title(verdict + (f" — {note}" if note else ""), fontsize=9, y=1.0)
 
     def save_png(self, path: str) -> bool:
-        self.figure.savefig(path, dpi=120)
+        live = self._live_artists()
+        self._saving = True
+        for artist in live:
+            artist.set_animated(False)  # a saved figure includes what blitting paints
+        try:
+            self.figure.savefig(path, dpi=120)
+        finally:
+            for artist in live:
+                artist.set_animated(True)
+            self._saving = False
+            self._background = None
         return True
 
 
