@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from convstudio.core.training_events import BatchEnd, EpochEnd
 
+from .insight.render import add_save_png_menu
+
 __all__ = ["TrainingPlots"]
 
 _TRAIN = "#1f77b4"
@@ -42,6 +44,7 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
+        add_save_png_menu(self.canvas, self.save_png, "training_curves.png")
 
         self.loss_ax, self.acc_ax = self.figure.subplots(1, 2)
         self.train_x: list[float] = []
@@ -57,6 +60,7 @@ class TrainingPlots(QWidget):
         self._background = None
         self._dirty = False
         self._drawn_limits: tuple[float, float] | None = None  # (epochs, loss top) of the last full draw
+        self._saving = False
         self._setup_axes()
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
 
@@ -139,6 +143,8 @@ class TrainingPlots(QWidget):
 
     def _on_full_draw(self, _event) -> None:
         """After a full draw: cache the background and paint the curves over it."""
+        if self._saving:
+            return
         self._update_data()  # a draw Qt asked for (first show, resize) paints the latest points too
         self._drawn_limits = (self.loss_ax.get_xlim()[1], self.loss_ax.get_ylim()[1])
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
@@ -173,6 +179,23 @@ class TrainingPlots(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         self._background = None  # the canvas redraws itself fully on resize
+
+    def save_png(self, path: str) -> None:
+        """Write both plots, curves included, to ``path`` (the curves are normally blitted)."""
+        artists = (self._loss_line, self._acc_line, self._val_loss_pts, self._val_acc_pts)
+        self._update_data()
+        self._apply_limits()
+        self._saving = True
+        try:
+            for artist in artists:
+                artist.set_animated(False)
+            self.figure.savefig(path, dpi=120)
+        finally:
+            for artist in artists:
+                artist.set_animated(True)
+            self._saving = False
+            self._background = None
+            self._dirty = True
 
     def flush(self) -> None:
         """Show the latest points now (end of a run, screenshots): a blit unless the limits changed.

@@ -66,3 +66,26 @@ def test_a_new_run_reuses_the_artists_and_redraws_fully_only_for_new_limits(qtbo
     assert plots.loss_ax.get_xlim() == (0.0, 3.0)
     assert [plots._loss_line, plots._acc_line, plots._val_loss_pts, plots._val_acc_pts] == artists
     assert all(a.axes is not None for a in artists)  # still in their axes, not rebuilt
+
+
+def test_saved_png_includes_the_blitted_curves_and_live_drawing_goes_on(qtbot, tmp_path):
+    import numpy as np
+    from matplotlib.image import imread
+
+    plots = _plots(qtbot)
+    empty, full = tmp_path / "empty.png", tmp_path / "curves.png"
+    plots.save_png(str(empty))
+    plots.clear(epochs=1)
+    for step in range(1, 11):
+        plots.add_batch(BatchEnd(0, step, 10, 2.0 / step, step / 10, 0.1 * step))
+    plots.save_png(str(full))
+
+    def curve_pixels(path) -> int:
+        rgb = (imread(path)[..., :3] * 255).round()
+        return int(np.sum(np.all(np.abs(rgb - [0x1F, 0x77, 0xB4]) < 30, axis=-1)))
+
+    legend_only = curve_pixels(empty)  # the legends show the training colour too
+    assert curve_pixels(full) > legend_only + 100
+    drawn = plots.full_draw_count
+    plots.add_batch(BatchEnd(0, 10, 10, 0.1, 0.99, 1.0))
+    qtbot.waitUntil(lambda: plots.full_draw_count > drawn, timeout=3000)  # back to live drawing
