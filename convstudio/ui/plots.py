@@ -181,18 +181,13 @@ class TrainingPlots(QWidget):
         self._background = None  # the canvas redraws itself fully on resize
 
     def save_png(self, path: str) -> None:
-        """Write both plots, curves included, to ``path`` (the curves are normally blitted)."""
-        artists = (self._loss_line, self._acc_line, self._val_loss_pts, self._val_acc_pts)
+        """Write both plots with the latest points to ``path``."""
         self._update_data()
         self._apply_limits()
-        self._saving = True
+        self._saving = True  # the save's draw must not replace the cached on-screen background
         try:
-            for artist in artists:
-                artist.set_animated(False)
             self.figure.savefig(path, dpi=120)
         finally:
-            for artist in artists:
-                artist.set_animated(True)
             self._saving = False
             self._background = None
             self._dirty = True
