@@ -39,6 +39,7 @@ from convstudio.core.project import WEIGHTS_SUFFIX, Project, ProjectError, load_
 
 from . import settings as app_settings
 from .autosave import Autosaver
+from .background import run_in_thread
 from .canvas.view import CanvasView
 from .document import CLIPBOARD_MIME, EditorDocument
 from .icons import app_icon
@@ -455,34 +456,17 @@ class MainWindow(QMainWindow):
         project.title = project.title or (Path(self.current_path).stem if self.current_path else "")
         model = self.controller.model if self.model_unsaved else None
         target = str(self.autosaver.path)
-        errors: list[Exception] = []
-
-        def work() -> None:
-            try:
-                save_project(project, target, model=model)
-            except Exception as exc:  # noqa: BLE001 - reported in the status bar
-                errors.append(exc)
-
-        thread = threading.Thread(target=work, name="autosave", daemon=True)
-        self._autosave_thread = thread
         self._changes_since_autosave = False
-        thread.start()
-        timer = QTimer(self)
-        timer.setInterval(100)
 
-        def poll() -> None:
-            if thread.is_alive():
-                return
-            timer.stop()
-            timer.deleteLater()
+        def done(_result: Any, error: Exception | None) -> None:
             if self._autosave_thread is thread:
                 self._autosave_thread = None
-            if errors:
+            if error is not None:
                 self._changes_since_autosave = True
-                self.show_message(f"Autosave to {target} failed: {errors[0]}", 8000)
+                self.show_message(f"Autosave to {target} failed: {error}", 8000)
 
-        timer.timeout.connect(poll)
-        timer.start()
+        thread = run_in_thread(self, "autosave", lambda: save_project(project, target, model=model), done)
+        self._autosave_thread = thread
 
     def _wait_for_background_autosave(self) -> None:
         thread, self._autosave_thread = self._autosave_thread, None
@@ -674,39 +658,24 @@ class MainWindow(QMainWindow):
         path = self.weights_path
         if not path or not self.tensorflow_ready or self.controller.model is not None:
             return
-        result: list[Any] = []
 
-        def work() -> None:
+        def work() -> Any:
             from convstudio.core.project import load_project_model
 
-            try:
-                result.append(load_project_model(Project(Network(), weights_path=path)))
-            except (ProjectError, OSError) as exc:
-                result.append(exc)
+            return load_project_model(Project(Network(), weights_path=path))
 
-        thread = threading.Thread(target=work, name="load-weights", daemon=True)
-        thread.start()
-        timer = QTimer(self)
-        timer.setInterval(100)
-
-        def poll() -> None:
-            if thread.is_alive():
-                return
-            timer.stop()
-            timer.deleteLater()
-            outcome = result[0] if result else ProjectError("the weights could not be loaded")
+        def done(model: Any, error: Exception | None) -> None:
             if self.weights_path != path or self.controller.is_running:
                 return  # another project or a run replaced them meanwhile
-            if isinstance(outcome, Exception):
-                self.show_message(f"Trained weights not loaded: {outcome}", 8000)
+            if error is not None:
+                self.show_message(f"Trained weights not loaded: {error}", 8000)
                 return
-            self.controller.model = outcome
+            self.controller.model = model
             self.weightsLoaded.emit()
             if self.insight is not None:
-                self.insight.set_model(outcome)
+                self.insight.set_model(model)
 
-        timer.timeout.connect(poll)
-        timer.start()
+        run_in_thread(self, "load-weights", work, done)
 
     def current_project(self) -> Project:
         return Project(network=self.document.network.copy(), settings=self.training_panel.settings(),
