@@ -158,6 +158,27 @@ def test_missing_data_is_reported_with_what_was_tried(qtbot, panel, monkeypatch)
     assert not panel.controller.document.locked and panel.start_button.isEnabled()
 
 
+def test_a_nan_loss_reaches_the_user_as_a_message_and_unlocks_editing(qtbot, panel, monkeypatch):
+    import keras
+
+    from convstudio.core import training
+
+    def nan_loss(y_true, y_pred):
+        return keras.ops.mean(y_pred) * float("nan")
+
+    monkeypatch.setattr(training, "compile_model", lambda model, s, speed=None: model.compile(
+        optimizer="sgd", loss=nan_loss, metrics=["accuracy"]))
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr("convstudio.ui.training_panel.QMessageBox.warning",
+                        lambda _parent, title, text: shown.append((title, text)))
+    with qtbot.waitSignal(panel.controller.runFinished, timeout=30_000) as finished:
+        panel.start()
+    assert finished.args[0].status == "nan"
+    qtbot.waitUntil(lambda: bool(shown), timeout=5_000)
+    assert "learning rate" in shown[0][1].lower()
+    assert not panel.controller.document.locked and panel.start_button.isEnabled()
+
+
 def test_choosing_a_data_folder_updates_the_source_shown(qtbot, panel, tiny_data, tmp_path, monkeypatch):
     monkeypatch.delenv("CONVSTUDIO_DATA_DIR")
     chosen = tmp_path / "chosen"
