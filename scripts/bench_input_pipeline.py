@@ -27,23 +27,6 @@ from typing import Any
 import perf_common as pc
 
 
-def _timer() -> Any:
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.t0)
-
-    return EpochTimer()
-
-
 def _model(network: Any, settings: Any) -> Any:
     import keras
 
@@ -113,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(name: str) -> list[float]:
         model = _model(preset.network, settings)
-        timer = _timer()
+        timer = pc.epoch_timer()
         if name == "tf.data (app)":
             data = make_datasets(dataset, batch, 0.0, settings.seed).train
             model.fit(data, epochs=args.epochs, verbose=0, callbacks=[timer], shuffle=False)

@@ -30,23 +30,6 @@ import numpy as np
 import perf_common as pc
 
 
-def _epoch_timer() -> Any:
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.t0)
-
-    return EpochTimer()
-
-
 def _fresh_model(network: Any, settings: Any, jit: bool) -> Any:
     import keras
 
@@ -66,7 +49,7 @@ def run_fit(network: Any, dataset: Any, settings: Any, jit: bool) -> dict[str, A
     from convstudio.core.pipeline import make_datasets
 
     model = _fresh_model(network, settings, jit)
-    timer = _epoch_timer()
+    timer = pc.epoch_timer()
     t0 = time.perf_counter()
     splits = make_datasets(dataset, settings.batch_size, settings.validation_split, settings.seed)
     model.fit(splits.train, epochs=settings.epochs, verbose=0, callbacks=[timer], shuffle=False)

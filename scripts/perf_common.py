@@ -69,6 +69,26 @@ def machine_line() -> str:
             f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
 
 
+def epoch_timer() -> Any:
+    """A Keras callback that records each epoch's wall time in ``.seconds``."""
+    import time
+
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.t0)
+
+    return EpochTimer()
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
