@@ -21,7 +21,7 @@ from convstudio.core.datasets import DatasetNotFound, clear_cache, load_dataset
 from convstudio.core.idx import IdxError, idx_bytes, parse_idx, read_idx, write_idx
 from convstudio.core.resources import ResourceNotFound, resource_path
 
-SHARED = Path("/work/shared/datasets")
+from datafiles import SHARED  # noqa: E402
 IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 

@@ -18,9 +18,7 @@ from convstudio.core.network import Network
 from convstudio.core.project import Project, save_project
 from convstudio.core.settings import TrainSettings
 
-SHARED_MNIST = Path("/work/shared/datasets/mnist.npz")
-BUNDLED_MNIST = Path(__file__).resolve().parents[2] / "resources" / "datasets" / "mnist_sample.npz"
-MNIST = SHARED_MNIST if SHARED_MNIST.is_file() else BUNDLED_MNIST
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 
 def tf_config(ports: list[int], index: int) -> str:

@@ -31,9 +31,7 @@ from convstudio.core.shapes import analyze, apply_fix
 from convstudio.core.training import Trainer
 from convstudio.core.training_events import EventChannel
 
-SHARED_MNIST = Path("/work/shared/datasets/mnist.npz")
-BUNDLED_MNIST = Path(__file__).resolve().parents[2] / "resources" / "datasets" / "mnist_sample.npz"
-MNIST = SHARED_MNIST if SHARED_MNIST.is_file() else BUNDLED_MNIST
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 
 def sobel_vs_learned(padding: str = "same") -> Network:

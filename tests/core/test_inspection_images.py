@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from datafiles import MNIST
 import pytest
 
 from convstudio.core.inspection import ImageError, drawing_to_dataset, load_image, shift_image, to_dataset_format
@@ -45,7 +46,7 @@ def test_light_ink_on_dark_is_kept_and_blank_gives_black():
 
 
 def test_mnist_digits_are_left_much_as_they_are():
-    path = "/work/shared/datasets/mnist.npz"
+    path = MNIST
     try:
         digits = np.load(path)["x_test"][:20]
     except OSError:

@@ -21,7 +21,7 @@ from convstudio.core.inspection.saliency import upsample_at
 from convstudio.core.network import Network
 
 keras = pytest.importorskip("keras")
-MNIST = "/work/shared/datasets/mnist.npz"
+from datafiles import MNIST  # noqa: E402  (full MNIST, else the bundled sample)
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,7 @@ from convstudio.core.shapes import analyze
 from convstudio.core.training import CheckpointError, Trainer, read_checkpoint_state
 from convstudio.core.training_events import BatchEnd, EpochEnd, EventChannel, ProbeUpdate, TrainFinished, TrainStarted
 
-SHARED_MNIST = Path("/work/shared/datasets/mnist.npz")
-BUNDLED_MNIST = Path(__file__).resolve().parents[2] / "resources" / "datasets" / "mnist_sample.npz"
-MNIST = SHARED_MNIST if SHARED_MNIST.is_file() else BUNDLED_MNIST  # both hold real MNIST images
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

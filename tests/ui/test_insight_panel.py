@@ -19,7 +19,7 @@ from convstudio.ui.insight import InsightPanel  # noqa: E402
 from convstudio.ui.insight.render import colormap_rgba  # noqa: E402
 
 keras = pytest.importorskip("keras")
-MNIST = "/work/shared/datasets/mnist.npz"
+from datafiles import MNIST  # noqa: E402  (full MNIST, else the bundled sample)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def trained():
         pytest.skip("real MNIST not available")
     data = np.load(MNIST)
     dataset = Dataset("mnist", data["x_train"][:600], data["y_train"][:600], data["x_test"][:300],
-                      data["y_test"][:300], [str(i) for i in range(10)], source=MNIST)
+                      data["y_test"][:300], [str(i) for i in range(10)], source=str(MNIST))
     net = Network.chain([
         "Input", ("Conv2D", {"filters": 6, "kernel_h": 5, "kernel_w": 5, "padding": "same"}), "MaxPool2D",
         ("Conv2D", {"filters": 8, "kernel_h": 5, "kernel_w": 5}), "MaxPool2D", "Flatten",

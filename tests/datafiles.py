@@ -1,0 +1,29 @@
+"""Where the tests find real MNIST and Fashion-MNIST: one place for every test module.
+
+The full copies live in ``shared/datasets`` beside the repository (override with
+``CONVSTUDIO_TEST_DATA``); the bundled sample (real images, 7,000 per dataset) always exists, so
+tests that need real digits but not the full set never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_datasets() -> Path:
+    candidates = [os.environ.get("CONVSTUDIO_TEST_DATA"), ROOT.parent / "shared" / "datasets"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "mnist.npz").is_file():
+            return Path(candidate)
+    return ROOT.parent / "shared" / "datasets"  # absent: tests of the full sets skip
+
+
+SHARED = _shared_datasets()
+"""Folder with the full ``mnist.npz`` and ``fashion_mnist.npz`` (may not exist)."""
+SHARED_MNIST = SHARED / "mnist.npz"
+BUNDLED_MNIST = ROOT / "resources" / "datasets" / "mnist_sample.npz"
+MNIST = SHARED_MNIST if SHARED_MNIST.is_file() else BUNDLED_MNIST
+"""Real MNIST images: the full set when present, else the bundled sample."""
