@@ -225,7 +225,7 @@ def test_load_dataset_off_the_gui_thread(panel, qtbot):
     with qtbot.waitSignal(panel.probeImageChanged, timeout=30_000) as blocker:
         panel.load_dataset("mnist", os.path.dirname(MNIST))
         panel.wait_idle()
-    assert panel.chooser.index_spin.maximum() == 9999
+    assert panel.chooser.index_spin.maximum() == len(np.load(MNIST)["y_test"]) - 1
     np.testing.assert_array_equal(blocker.args[0], np.load(MNIST)["x_test"][0])
     panel.chooser.select_test_index(42)
     panel.load_dataset("mnist", os.path.dirname(MNIST))  # the same data again keeps the sample
