@@ -17,6 +17,7 @@ from .from_block import (
     weights_from_model,
 )
 from .presets import KERNEL_PRESETS, TEACHING_GRID, preset_kernel
+from .state import ExplorerState
 from .stepper import (
     OPS,
     PADDINGS,
@@ -40,6 +41,7 @@ __all__ = [
     "BlockSetup",
     "Exploration",
     "ExplorerError",
+    "ExplorerState",
     "Term",
     "WindowSettings",
     "axis_formula",

@@ -211,11 +211,6 @@ class Exploration:
             return f"max({inner}{tail}) = {result}"
         return f"({inner}{tail}) / {len(terms)} = {result}"
 
-    def state(self) -> dict[str, Any]:
-        """Plain data for lesson goals: the settings plus input and output sizes."""
-        return {**self.settings.to_dict(), "input_h": self.input_size[0], "input_w": self.input_size[1],
-                "output_h": self.output_size[0], "output_w": self.output_size[1]}
-
 
 def _as_image(image: np.ndarray) -> np.ndarray:
     x = np.asarray(image, dtype=np.float64)
