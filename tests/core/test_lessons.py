@@ -99,6 +99,17 @@ def test_unreadable_lesson_files(tmp_path):
         load_lesson(bad)
 
 
+def test_one_broken_lesson_does_not_hide_the_others(tmp_path):
+    good = resource_path("lessons", "02_counting_parameters.json").read_text()
+    (tmp_path / "a.json").write_text(good, encoding="utf-8")
+    (tmp_path / "b.json").write_text("[]", encoding="utf-8")
+    problems: list[str] = []
+    assert [lesson.id for lesson in list_lessons(tmp_path, problems)] == ["a"]
+    assert len(problems) == 1 and "b.json is not a ConvStudio lesson" in problems[0]
+    with pytest.raises(LessonError):
+        list_lessons(tmp_path)
+
+
 def _state() -> LessonState:
     net = Network.chain(["Input", ("Conv2D", {"filters": 4}), "Flatten", ("Dense", {"units": 10, "activation": "softmax"})])
     return LessonState(net)

@@ -301,10 +301,21 @@ def load_lesson(path: str | os.PathLike[str]) -> Lesson:
     return parse_lesson(data, source.stem, str(source))
 
 
-def list_lessons(folder: str | os.PathLike[str] | None = None) -> list[Lesson]:
-    """Every lesson in ``folder`` (default: the bundled ``resources/lessons``), by number."""
+def list_lessons(folder: str | os.PathLike[str] | None = None, problems: list[str] | None = None) -> list[Lesson]:
+    """Every lesson in ``folder`` (default: the bundled ``resources/lessons``), by number.
+
+    With a ``problems`` list, a file that cannot be used is left out and its message appended
+    there, so one broken lesson does not hide the others; without it the first one raises.
+    """
     root = Path(folder) if folder is not None else resource_path("lessons")
-    lessons = [load_lesson(p) for p in sorted(root.glob("*.json"))]
+    lessons = []
+    for path in sorted(root.glob("*.json")):
+        try:
+            lessons.append(load_lesson(path))
+        except LessonError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
     return sorted(lessons, key=lambda lesson: (lesson.number, lesson.id))
 
 

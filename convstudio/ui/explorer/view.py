@@ -514,5 +514,5 @@ class ConvExplorer(QWidget):
                 notes.append(f"Values before the block's activation ({self._block.activation}).")
             if self._bias:
                 notes.append(f"Bias of filter {self.filter_spin.value()}: {format_number(self._bias)}.")
-        self.note_label.setText("  ".join(notes))
+        self.note_label.setText(" · ".join(notes))
         self.note_label.setVisible(bool(notes))
