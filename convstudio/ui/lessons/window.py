@@ -11,13 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSplitter, QWidget
 
 from convstudio.core.explorer import WindowSettings, block_setup
 from convstudio.core.lessons import Lesson, LessonState, apply_network_action
 from convstudio.core.network import Network
 from convstudio.core.resources import resource_path
+from convstudio.core.summary import format_summary
 from convstudio.ui.explorer import ConvExplorer
 
 from .runner import LessonRunner
@@ -48,13 +50,24 @@ class LessonWindow(QWidget):
         self.explorer: ConvExplorer | None = None
         self._pending = False
         self.splitter = QSplitter()
+        self.side = QSplitter(Qt.Orientation.Vertical)
+        self.summary = QPlainTextEdit()
+        self.summary.setReadOnly(True)
+        self.summary.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.summary.setFont(mono)
+        self.summary.setToolTip("The lesson's network, as the Summary panel shows it")
+        self.side.addWidget(self.summary)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
         self._start_explorer()
         self.runner = LessonRunner(lesson, self.state, self.perform)
-        self.splitter.insertWidget(0, self.runner)
-        self.splitter.setSizes([420, 900])
+        self.splitter.addWidget(self.runner)
+        self.splitter.addWidget(self.side)
+        self.splitter.setSizes([440, 900])
+        self._show_summary()
         self.network.events.connect(self._on_network_event)
         self.setWindowTitle(f"Lesson {lesson.number}: {lesson.title}")
 
@@ -111,7 +124,8 @@ class LessonWindow(QWidget):
         if self.explorer is None:
             self.explorer = ConvExplorer()
             self.explorer.stateChanged.connect(self.schedule_check)
-            self.splitter.addWidget(self.explorer)
+            self.side.insertWidget(0, self.explorer)
+            self.side.setSizes([640, 180])
         return self.explorer
 
     def _on_network_event(self, _event: object) -> None:
@@ -126,3 +140,8 @@ class LessonWindow(QWidget):
     def _check(self) -> None:
         self._pending = False
         self.runner.refresh()
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        state = self.state()
+        self.summary.setPlainText(format_summary(self.network, state.analysis(), self.lesson.title))
