@@ -7,9 +7,20 @@ import dataclasses
 import numpy as np
 import pytest
 
-from convstudio.core.explorer import TEACHING_GRID, ExplorerError, WindowSettings, explore, preset_kernel
+from convstudio.core.explorer import (
+    TEACHING_GRID,
+    ExplorerError,
+    WindowSettings,
+    explore,
+    preset_kernel,
+)
 from convstudio.core.network import Network
-from convstudio.ui.explorer import ConvExplorer, can_explore, open_explorer, open_for_block
+from convstudio.ui.explorer import (
+    ConvExplorer,
+    can_explore,
+    open_explorer,
+    open_for_block,
+)
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def block_setup(network: Network, block_id: str, sample: np.ndarray | None = Non
     return BlockSetup(block_id, block.kind, settings, kernels, biases, image, activation, tuple(notes))
 
 
-def weights_from_model(model: "keras.Model", block_id: str) -> tuple[np.ndarray, np.ndarray | None]:
+def weights_from_model(model: keras.Model, block_id: str) -> tuple[np.ndarray, np.ndarray | None]:
     """The trained ``(kernel, bias)`` of the Conv2D layer named ``block_id`` (bias None without one)."""
     try:
         layer = model.get_layer(block_id)
@@ -139,7 +139,7 @@ def weights_from_model(model: "keras.Model", block_id: str) -> tuple[np.ndarray,
     return np.asarray(values[0]), (np.asarray(values[1]) if len(values) > 1 else None)
 
 
-def block_input_from_model(model: "keras.Model", network: Network, block_id: str,
+def block_input_from_model(model: keras.Model, network: Network, block_id: str,
                            sample: np.ndarray) -> np.ndarray:
     """The ``(h, w, c)`` maps that feed ``block_id`` for ``sample`` (one forward pass)."""
     from ..inspection.activations import block_activations

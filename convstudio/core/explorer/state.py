@@ -25,7 +25,7 @@ class ExplorerState:
         return (output_length(self.input_size[0], s.kernel[0], s.stride[0], s.dilation[0], s.padding),
                 output_length(self.input_size[1], s.kernel[1], s.stride[1], s.dilation[1], s.padding))
 
-    def with_changes(self, changes: dict[str, Any]) -> "ExplorerState":
+    def with_changes(self, changes: dict[str, Any]) -> ExplorerState:
         """A copy with settings (``stride_h``, ``padding``, ...) and/or ``position`` changed, checked."""
         changes = dict(changes)
         position = changes.pop("position", self.position)

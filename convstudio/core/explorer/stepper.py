@@ -67,7 +67,7 @@ class WindowSettings:
                 "padding": self.padding, "op": self.op}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "WindowSettings":
+    def from_dict(cls, data: dict[str, Any]) -> WindowSettings:
         """The inverse of :meth:`to_dict`; missing keys take the defaults, unknown keys are refused."""
         known = set(cls().to_dict())
         unknown = sorted(set(data) - known)

@@ -6,10 +6,29 @@ Headless: the lesson runner in the window shows a :class:`Lesson` and evaluates 
 
 from __future__ import annotations
 
-from .format import FORMAT, ExplorerStart, Lesson, LessonError, Question, Step, list_lessons, load_lesson, \
-    parse_lesson, rehearse
-from .goals import ACTIONS, COMPARISONS, GOALS, GoalResult, LessonState, apply_action, apply_network_action, \
-    check_goal, open_block_in_explorer
+from .format import (
+    FORMAT,
+    ExplorerStart,
+    Lesson,
+    LessonError,
+    Question,
+    Step,
+    list_lessons,
+    load_lesson,
+    parse_lesson,
+    rehearse,
+)
+from .goals import (
+    ACTIONS,
+    COMPARISONS,
+    GOALS,
+    GoalResult,
+    LessonState,
+    apply_action,
+    apply_network_action,
+    check_goal,
+    open_block_in_explorer,
+)
 
 __all__ = [
     "ACTIONS",

@@ -17,11 +17,25 @@ from typing import Any
 
 import numpy as np
 
-from ..explorer import TEACHING_GRID, ExplorerError, ExplorerState, WindowSettings, preset_kernel
+from ..explorer import (
+    TEACHING_GRID,
+    ExplorerError,
+    ExplorerState,
+    WindowSettings,
+    preset_kernel,
+)
 from ..network import Network, NetworkError
 from ..project import ProjectError
 from ..resources import resource_path
-from .goals import ACTIONS, COMPARISONS, GOALS, LessonState, apply_action, check_goal, open_block_in_explorer
+from .goals import (
+    ACTIONS,
+    COMPARISONS,
+    GOALS,
+    LessonState,
+    apply_action,
+    check_goal,
+    open_block_in_explorer,
+)
 
 __all__ = ["FORMAT", "ExplorerStart", "Lesson", "LessonError", "Question", "Step", "list_lessons", "load_lesson",
            "parse_lesson", "rehearse"]

@@ -46,7 +46,7 @@ class GridView(QWidget):
         self.setMinimumSize(120, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def sizeHint(self) -> QSize:
         return QSize(240, 240)
 
     # ------------------------------------------------------------------ data
@@ -94,7 +94,7 @@ class GridView(QWidget):
     def shows_numbers(self) -> bool:
         return self.numbers and self.cell_size() >= self.min_number_cell
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def mousePressEvent(self, event) -> None:
         cell, x0, y0 = self._layout()
         r0, c0, rows, cols = self._view()
         col = int((event.position().x() - x0) // cell)
@@ -104,7 +104,7 @@ class GridView(QWidget):
 
     # ------------------------------------------------------------------ painting
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event) -> None:
         if self._image is None:
             return
         painter = QPainter(self)

@@ -36,7 +36,7 @@ def _as_window(explorer: ConvExplorer, parent: QWidget | None) -> ConvExplorer:
     return explorer
 
 
-def open_for_block(network: Network, block_id: str, trained_model: "keras.Model | None" = None,
+def open_for_block(network: Network, block_id: str, trained_model: keras.Model | None = None,
                    sample: np.ndarray | None = None, block_input: np.ndarray | None = None,
                    parent: QWidget | None = None) -> ConvExplorer:
     """An explorer window (not shown yet) on ``block_id`` with its settings and kernels, on ``sample``.

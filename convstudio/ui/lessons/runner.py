@@ -28,7 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from convstudio.core.explorer import ExplorerError
-from convstudio.core.lessons import Lesson, LessonState, Question, apply_action, check_goal
+from convstudio.core.lessons import (
+    Lesson,
+    LessonState,
+    Question,
+    apply_action,
+    check_goal,
+)
 from convstudio.core.network import NetworkError
 
 __all__ = ["LessonRunner"]
@@ -70,7 +76,7 @@ class _QuestionBox(QGroupBox):
         if right:
             self.verdict.setText(f"<span style='color:#1b7f3b'><b>Right.</b></span>{why}")
         else:
-            self.verdict.setText(f"<span style='color:#b00020'><b>Not quite.</b></span> Try again.")
+            self.verdict.setText("<span style='color:#b00020'><b>Not quite.</b></span> Try again.")
         return right
 
 
@@ -97,7 +103,7 @@ class LessonRunner(QWidget):
         self.refresh()
 
     @classmethod
-    def standalone(cls, lesson: Lesson, parent: QWidget | None = None) -> "LessonRunner":
+    def standalone(cls, lesson: Lesson, parent: QWidget | None = None) -> LessonRunner:
         """A runner on the lesson's own start state; "Show me" edits that state."""
         state = lesson.start_state()
         runner = cls(lesson, lambda: state, lambda action: apply_action(action, state), parent)
