@@ -79,6 +79,8 @@ def _lesson_data() -> dict:
     (lambda d: d["network"]["blocks"].append({"id": "x", "kind": "Warp"}), "unknown block kind 'Warp'"),
     (lambda d: d.update(explorer={"kernel": "Blur-o-matic"}), "no kernel preset 'Blur-o-matic'"),
     (lambda d: d.update(explorer={"grid": [[1, 2], [3]]}), "rows of numbers of one length"),
+    (lambda d: d.update(explorer={"settings": 2}), "'settings' must be a mapping"),
+    (lambda d: d.update(explorer={"settings": {"stride": 2}}), "explorer: unknown explorer setting(s) stride"),
     (lambda d: d.update(input_shape=[28, 28]), "'input_shape' must be three"),
 ])
 def test_a_bad_lesson_file_gets_a_message_saying_where_and_why(edit, message):

@@ -251,9 +251,11 @@ def _explorer(data: dict, where: str) -> ExplorerStart | None:
     if kernel is not None and not isinstance(kernel, str):
         kernel = _grid(kernel, at, "kernel")
     settings = raw.get("settings", {})
+    if not isinstance(settings, dict):
+        raise LessonError(f"{at}: 'settings' must be a mapping such as {{\"stride_h\": 2}}")
     start = ExplorerStart(None, grid, kernel, settings)
     try:
-        s = WindowSettings.from_dict(settings if isinstance(settings, dict) else {"settings": settings})
+        s = WindowSettings.from_dict(settings)
         if s.op == "conv":
             start.kernel_array(*s.kernel)
     except ExplorerError as exc:
