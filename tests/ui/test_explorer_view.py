@@ -135,6 +135,11 @@ def test_opens_on_a_block_with_its_settings_weights_and_sample(qtbot):
     assert view.settings == WindowSettings((3, 3), (2, 2), "same")
     assert view.source_combo.currentText() == "Input of conv2d_1"
     assert view.size_label.text() == "input 28×28 → output 14×14"
+    view.set_position(13, 13)  # the numbers view follows the window into the bottom-right corner
+    r0, c0, rows, cols = view.numbers_view.viewport
+    br, bc, bh, bw = view.numbers_view.window_box
+    assert (rows, cols) == (9, 9) and r0 <= br and br + bh <= r0 + rows and c0 <= bc and bc + bw <= c0 + cols
+    assert view.numbers_view.shows_numbers() and not view.image_view.shows_numbers()
     view.load_block(dataclasses.replace(view._block, kernels=kernels, biases=np.array([0.0, 0.5])))
     view.filter_spin.setValue(1)
     expected = explore(sample / 255.0, kernels[:, :, :, 1], view.settings, bias=0.5).output
