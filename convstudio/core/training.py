@@ -11,38 +11,48 @@ the absolute number of completed epochs, the ``initial_epoch`` of a later "train
 
 The model is built and compiled inside the strategy :func:`~convstudio.core.distribute.choose_strategy`
 picks (one device, mirrored GPUs, or a multi-worker cluster from ``TF_CONFIG``), with XLA and mixed
-precision as :func:`~convstudio.core.device.speed_options` resolves them for the machine.
+precision as :func:`~convstudio.core.device.speed_options` resolves them for the machine. Before a
+fresh model is built, its memory is estimated (:mod:`convstudio.core.memory`) and a run that cannot
+fit is refused with what to change.
 
-The per-batch callback does microseconds of work: a step count, a clock read, and only every
-``batch_event_interval_s`` a finite-loss check and a :class:`BatchEnd`. Batch logs reach it as
-tensors and are read only then: reading one waits for the device, which on a GPU would stall the
-queue of batches every step (Keras converts them for every callback on every batch otherwise).
-A loss that turns NaN is therefore caught at the next report or at the end of the epoch. The probe
-(activations of every block for one sample, and the Conv2D kernels) runs at most every
-``probe_interval_s`` and once per epoch.
+Epoch ``e`` sees the training images in the order seeded by ``(seed, e)`` (:func:`epoch_batches`),
+whatever came before; with the model, its optimizer state and the random-generator state of its
+layers in the checkpoint (:mod:`convstudio.core.checkpoint`), a resumed run repeats the
+uninterrupted one on a CPU. The callbacks (:mod:`convstudio.core.callbacks`) do microseconds of work
+per batch. At the end the history is checked for divergence and chance-level accuracy
+(:mod:`convstudio.core.diagnosis`).
 """
 
 from __future__ import annotations
 
-import json
-import math
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .atomic import atomic_write_text, atomic_write_with
 from .builder import build_model
+from .checkpoint import (
+    CHECKPOINT_MODEL,
+    CHECKPOINT_STATE,
+    CheckpointError,
+    clean_checkpoint_folder,
+    find_checkpoint,
+    read_checkpoint_state,
+    restore_random_state,
+    write_checkpoint,
+)
 from .datasets import Dataset
 from .device import SpeedOptions, describe_device, speed_options
+from .diagnosis import diagnose
+from .memory import MemoryEstimate, available_memory, estimate_training_memory, memory_problem
 from .network import Network
 from .settings import TrainSettings
-from .training_events import BatchEnd, EpochEnd, EventChannel, ProbeUpdate, TrainFinished, TrainStarted
+from .training_events import EventChannel, TrainFinished, TrainStarted, TrainWarning
 
 if TYPE_CHECKING:
     import keras
+    import tensorflow as tf
 
 __all__ = [
     "CHECKPOINT_MODEL",
@@ -50,17 +60,10 @@ __all__ = [
     "CheckpointError",
     "Trainer",
     "compile_model",
+    "epoch_batches",
     "make_optimizer",
     "read_checkpoint_state",
 ]
-
-CHECKPOINT_MODEL = "model.keras"
-CHECKPOINT_STATE = "state.json"
-_CHECKPOINT_FORMAT = "convstudio-checkpoint"
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint folder that cannot be resumed from; the message says why."""
 
 
 def make_optimizer(settings: TrainSettings) -> "keras.optimizers.Optimizer":
@@ -119,26 +122,6 @@ def _use_jit(model: "keras.Model", jit: bool) -> None:
         model.train_function = model.test_function = model.predict_function = None
 
 
-def read_checkpoint_state(checkpoint_dir: str | Path) -> dict[str, Any]:
-    """The ``state.json`` of a checkpoint folder (epoch, history), checked."""
-    folder = Path(checkpoint_dir)
-    state_path, model_path = folder / CHECKPOINT_STATE, folder / CHECKPOINT_MODEL
-    if not state_path.is_file() or not model_path.is_file():
-        raise CheckpointError(f"{folder} holds no checkpoint to resume from "
-                              f"(expected {CHECKPOINT_MODEL} and {CHECKPOINT_STATE}); train first")
-    try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"the checkpoint state {state_path} cannot be read: {exc}") from None
-    if not isinstance(state, dict) or state.get("format") != _CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{state_path} is not a ConvStudio checkpoint state")
-    epoch, history = state.get("epoch"), state.get("history")
-    if not isinstance(epoch, int) or epoch < 0 or not isinstance(history, dict) or not all(
-            isinstance(v, list) for v in history.values()):
-        raise CheckpointError(f"{state_path} is damaged: it needs a whole epoch count and a history")
-    return state
-
-
 def _lr_of(model: "keras.Model") -> float:
     try:
         return float(model.optimizer.learning_rate.numpy())
@@ -146,23 +129,64 @@ def _lr_of(model: "keras.Model") -> float:
         return float("nan")
 
 
-def _error_message(exc: BaseException, settings: TrainSettings) -> str:
+
+
+def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int,
+                  last_epoch: int) -> "tf.data.Dataset":
+    """Normalized training batches for epochs ``first_epoch`` up to ``last_epoch`` (exclusive), one after another.
+
+    Epoch ``e`` is a permutation seeded by ``(seed, e)`` alone, so a run resumed at epoch ``e``
+    sees exactly the batches an uninterrupted run would. Fit it with ``steps_per_epoch``.
+    """
+    import tensorflow as tf
+
+    from .pipeline import _scale_tf
+
+    images, labels, n = tf.constant(x), tf.constant(y), len(x)
+    seed_t = tf.constant(int(seed), tf.int64)
+
+    def one_epoch(epoch: Any) -> tf.data.Dataset:
+        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed_t, epoch]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    ds = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(one_epoch)
+    ds = ds.map(lambda idx: _scale_tf(tf.gather(images, idx), tf.gather(labels, idx)),
+                num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError" or "OOM" in str(exc)
+
+
+_Memory = tuple[MemoryEstimate, "int | None", str]
+
+
+def _error_message(exc: BaseException, settings: TrainSettings, memory: _Memory | None = None) -> str:
+    """One line for a run that failed; out of memory advises a smaller network when the weights alone do not fit."""
     name = type(exc).__name__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else name
-    if isinstance(exc, MemoryError) or name == "ResourceExhaustedError" or "OOM" in str(exc):
+    if _is_out_of_memory(exc):
+        if memory is not None and memory[1] is not None and memory[0].fixed_bytes > memory[1]:
+            return memory_problem(*memory) or ""
         return (f"Out of memory while training with batch size {settings.batch_size}. "
                 f"Try a smaller batch size (e.g. {max(1, settings.batch_size // 2)}) or a smaller network.")
-    if name in ("BuildError", "DistributionError"):
+    if name in ("BuildError", "DistributionError", "MemoryTooSmall"):
         return str(exc)
     return f"Training failed: {name}: {text}"
+
+
+class MemoryTooSmall(RuntimeError):
+    """The run's estimated memory exceeds what the machine has (the message says what to change)."""
 
 
 class Trainer:
     """Trains ``network`` on ``dataset`` with ``settings``, publishing events into ``channel``.
 
     ``model`` (or ``run(initial_model=...)``) continues training an existing Keras model; without
-    one a fresh model is built from the network. ``checkpoint_dir`` receives a checkpoint
-    (``model.keras`` with optimizer state and ``state.json``) after every completed epoch.
+    one a fresh model is built from the network. ``checkpoint_dir`` receives a checkpoint after every
+    completed epoch (:mod:`convstudio.core.checkpoint`); one that cannot be written (a full disk) is
+    a :class:`TrainWarning`, the previous one stays, and training goes on.
     ``pause``, ``resume``, ``stop`` and ``set_probe`` may be called from any thread.
     """
 
@@ -181,10 +205,6 @@ class Trainer:
         self._running.set()
         self._probe_lock = threading.Lock()
         self._probe_image: np.ndarray | None = None
-        self._probe_model: Any = None
-        self._probe_for: Any = None
-        self._probe_ids: list[str] = []
-        self._conv_ids = [b.id for b in self.network if b.kind == "Conv2D"]
 
     # ----------------------------------------------------------------- control (any thread)
 
@@ -224,6 +244,14 @@ class Trainer:
         with self._probe_lock:
             self._probe_image = image
 
+    def probe_image(self, default: bool) -> np.ndarray | None:
+        """The watched image; with ``default``, the first test image when none is watched."""
+        with self._probe_lock:
+            image = self._probe_image
+        if image is None and default and len(self.dataset.x_test):
+            image = np.asarray(self.dataset.x_test[0], dtype=np.uint8)
+        return image
+
     # ----------------------------------------------------------------- resuming
 
     @classmethod
@@ -233,18 +261,22 @@ class Trainer:
 
         History is appended to the checkpoint's, and new checkpoints go to the same folder. The
         optimizer keeps its state (and a plateau-reduced learning rate) unless ``settings`` names
-        another optimizer or another learning rate than the checkpointed run.
+        another optimizer or another learning rate than the checkpointed run; layers that draw random
+        numbers (Dropout) continue their sequences.
         """
         import keras
 
         from .distribute import choose_strategy
 
-        state = read_checkpoint_state(checkpoint_dir)
+        clean_checkpoint_folder(checkpoint_dir)
+        checkpoint = find_checkpoint(checkpoint_dir)
+        state = checkpoint.state
         with choose_strategy(settings).scope():
             try:
-                model = keras.saving.load_model(Path(checkpoint_dir) / CHECKPOINT_MODEL)
+                model = keras.saving.load_model(checkpoint.model_path)
             except Exception as exc:  # noqa: BLE001 - any load failure is a damaged checkpoint
-                raise CheckpointError(f"the checkpoint model in {checkpoint_dir} cannot be loaded: {exc}") from None
+                raise CheckpointError(f"the checkpoint model in {checkpoint.folder} cannot be loaded: {exc}") from None
+            restore_random_state(model, state.get("random_state"))
             before = state.get("settings") if isinstance(state.get("settings"), dict) else {}
             if before.get("optimizer") != settings.optimizer:
                 compile_model(model, settings)  # another optimizer: start its state afresh
@@ -267,56 +299,61 @@ class Trainer:
             self.initial_epoch = int(initial_epoch)
         if history is not None:
             self.history = {k: list(v) for k, v in history.items()}
-        self._nan: tuple[int, int] | None = None
         self._epochs_done = self.initial_epoch
         self._checkpoint: str | None = None
+        self._warnings: list[str] = []
+        self._memory: _Memory | None = None
         try:
             finished = self._run()
         except BaseException as exc:  # noqa: BLE001 - the thread must always end with an event
             if not isinstance(exc, Exception) and not isinstance(exc, MemoryError):
                 raise
-            finished = TrainFinished("error", _error_message(exc, self.settings), self._epochs_done,
-                                     self._history_copy(), checkpoint=self._checkpoint)
+            finished = TrainFinished("error", _error_message(exc, self.settings, self._memory), self._epochs_done,
+                                     self._history_copy(), checkpoint=self._checkpoint,
+                                     warnings=tuple(self._warnings))
         self.channel.put(finished)
         return finished
 
     def _history_copy(self) -> dict[str, list[float]]:
         return {k: list(v) for k, v in self.history.items()}
 
-    def _run(self) -> TrainFinished:
-        import keras
-
-        from .distribute import choose_strategy, prepare_model, strategy_name
-        from .pipeline import make_datasets
+    def _check_memory(self) -> None:
+        """Refuse a fresh model whose weights, optimizer state and activations cannot fit (pure estimate)."""
+        from .device import gpu_names
+        from .shapes import analyze
 
         s, ds = self.settings, self.dataset
-        strategy = choose_strategy(s)  # first: a cluster must be joined before TensorFlow runs anything
-        speed = speed_options(s)
-        keras.utils.set_random_seed(s.seed + self.initial_epoch)
-        splits = make_datasets(ds, s.batch_size, s.validation_split, s.seed, shuffle=True)
+        estimate = estimate_training_memory(analyze(self.network, ds.input_shape, ds.num_classes), s.batch_size,
+                                            s.optimizer, s.momentum)
+        available, where = available_memory(on_gpu=bool(gpu_names()))
+        self._memory = (estimate, available, where)
+        problem = memory_problem(estimate, available, where)
+        if problem:
+            raise MemoryTooSmall(problem)
+
+    def _prepare(self, strategy: Any, speed: SpeedOptions, element_spec: Any) -> "keras.Model":
+        """The model to train, built (fresh) or taken over, compiled, with its training state created."""
+        from .distribute import prepare_model
+
         with strategy.scope():
             if self.model is None:
-                self.model = build_model(self.network, ds.input_shape, ds.num_classes,
+                self.model = build_model(self.network, self.dataset.input_shape, self.dataset.num_classes,
                                          mixed_precision=speed.mixed_precision)
             model = self.model
             if not getattr(model, "compiled", False) or model.optimizer is None:
-                compile_model(model, s)
+                compile_model(model, self.settings)
             _use_jit(model, speed.jit_compile)
-            _build_training_state(model, splits.train.element_spec)
-        prepare_model(model, strategy, splits.train.element_spec)
+            _build_training_state(model, element_spec)
+        prepare_model(model, strategy, element_spec)
         if self._stop.is_set():
             model.stop_training = True
-        counts, steps = splits.counts, int(splits.steps["train"])
-        has_val = counts["val"] > 0 and splits.val is not None
-        total = self.initial_epoch + s.epochs
-        where = describe_device()
-        if strategy_name(strategy) != "one device":
-            where += f", {strategy_name(strategy)}"
-        self.channel.put(TrainStarted(f"{where}; {speed.reason}", total, self.initial_epoch, steps, counts["train"],
-                                      counts["val"], ds.source, ds.is_sample))
+        return model
 
-        callbacks: list[Any] = []
-        early = None
+    def _keras_callbacks(self, has_val: bool) -> tuple[list[Any], Any]:
+        """EarlyStopping and ReduceLROnPlateau as the settings ask; returns them and the early stopper."""
+        import keras
+
+        s, callbacks, early = self.settings, [], None
         if s.early_stopping.enabled:
             early = keras.callbacks.EarlyStopping(
                 monitor=_monitor(s.early_stopping.monitor, has_val), patience=s.early_stopping.patience,
@@ -326,189 +363,103 @@ class Trainer:
             r = s.reduce_lr_on_plateau
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
                 monitor=_monitor("val_loss", has_val), factor=r.factor, patience=r.patience, min_lr=r.min_lr))
-        callbacks.append(_make_callback(self, steps))
+        return callbacks, early
 
-        model.fit(splits.train, validation_data=splits.val if has_val else None, epochs=total,
-                  initial_epoch=self.initial_epoch, verbose=0, shuffle=False,
-                  callbacks=_callback_list(callbacks, model, total, steps))
+    def _run(self) -> TrainFinished:
+        import keras
 
-        history = self._history_copy()
-        done = self._epochs_done
-        if self._nan is not None:
-            epoch, step = self._nan
+        from .callbacks import ActivationProbe, LazyBatchLogs, RunState, run_callbacks
+        from .distribute import choose_strategy, strategy_name
+        from .pipeline import make_datasets
+
+        s, ds = self.settings, self.dataset
+        strategy = choose_strategy(s)  # first: a cluster must be joined before TensorFlow runs anything
+        if self.model is None:
+            self._check_memory()
+        if self.checkpoint_dir is not None:
+            clean_checkpoint_folder(self.checkpoint_dir)
+        speed = speed_options(s)
+        keras.utils.set_random_seed(s.seed)
+        splits = make_datasets(ds, s.batch_size, s.validation_split, s.seed, shuffle=False)
+        counts, steps = splits.counts, int(splits.steps["train"])
+        total = self.initial_epoch + s.epochs
+        train = epoch_batches(ds.x_train[splits.train_index], ds.y_train[splits.train_index], s.batch_size, s.seed,
+                              self.initial_epoch, total)
+        model = self._prepare(strategy, speed, train.element_spec)
+        has_val = counts["val"] > 0 and splits.val is not None
+        where = describe_device()
+        if strategy_name(strategy) != "one device":
+            where += f", {strategy_name(strategy)}"
+        self.channel.put(TrainStarted(f"{where}; {speed.reason}", total, self.initial_epoch, steps, counts["train"],
+                                      counts["val"], ds.source, ds.is_sample))
+
+        callbacks, early = self._keras_callbacks(has_val)
+        self._state = RunState(self._stop, self._running, steps, epochs_done=self.initial_epoch)
+        callbacks += run_callbacks(
+            self._state, self.channel, batch_size=s.batch_size, batch_interval_s=s.batch_event_interval_s,
+            history=self.history, total_epochs=total, learning_rate=_lr_of,
+            probe=ActivationProbe(self.network, self.channel), probe_image=self.probe_image,
+            probe_interval_s=s.probe_interval_s, save=self._save_checkpoint)
+        callback_list = LazyBatchLogs(callbacks, add_history=True, add_progbar=False, model=model, verbose=0,
+                                      epochs=total, steps=steps)
+        model.fit(train, validation_data=splits.val if has_val else None, epochs=total, steps_per_epoch=steps,
+                  initial_epoch=self.initial_epoch, verbose=0, shuffle=False, callbacks=callback_list)
+        self._epochs_done = self._state.epochs_done
+        return self._finish(model, splits, early)
+
+    def _finish(self, model: "keras.Model", splits: Any, early: Any) -> TrainFinished:
+        """The :class:`TrainFinished` of a run that got through ``fit``: its status, test result and diagnosis."""
+        s, done, history = self.settings, self._epochs_done, self._history_copy()
+        extra = {"checkpoint": self._checkpoint, "warnings": tuple(self._warnings)}
+        if self._state.nan_at is not None:
+            epoch, step = self._state.nan_at
             lr = s.learning_rate
             return TrainFinished(
                 "nan", f"The loss became NaN (not a number) in epoch {epoch + 1}, batch {step}: training "
                        f"diverged. Try a lower learning rate, e.g. {lr / 10:g} instead of {lr:g}.",
-                done, history, checkpoint=self._checkpoint)
+                done, history, **extra)
+        diagnosis = None
+        if done > self.initial_epoch:
+            diagnosis = diagnose(history, self.dataset.num_classes, s.learning_rate, done * self._state.steps)
+        found = {"diagnosis": diagnosis.kind if diagnosis else ""}
+        advice = f" {diagnosis.message}" if diagnosis else ""
         if self._stop.is_set():
-            return TrainFinished("stopped", f"Stopped after {done} epoch(s); the weights trained so far are kept.",
-                                 done, history, checkpoint=self._checkpoint)
+            return TrainFinished("stopped", f"Stopped after {done} epoch(s); the weights trained so far are kept."
+                                 + advice, done, history, **extra, **found)
         test_loss = test_acc = None
-        if counts.get("test", 0) > 0 and splits.test is not None:
+        if splits.counts.get("test", 0) > 0 and splits.test is not None:
             result = model.evaluate(splits.test, verbose=0, return_dict=True)
             test_loss, test_acc = float(result["loss"]), float(result["accuracy"])
         status = "early_stopped" if early is not None and early.stopped_epoch > 0 else "completed"
-        message = (f"Stopped early after {done} epochs: {early.monitor} stopped improving."  # type: ignore[union-attr]
+        message = (f"Stopped early after {done} epochs: {early.monitor} stopped improving."
                    if status == "early_stopped" else f"Finished {done} epochs.")
         if test_acc is not None:
             message += f" Test accuracy {test_acc:.2%}."
-        return TrainFinished(status, message, done, history, test_loss, test_acc, self._checkpoint)
+        return TrainFinished(status, message + advice, done, history, test_loss, test_acc, **extra, **found)
 
-    # ----------------------------------------------------------------- probe and checkpoint (training thread)
-
-    def _probe(self, epoch: int, step: int, image: np.ndarray) -> None:
-        import keras
-
-        from .pipeline import normalize
-
-        model = self.model
-        if self._probe_for is not model:
-            names = {layer.name for layer in model.layers}
-            self._probe_ids = [b.id for b in self.network if b.id in names]
-            outputs = [model.get_layer(bid).output for bid in self._probe_ids] + [model.outputs[0]]
-            self._probe_model = keras.Model(model.inputs, outputs, name="convstudio_probe")
-            self._probe_for = model
-        x = normalize(image[None])
-        outs = self._probe_model([x], training=False)
-        arrays = [np.asarray(keras.ops.convert_to_numpy(o)[0], dtype=np.float32) for o in outs]  # float16 layers too
-        activations = dict(zip(self._probe_ids, arrays[:-1]))
-        kernels = {bid: np.array(model.get_layer(bid).kernel.numpy())
-                   for bid in self._conv_ids if bid in activations}
-        self.channel.put(ProbeUpdate(epoch, step, activations, kernels, arrays[-1]))
-
-    def _probe_image_now(self, default: bool) -> np.ndarray | None:
-        with self._probe_lock:
-            image = self._probe_image
-        if image is None and default and len(self.dataset.x_test):
-            image = np.asarray(self.dataset.x_test[0], dtype=np.uint8)
-        return image
+    # ----------------------------------------------------------------- checkpoint (training thread)
 
     def _save_checkpoint(self) -> None:
+        """Write this epoch's checkpoint; a failed write (a full disk) keeps the last one and warns."""
         if self.checkpoint_dir is None:
             return
-        folder = self.checkpoint_dir
-        atomic_write_with(folder / CHECKPOINT_MODEL, lambda tmp: self.model.save(tmp), suffix=".keras")
-        state = {"format": _CHECKPOINT_FORMAT, "epoch": self._epochs_done, "history": self.history,
-                 "settings": self.settings.to_dict(), "dataset": self.dataset.name}
-        atomic_write_text(folder / CHECKPOINT_STATE, json.dumps(state, indent=1))
-        self._checkpoint = str(folder)
+        done = self._state.epochs_done
+        state = {"epoch": done, "history": self.history, "settings": self.settings.to_dict(),
+                 "dataset": self.dataset.name}
+        try:
+            write_checkpoint(self.checkpoint_dir, self.model, state)
+        except OSError as exc:
+            try:
+                kept = f"the checkpoint of epoch {read_checkpoint_state(self.checkpoint_dir)['epoch']} is kept"
+            except CheckpointError:
+                kept = "there is no earlier checkpoint"
+            warning = (f"Could not write the checkpoint of epoch {done} to {self.checkpoint_dir}: "
+                       f"{exc.strerror or exc}; {kept}. Training goes on with the model in memory.")
+            self._warnings.append(warning)
+            self.channel.put(TrainWarning(warning))
+            return
+        self._checkpoint = str(self.checkpoint_dir)
 
 
 def _monitor(name: str, has_val: bool) -> str:
     return name if has_val or not name.startswith("val_") else name[4:]
-
-
-_CALLBACK_CLASS: Any = None
-_CALLBACK_LIST_CLASS: Any = None
-
-
-def _callback_list(callbacks: list[Any], model: Any, epochs: int, steps: int) -> Any:
-    """Keras's callback list, except that batch-end logs are handed on unconverted (see the module docstring)."""
-    global _CALLBACK_LIST_CLASS
-    if _CALLBACK_LIST_CLASS is None:
-        import keras
-
-        class _LazyBatchLogs(keras.callbacks.CallbackList):
-            def on_train_batch_end(self, batch, logs=None):
-                for callback in self.callbacks:
-                    callback.on_train_batch_end(batch, logs)
-
-        _CALLBACK_LIST_CLASS = _LazyBatchLogs
-    return _CALLBACK_LIST_CLASS(callbacks, add_history=True, add_progbar=False, model=model, verbose=0,
-                                epochs=epochs, steps=steps)
-
-
-def _scalar(value: Any, default: float = 0.0) -> float:
-    """A log value (tensor, numpy or Python number) as a float; reading a tensor waits for the device."""
-    if value is None:
-        return default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _make_callback(trainer: Trainer, steps: int) -> Any:
-    """The per-batch callback (its class is made on first use so importing this module needs no Keras)."""
-    global _CALLBACK_CLASS
-    if _CALLBACK_CLASS is None:
-        import keras
-
-        class _TrainerCallback(keras.callbacks.Callback):
-            def __init__(self, trainer: Trainer, steps: int) -> None:
-                super().__init__()
-                self.t, self.steps = trainer, steps
-
-            def on_train_begin(self, logs=None):
-                if self.t._stop.is_set():
-                    self.model.stop_training = True
-                now = time.perf_counter()
-                self.t0, self.paused = now, 0.0
-                self.last_batch_event = -math.inf
-                self.last_probe = now
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.epoch, self.step = epoch, 0
-                self.epoch_t0, self.epoch_paused = time.perf_counter(), self.paused
-                self.lr = _lr_of(self.model)
-
-            def on_train_batch_end(self, batch, logs=None):
-                t = self.t
-                self.step += 1
-                now = time.perf_counter()
-                if now - self.last_batch_event >= t.settings.batch_event_interval_s:
-                    logs = logs or {}
-                    loss = _scalar(logs.get("loss"))  # the only places the device is waited for
-                    if not math.isfinite(loss):
-                        t._nan = (self.epoch, self.step)
-                        self.model.stop_training = True
-                        return
-                    busy = now - self.epoch_t0 - (self.paused - self.epoch_paused)
-                    rate = self.step * t.settings.batch_size / max(busy, 1e-9)  # mean over the epoch so far
-                    t.channel.put(BatchEnd(self.epoch, self.step, self.steps, loss, _scalar(logs.get("accuracy")),
-                                           now - self.t0 - self.paused, rate))
-                    self.last_batch_event = now
-                if now - self.last_probe >= t.settings.probe_interval_s:
-                    image = t._probe_image_now(default=False)
-                    if image is not None:
-                        t._probe(self.epoch, self.step, image)
-                    self.last_probe = time.perf_counter()
-                if t._stop.is_set():
-                    self.model.stop_training = True
-                elif not t._running.is_set():
-                    t0 = time.perf_counter()
-                    t._running.wait()
-                    waited = time.perf_counter() - t0
-                    self.paused += waited
-                    if t._stop.is_set():
-                        self.model.stop_training = True
-
-            def on_test_begin(self, logs=None):
-                if self.t._stop.is_set() or self.t._nan is not None:
-                    self.model.stop_evaluating = True  # a stopped run skips the rest of validation
-
-            def on_epoch_end(self, epoch, logs=None):
-                t = self.t
-                if t._nan is not None or self.step < self.steps or t._stop.is_set():
-                    return  # an interrupted epoch is neither recorded nor checkpointed
-                logs = dict(logs or {})
-                if any(isinstance(v, float) and not math.isfinite(v) for v in logs.values()):
-                    t._nan = (epoch, self.step)
-                    self.model.stop_training = True
-                    return
-                metrics = {k: float(v) for k, v in logs.items() if isinstance(v, int | float)}
-                metrics["learning_rate"] = self.lr
-                for key, value in metrics.items():
-                    t.history.setdefault(key, []).append(value)
-                t._epochs_done = epoch + 1
-                seconds = time.perf_counter() - self.epoch_t0 - (self.paused - self.epoch_paused)
-                t.channel.put(EpochEnd(epoch, t.initial_epoch + t.settings.epochs, metrics, seconds))
-                image = t._probe_image_now(default=True)
-                if image is not None:
-                    t._probe(epoch, self.step, image)
-                    self.last_probe = time.perf_counter()
-                t._save_checkpoint()
-
-        _CALLBACK_CLASS = _TrainerCallback
-    return _CALLBACK_CLASS(trainer, steps)

@@ -22,6 +22,7 @@ __all__ = [
     "TrainEvent",
     "TrainFinished",
     "TrainStarted",
+    "TrainWarning",
 ]
 
 
@@ -77,8 +78,20 @@ class ProbeUpdate:
 
 
 @dataclass(frozen=True)
+class TrainWarning:
+    """Something went wrong that did not end the run (a checkpoint that could not be written)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class TrainFinished:
-    """The run ended. ``status`` is completed, stopped, early_stopped, nan or error."""
+    """The run ended. ``status`` is completed, stopped, early_stopped, nan or error.
+
+    ``diagnosis`` is empty for a run that learned, else ``"diverged"`` or ``"chance_level"`` (the
+    message then says so, with advice; see :mod:`convstudio.core.diagnosis`). ``warnings`` repeats
+    every :class:`TrainWarning` of the run.
+    """
 
     status: str
     message: str
@@ -87,9 +100,16 @@ class TrainFinished:
     test_loss: float | None = None
     test_accuracy: float | None = None
     checkpoint: str | None = None
+    diagnosis: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def learned(self) -> bool:
+        """False when the run diverged or stayed at chance level (a NaN or an error is not learning either)."""
+        return not self.diagnosis and self.status not in ("nan", "error")
 
 
-TrainEvent = Union[TrainStarted, BatchEnd, EpochEnd, ProbeUpdate, TrainFinished]
+TrainEvent = Union[TrainStarted, BatchEnd, EpochEnd, ProbeUpdate, TrainWarning, TrainFinished]
 
 
 class EventChannel:

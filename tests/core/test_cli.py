@@ -56,7 +56,9 @@ def test_train_resume_and_export(env, tmp_path, capsys):
     assert record["status"] == "completed" and record["epochs_done"] == 1
     assert 0.0 <= record["test_accuracy"] <= 1.0 and f"test accuracy: {record['test_accuracy']:.2%}" in out
     assert "epoch 1/1 done" in out and (run / "model.keras").is_file()
-    assert json.loads((run / "checkpoint" / "state.json").read_text())["epoch"] == 1
+    from convstudio.core.checkpoint import read_checkpoint_state
+
+    assert read_checkpoint_state(run / "checkpoint")["epoch"] == 1
 
     assert main(["train", str(project), "--resume", "--epochs", "1", "--batch-size", "32"]) == EXIT_OK
     record = json.loads((run / "history.json").read_text())

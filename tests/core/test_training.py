@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,7 +148,7 @@ def test_nan_loss_stops_with_advice(small, monkeypatch, tmp_path):
     finished = Trainer(tiny_net(), small, settings(epochs=3), channel, tmp_path / "ck").run()
     assert finished.status == "nan"
     assert "learning rate" in finished.message and finished.epochs_done == 0
-    assert not (tmp_path / "ck" / "state.json").exists()
+    assert not (tmp_path / "ck" / "latest.json").exists()
     assert not any(isinstance(e, EpochEnd) for e in channel.drain())
 
 
@@ -253,8 +252,10 @@ def test_out_of_memory_becomes_an_error_event_with_advice(small, monkeypatch):
     assert channel.drain()[-1] == finished
 
 
-def test_checkpoint_state_is_json_with_epoch_and_history(small, tmp_path):
-    Trainer(tiny_net(), small, settings(epochs=1), EventChannel(), tmp_path).run()
-    state = json.loads((tmp_path / "state.json").read_text())
-    assert state["format"] == "convstudio-checkpoint" and state["epoch"] == 1
-    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+def test_checkpoint_is_an_epoch_folder_with_a_pointer(small, tmp_path):
+    Trainer(tiny_net(), small, settings(epochs=2), EventChannel(), tmp_path).run()
+    assert json.loads((tmp_path / "latest.json").read_text())["folder"] == "epoch-0002"
+    state = json.loads((tmp_path / "epoch-0002" / "state.json").read_text())
+    assert state["format"] == "convstudio-checkpoint" and state["epoch"] == 2
+    assert (tmp_path / "epoch-0002" / "model.keras").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch-0002", "latest.json"]  # epoch 1 replaced, no temps
