@@ -136,7 +136,7 @@ class _Progress:
         self.out.flush()
 
     def handle(self, event: Any) -> None:
-        from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
+        from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted, TrainWarning
 
         if isinstance(event, TrainStarted):
             self.epochs = event.epochs
@@ -167,6 +167,8 @@ class _Progress:
             if "val_loss" in m:
                 parts += [f"val_loss {m['val_loss']:.4f}", f"val_acc {m.get('val_accuracy', float('nan')):.2%}"]
             self._line(f"epoch {event.epoch + 1}/{event.epochs} done in {event.seconds:.1f} s: " + ", ".join(parts))
+        elif isinstance(event, TrainWarning):
+            self._line(f"warning: {event.message}")
         elif isinstance(event, TrainFinished):
             self._line(event.message)
 
@@ -215,63 +217,74 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from convstudio.core.datasets import DatasetNotFound, load_dataset
+def _distribution_change(args: argparse.Namespace) -> dict[str, Any]:
+    """``{"distribution": "multi_worker"}`` for ``--distributed`` (checked against ``TF_CONFIG``), else nothing."""
+    if not args.distributed:
+        return {}
+    from convstudio.core.distribute import DistributionError, cluster_from_env
+
+    try:
+        cluster = cluster_from_env()
+    except DistributionError as exc:
+        raise CliError(str(exc)) from None
+    if cluster is None:
+        raise CliError("--distributed needs TF_CONFIG to describe the cluster, e.g. TF_CONFIG='{\"cluster\": "
+                       "{\"worker\": [\"host1:2222\", \"host2:2222\"]}, \"task\": {\"type\": \"worker\", "
+                       "\"index\": 0}}'")
+    return {"distribution": "multi_worker"}
+
+
+def _train_settings(args: argparse.Namespace, project: Any) -> Any:
+    """The project's training settings with the command line's overrides."""
     from convstudio.core.settings import SettingsError
 
-    project, path = _load_project(args.project)
-    dataset_name = args.dataset or project.dataset_name
     changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed),
                                  ("jit_compile", args.xla), ("mixed_precision", args.mixed_precision))
                if v is not None}
-    if args.distributed:
-        from convstudio.core.distribute import DistributionError, cluster_from_env
-
-        try:
-            cluster = cluster_from_env()
-        except DistributionError as exc:
-            raise CliError(str(exc)) from None
-        if cluster is None:
-            raise CliError("--distributed needs TF_CONFIG to describe the cluster, e.g. TF_CONFIG='{\"cluster\": "
-                           "{\"worker\": [\"host1:2222\", \"host2:2222\"]}, \"task\": {\"type\": \"worker\", "
-                           "\"index\": 0}}'")
-        changes["distribution"] = "multi_worker"
+    changes.update(_distribution_change(args))
     try:
-        settings = project.settings.replace(**changes)
+        return project.settings.replace(**changes)
     except SettingsError as exc:
         raise CliError(str(exc)) from None
-    out_dir = Path(args.out) if args.out else _default_run_dir(path)
-    checkpoint_dir = out_dir / "checkpoint"
-    if args.threads:
-        from convstudio.core.device import configure_threads
 
-        configure_threads(inter=1 if args.threads == 1 else 2, intra=args.threads)
+
+def _training_data(args: argparse.Namespace, project: Any) -> Any:
+    """The dataset to train on; says where it came from (and when it is only the bundled sample)."""
+    from convstudio.core.datasets import DatasetNotFound, load_dataset
+
     try:
-        dataset = load_dataset(dataset_name, args.data_dir or project.data_dir, allow_sample=not args.no_sample,
-                               allow_download=not args.offline)
+        dataset = load_dataset(args.dataset or project.dataset_name, args.data_dir or project.data_dir,
+                               allow_sample=not args.no_sample, allow_download=not args.offline)
     except DatasetNotFound as exc:
         raise CliError(str(exc), EXIT_DATA) from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    print(f"{dataset.source}" + (" [SAMPLE: results are not comparable to the full dataset]"
+                                 if dataset.is_sample else ""))
+    return dataset
+
+
+def _require_trainable(project: Any, dataset: Any) -> None:
     analysis = _analysis(project, dataset.input_shape, dataset.num_classes)
     if not analysis.ok:
         _print_issues(analysis, sys.stderr)
         raise CliError("the network has errors and cannot be trained; fix them first (see `info`)", EXIT_INVALID)
-    print(f"{dataset.source}" + (" [SAMPLE: results are not comparable to the full dataset]"
-                                 if dataset.is_sample else ""))
 
+
+def _make_trainer(args: argparse.Namespace, project: Any, dataset: Any, settings: Any, channel: Any,
+                  checkpoint_dir: Path) -> Any:
     from convstudio.core.training import CheckpointError, Trainer
 
-    progress = _Progress(sys.stdout)
-    channel = _printing_channel(progress)
-    if args.resume:
-        try:
-            trainer = Trainer.resume_from(checkpoint_dir, project.network, dataset, settings, channel)
-        except CheckpointError as exc:
-            raise CliError(str(exc)) from None
-    else:
-        trainer = Trainer(project.network, dataset, settings, channel, checkpoint_dir)
+    if not args.resume:
+        return Trainer(project.network, dataset, settings, channel, checkpoint_dir)
+    try:
+        return Trainer.resume_from(checkpoint_dir, project.network, dataset, settings, channel)
+    except CheckpointError as exc:
+        raise CliError(str(exc)) from None
 
+
+def _run_interruptibly(trainer: Any) -> Any:
+    """Run the trainer; the first Ctrl-C stops it after the current batch, a second one aborts."""
     interrupted = []
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -283,31 +296,94 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
-    start = time.perf_counter()
     try:
-        finished = trainer.run()
+        return trainer.run()
     finally:
         if main_thread:
             signal.signal(signal.SIGINT, previous)
-    wall = time.perf_counter() - start
 
+
+def _save_or_explain(what: str, path: Path, write: Any, finished: Any) -> str | None:
+    """Write one run output atomically; on failure (a full disk) the old file stays and a message says so."""
+    try:
+        write()
+    except OSError as exc:
+        kept = f"the previous {path.name} is unchanged" if path.exists() else f"no {path.name} was written"
+        if finished.checkpoint:
+            kept += f"; the last good checkpoint is in {finished.checkpoint} (resume with --resume)"
+        return f"could not write the {what} to {path}: {exc.strerror or exc}; {kept}"
+    return None
+
+
+def _save_run(out_dir: Path, trainer: Any, finished: Any, record: dict[str, Any]) -> list[str]:
+    """Write model.keras (when training produced one) and history.json; returns what could not be written."""
+    from convstudio.core.atomic import atomic_write_with
+
+    problems = []
     if trainer.model is not None and finished.status in ("completed", "early_stopped", "stopped"):
-        from convstudio.core.atomic import atomic_write_with
+        model_path = out_dir / "model.keras"
+        problem = _save_or_explain("trained model", model_path, lambda: atomic_write_with(
+            model_path, lambda tmp: trainer.model.save(tmp), suffix=".keras"), finished)
+        if problem is None:
+            print(f"model: {model_path}")
+        problems.append(problem)
+    history_path = out_dir / "history.json"
+    problem = _save_or_explain("history", history_path, lambda: _write_json(history_path, record), finished)
+    if problem is None:
+        print(f"history: {history_path}")
+    problems.append(problem)
+    return [p for p in problems if p]
 
-        atomic_write_with(out_dir / "model.keras", lambda tmp: trainer.model.save(tmp), suffix=".keras")
-        print(f"model: {out_dir / 'model.keras'}")
-    record = {
+
+def _run_record(path: Path, dataset: Any, settings: Any, finished: Any, progress: _Progress,
+                wall: float) -> dict[str, Any]:
+    return {
         "project": str(path.resolve()), "dataset": dataset.name, "dataset_source": dataset.source,
         "is_sample": dataset.is_sample, "status": finished.status, "message": finished.message,
+        "diagnosis": finished.diagnosis, "warnings": list(finished.warnings),
         "epochs_done": finished.epochs_done, "test_loss": finished.test_loss,
         "test_accuracy": finished.test_accuracy, "seconds_per_epoch": progress.epoch_seconds,
         "wall_seconds": round(wall, 2), "settings": settings.to_dict(), "history": finished.history,
     }
-    _write_json(out_dir / "history.json", record)
-    print(f"history: {out_dir / 'history.json'}")
+
+
+def _train_exit_code(finished: Any, dataset: Any, problems: list[str]) -> int:
+    """Print the test result (saying when it comes from the bundled sample) and what went wrong; the exit code."""
     if finished.test_accuracy is not None:
-        print(f"test accuracy: {finished.test_accuracy:.2%} (test loss {finished.test_loss:.4f})")
-    return EXIT_OK if finished.status in ("completed", "early_stopped", "stopped") else EXIT_INVALID
+        on = (f" on the bundled sample's {len(dataset.x_test):,} test images, not the full test set"
+              if dataset.is_sample else "")
+        print(f"test accuracy: {finished.test_accuracy:.2%} (test loss {finished.test_loss:.4f}){on}")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if finished.diagnosis:
+        print(f"error: training did not learn ({finished.diagnosis.replace('_', ' ')}); see the advice above",
+              file=sys.stderr)
+    if finished.status not in ("completed", "early_stopped", "stopped") or finished.diagnosis:
+        return EXIT_INVALID
+    return EXIT_ERROR if problems else EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a project: settings, data, trainer, run, save, report, each a step below."""
+    from convstudio.core.atomic import remove_stale_temporaries
+
+    project, path = _load_project(args.project)
+    settings = _train_settings(args, project)
+    out_dir = Path(args.out) if args.out else _default_run_dir(path)
+    remove_stale_temporaries(out_dir)  # left by a run killed while saving
+    if args.threads:
+        from convstudio.core.device import configure_threads
+
+        configure_threads(inter=1 if args.threads == 1 else 2, intra=args.threads)
+    dataset = _training_data(args, project)
+    _require_trainable(project, dataset)
+    progress = _Progress(sys.stdout)
+    trainer = _make_trainer(args, project, dataset, settings, _printing_channel(progress), out_dir / "checkpoint")
+    start = time.perf_counter()
+    finished = _run_interruptibly(trainer)
+    wall = time.perf_counter() - start
+    problems = _save_run(out_dir, trainer, finished, _run_record(path, dataset, settings, finished, progress, wall))
+    return _train_exit_code(finished, dataset, problems)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
