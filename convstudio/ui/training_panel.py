@@ -523,12 +523,16 @@ class TrainingPanel(QWidget):
         lines = [f"{head} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}."]
         if event.test_accuracy is not None:
             lines.append(f"Test accuracy: {event.test_accuracy:.2%}")
-        if event.message and event.status != "completed":
+        if event.message and (event.status != "completed" or event.diagnosis):
             lines.append(event.message)
+        lines += list(event.warnings)
         self.result_label.setText("\n".join(lines))
         self.eta_label.setText("")
         self._update_buttons()
         if event.status in ("error", "nan"):
             self._report_error(head, event.message or head)
+        elif event.diagnosis or event.warnings:
+            self._report_error("Training did not learn" if event.diagnosis else head,
+                               "\n".join(([event.message] if event.diagnosis else []) + list(event.warnings)))
         else:
             self.message.emit(lines[-1] if event.test_accuracy is not None else head)
