@@ -2,29 +2,33 @@
 
 ``load_dataset`` tries each source in turn and records every attempt as a human line, so the
 app can say where the data came from or, when nothing worked, what to do. What is read is
-validated; a damaged file is a failed attempt and the next source is tried. Loaded datasets
-are kept in memory (keyed by name and source file stamps) so a second run does not reread.
+validated; a damaged file is a failed attempt and the next source is tried. Sizes are checked
+before reading: the shapes an npz or IDX file declares must fit ``MAX_DATA_BYTES``, so a small
+file that would inflate to gigabytes is refused with the reason. Loaded datasets are kept in
+memory (keyed by name and source file stamps) so a second run does not reread.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import os
 import socket
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .idx import IdxError, idx_bytes, read_idx
+from .idx import IdxError, idx_bytes, read_idx, read_idx_header
 from .resources import ResourceNotFound, resource_path
 
 __all__ = [
-    "CLASS_NAMES", "DATA_DIR_ENV", "DATASET_NAMES", "Dataset", "DatasetNotFound", "OFFLINE_ENV",
+    "CLASS_NAMES", "DATA_DIR_ENV", "DATASET_NAMES", "MAX_DATA_BYTES", "Dataset", "DatasetNotFound", "OFFLINE_ENV",
     "canonical_name", "clear_cache", "display_name", "load_dataset",
 ]
 
@@ -44,6 +48,9 @@ _SUBDIRS = {"mnist": ("mnist", "MNIST"),
 _IDX_PARTS = (("train-images", "idx3"), ("train-labels", "idx1"),
               ("t10k-images", "idx3"), ("t10k-labels", "idx1"))
 _FULL_SIZE = 70_000
+MAX_DATA_BYTES = 512 << 20
+"""Most bytes the four arrays of one dataset may declare (full MNIST is 55 MB, so ~9x headroom)."""
+_KEYS = ("x_train", "y_train", "x_test", "y_test")
 # md5 of the original train-labels-idx1-ubyte (uncompressed): tells the two datasets apart
 _TRAIN_LABELS_MD5 = {"mnist": "a25bea736e30d166cdddb491f175f624",
                      "fashion_mnist": "9018921c3c673c538a1fc5bad174d6f9"}
@@ -96,6 +103,30 @@ class Dataset:
         """Display name, e.g. ``Fashion-MNIST``."""
         return _TITLES.get(self.name, self.name)
 
+    @property
+    def rejected(self) -> list[str]:
+        """Why each source tried before the one used was passed over, one line each."""
+        return list(self.attempts[:-1])
+
+    @property
+    def sample_note(self) -> str:
+        """For the bundled sample, one line saying results are not from the full set; else ``""``."""
+        if not self.is_sample:
+            return ""
+        n = len(self.x_train) + len(self.x_test)
+        return (f"SAMPLE: results come from the bundled sample ({n:,} of {_FULL_SIZE:,} {self.title} images), "
+                "not the full dataset, and are not comparable to published figures")
+
+    def report_lines(self) -> list[str]:
+        """Where the data came from; for the sample, also why each other source was not used."""
+        lines = [self.source or self.title]
+        if self.is_sample:
+            lines.append(self.sample_note)
+            if self.rejected:
+                lines.append("the full dataset was not used because:")
+                lines.extend(f"  - {line}" for line in self.rejected)
+        return lines
+
 
 def canonical_name(name: str) -> str:
     """``"mnist"`` or ``"fashion_mnist"`` for any accepted spelling; ``ValueError`` otherwise."""
@@ -143,9 +174,65 @@ def _show(path: Path) -> str:
         return str(path)
 
 
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
+def _check_declared(shapes: dict[str, tuple[int, ...]], nbytes: int) -> None:
+    """Refuse shapes no dataset can have, or more data than ``MAX_DATA_BYTES``, before reading."""
+    for split, x, y in (("training", "x_train", "y_train"), ("test", "x_test", "y_test")):
+        if x in shapes and (len(shapes[x]) != 3 or tuple(shapes[x][1:]) != (28, 28)):
+            raise _Invalid(f"{split} images are declared with shape {tuple(shapes[x])}, expected (n, 28, 28)")
+        if y in shapes and len(shapes[y]) != 1:
+            raise _Invalid(f"{split} labels are declared with shape {tuple(shapes[y])}, expected one per image")
+    if nbytes > MAX_DATA_BYTES:
+        described = ", ".join(f"{k} {tuple(v)}" for k, v in shapes.items())
+        raise _Invalid(f"the file declares {_mib(nbytes)} of data ({described}), more than the "
+                       f"{_mib(MAX_DATA_BYTES)} a dataset may hold; refused before reading")
+
+
+def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from the ``.npy`` header of a zip member (reads only the header)."""
+    fmt = np.lib.format
+    with zf.open(info) as f:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = fmt.read_array_header_2_0(f)
+        else:
+            raise _Invalid(f"{info.filename} uses .npy format version {version}, which is not supported")
+    if dtype.hasobject:
+        raise _Invalid(f"{info.filename} holds Python objects, not numbers")
+    if any(d < 0 for d in shape):
+        raise _Invalid(f"{info.filename} declares an impossible shape {shape}")
+    return tuple(shape), dtype
+
+
+def _check_npz(path: Path) -> None:
+    """Refuse an npz whose members declare impossible or oversized arrays, reading only headers."""
+    if not zipfile.is_zipfile(path):
+        raise _Invalid("damaged or unreadable: not a complete npz (zip) archive")
+    shapes: dict[str, tuple[int, ...]] = {}
+    total = 0
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            key = info.filename.removesuffix(".npy")
+            if key not in _KEYS:
+                continue
+            if info.file_size > MAX_DATA_BYTES:
+                raise _Invalid(f"{info.filename} inflates to {_mib(info.file_size)}, more than the "
+                               f"{_mib(MAX_DATA_BYTES)} a dataset may hold; refused before reading")
+            shape, dtype = _npy_header(zf, info)
+            shapes[key] = shape
+            total += math.prod(shape) * dtype.itemsize
+    _check_declared(shapes, total)
+
+
 def _read_npz(path: Path) -> Arrays:
+    _check_npz(path)
     with np.load(path, allow_pickle=False) as data:
-        missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in data.files]
+        missing = [k for k in _KEYS if k not in data.files]
         if missing:
             raise _Invalid(f"not a dataset file (no {', '.join(missing)} inside; "
                            "expected the Keras layout x_train, y_train, x_test, y_test)")
@@ -168,7 +255,10 @@ def _find_idx(folder: Path) -> tuple[list[Path], list[str]]:
 
 def _idx_reader(files: Sequence[Path]) -> Callable[[], Arrays]:
     def read() -> Arrays:
-        x_train, y_train, x_test, y_test = (read_idx(p, p.name) for p in files)
+        headers = [read_idx_header(p, p.name, max_bytes=MAX_DATA_BYTES) for p in files]
+        _check_declared({k: h.dims for k, h in zip(_KEYS, headers)}, sum(h.data_bytes for h in headers))
+        x_train, y_train, x_test, y_test = (read_idx(p, p.name, max_bytes=h.data_bytes)
+                                            for p, h in zip(files, headers))
         return x_train, y_train, x_test, y_test
     return read
 
@@ -247,6 +337,13 @@ class _Loader:
 
     def from_folder(self, folder: Path) -> Dataset | None:
         """A Keras-layout npz or the four IDX files in ``folder`` or a subfolder named for the data."""
+        try:
+            return self._scan_folder(folder)
+        except OSError as exc:  # e.g. a folder without read or search permission
+            self.note(f"{_show(folder)}: cannot be read ({exc.strerror or exc})")
+            return None
+
+    def _scan_folder(self, folder: Path) -> Dataset | None:
         if not folder.is_dir():
             self.note(f"{_show(folder)}: folder not found")
             return None
@@ -311,8 +408,11 @@ class _Loader:
 
     def from_download(self, allow: bool) -> Dataset | None:
         where = f"download from {DOWNLOAD_HOST[0]}"
-        if not allow or os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0"):
+        if os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0"):
             self.note(f"{where}: not allowed (offline)")
+            return None
+        if not allow:
+            self.note(f"{where}: not allowed (downloads are off for this command)")
             return None
         ok, why = _reachable()
         if not ok:
@@ -418,7 +518,12 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, allow_sam
         steps.append(lambda: loader.from_idx_folder(DEBIAN_FASHION_DIR))
     steps.append(lambda: loader.from_sample(allow_sample))
     for step in steps:
-        ds = step()
+        try:
+            ds = step()
+        except OSError as exc:  # a source that cannot even be looked at is a failed attempt too
+            where = _show(Path(os.fsdecode(exc.filename))) if exc.filename else "a data source"
+            loader.note(f"{where}: cannot be read ({exc.strerror or exc})")
+            continue
         if ds is not None:
             return ds
     title = _TITLES[key]

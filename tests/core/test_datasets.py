@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import socket
 import struct
 import sys
@@ -382,3 +383,158 @@ def test_the_wrong_dataset_under_the_right_name_is_refused(env):
     ds = load_dataset("fashion_mnist", data_dir=env, allow_download=False)
     assert ds.is_sample
     assert "these are the MNIST files, not Fashion-MNIST" in ds.attempts[0]
+
+
+# ---------------------------------------------------------------- bounded memory and reasons
+
+def _gzip_bomb(header: bytes, zeros_mb: int) -> bytes:
+    """``header`` then ``zeros_mb`` MB of zeros as concatenated gzip members: a few KB on disk."""
+    member = gzip.compress(bytes(1 << 20), compresslevel=9, mtime=0)
+    return gzip.compress(header, mtime=0) + member * zeros_mb
+
+
+def _peak_bytes(fn) -> tuple[object, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_gzipped_idx_claiming_a_billion_images_is_refused_before_inflating(env):
+    arrays = real_arrays("mnist")
+    paths = write_idx_set(env / "data", arrays, gz=True)
+    bomb = _gzip_bomb(b"\x00\x00\x08\x03" + struct.pack(">3I", 10**9, 28, 28), zeros_mb=200)
+    assert len(bomb) < 300_000  # 200 MB of zeros behind a header that claims 784 GB
+    paths[0].write_bytes(bomb)
+    ds, peak = _peak_bytes(lambda: load_dataset("mnist", data_dir=env / "data", allow_download=False))
+    assert ds.is_sample and peak < 20 << 20
+    first = ds.attempts[0]
+    assert "train-images-idx3-ubyte.gz" in first and "(1000000000, 28, 28)" in first
+    assert "784,000,000,000 bytes" in first and "refused before reading" in first
+
+
+def test_idx_with_a_small_header_and_gigabytes_after_it_stops_reading_early(tmp_path):
+    path = tmp_path / "labels-idx1-ubyte.gz"
+    path.write_bytes(_gzip_bomb(b"\x00\x00\x08\x01" + struct.pack(">I", 10), zeros_mb=200))
+
+    def read() -> None:
+        with pytest.raises(IdxError, match=r"more data than the header's shape \(10,\) holds"):
+            read_idx(path)
+
+    _, peak = _peak_bytes(read)
+    assert peak < 20 << 20
+
+
+@pytest.mark.parametrize("header, message", [
+    (b"\x00\x00\x08\x03" + struct.pack(">3I", 60, 32, 32), r"declared with shape \(60, 32, 32\), expected \(n, 28, 28\)"),
+    (b"\x00\x00\x08\x03" + struct.pack(">3I", 2**32 - 1, 2**32 - 1, 2**32 - 1), "refused before reading"),
+    (b"\x00\x00\x08\xc8" + bytes(4 * 200), "declares 200 dimensions"),
+])
+def test_impossible_idx_shapes_are_refused_from_the_header(env, header, message):
+    paths = write_idx_set(env / "data", real_arrays("mnist"))
+    paths[0].write_bytes(header + bytes(100))
+    ds = load_dataset("mnist", data_dir=env / "data", allow_download=False)
+    assert ds.is_sample
+    assert re.search(message, ds.attempts[0]), ds.attempts[0]
+
+
+def _npz_with_member(path: Path, arrays: dict, name: str, shape: tuple, payload: bytes = b"") -> None:
+    """An npz whose member ``name`` has a hand-written .npy header declaring ``shape``."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for key, value in arrays.items():
+            if key == name:
+                zf.writestr(key + ".npy", header.getvalue() + payload)
+            else:
+                buf = io.BytesIO()
+                np.save(buf, value)
+                zf.writestr(key + ".npy", buf.getvalue())
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((10**9, 28, 28), r"declares 747,681 MB of data \(x_train \(1000000000, 28, 28\).*refused before reading"),
+    ((-5, 28, 28), r"impossible shape \(-5, 28, 28\)"),
+    ((60, 28), r"declared with shape \(60, 28\), expected \(n, 28, 28\)"),
+])
+def test_npz_member_declaring_a_huge_or_impossible_shape_is_refused(env, shape, message):
+    data = env / "data"
+    data.mkdir()
+    _npz_with_member(data / "mnist.npz", real_arrays("mnist"), "x_train", shape, payload=bytes(1 << 20))
+    assert (data / "mnist.npz").stat().st_size < 100_000
+    ds, peak = _peak_bytes(lambda: load_dataset("mnist", data_dir=data, allow_download=False))
+    assert ds.is_sample and peak < 50 << 20
+    assert re.search(message, ds.attempts[0]), ds.attempts[0]
+
+
+def test_npz_member_inflating_past_the_cap_is_refused(env, monkeypatch):
+    data = env / "data"
+    data.mkdir()
+    np.savez_compressed(data / "mnist.npz", **real_arrays("mnist"))
+    monkeypatch.setattr(dsm, "MAX_DATA_BYTES", 10_000)
+    with pytest.raises(DatasetNotFound, match=r"mnist.npz: x_train.npy inflates to 47,168 bytes, more than "
+                                              r"the 10,000 bytes a dataset may hold; refused before reading"):
+        load_dataset("mnist", data_dir=data, allow_download=False, allow_sample=False)
+
+
+def test_a_full_size_dataset_is_within_the_cap():
+    assert dsm.MAX_DATA_BYTES > 70_000 * (28 * 28 + 1)
+
+
+def _deny_inside(monkeypatch, folder: Path) -> None:
+    """Make everything inside ``folder`` fail as a folder without read/search permission does."""
+    real_stat = Path.stat
+
+    def stat(self, *args, **kwargs):
+        if str(self).startswith(str(folder) + os.sep):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+
+
+def test_unreadable_data_folder_is_a_failed_attempt_with_the_reason(env, monkeypatch):
+    folder = env / "locked"
+    folder.mkdir()
+    np.savez(folder / "mnist.npz", **real_arrays("mnist"))
+    _deny_inside(monkeypatch, folder)
+    ds = load_dataset("mnist", data_dir=folder, allow_download=False)
+    assert ds.is_sample
+    assert ds.attempts[0] == f"{folder}: cannot be read (Permission denied)"
+    assert ds.rejected == ds.attempts[:-1] and len(ds.rejected) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="permissions do not bind root")
+def test_folder_without_permissions_is_a_failed_attempt(env):
+    folder = env / "locked"
+    folder.mkdir()
+    np.savez(folder / "mnist.npz", **real_arrays("mnist"))
+    folder.chmod(0)
+    try:
+        ds = load_dataset("mnist", data_dir=folder, allow_download=False)
+    finally:
+        folder.chmod(0o755)
+    assert ds.is_sample and "Permission denied" in ds.attempts[0]
+
+
+def test_a_sample_dataset_says_so_and_why_the_full_set_was_not_used(env):
+    ds = load_dataset("mnist", data_dir=env / "nowhere", allow_download=False)
+    assert ds.is_sample
+    assert "SAMPLE" in ds.sample_note and "7,000 of 70,000 MNIST images" in ds.sample_note
+    lines = ds.report_lines()
+    assert lines[0] == ds.source and lines[1] == ds.sample_note
+    assert f"  - {env / 'nowhere'}: folder not found" in lines
+    assert "  - download from storage.googleapis.com: not allowed (downloads are off for this command)" in lines
+
+    data = env / "data"
+    data.mkdir()
+    np.savez(data / "mnist.npz", **real_arrays("mnist"))
+    full = load_dataset("mnist", data_dir=data, allow_download=False)
+    assert not full.is_sample and full.sample_note == "" and full.report_lines() == [full.source]
