@@ -28,14 +28,32 @@ def gpu_names() -> list[str]:
 
 
 def describe_device() -> str:
-    """``"GPU: NVIDIA H100"`` (names joined by commas) or ``"CPU (n threads)"``."""
+    """``"GPU: NVIDIA H100"`` (names joined by commas) or ``"CPU (n threads)"``.
+
+    On the CPU, a TensorFlow built for CUDA adds why no GPU is used (TensorFlow's own message
+    about it is hidden with the rest of its log), e.g. ``"CPU (8 threads; no GPU found)"``.
+    """
     names = gpu_names()
     if names:
         return "GPU: " + ", ".join(names)
     import tensorflow as tf
 
     threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
-    return f"CPU ({threads} thread{'s' if threads != 1 else ''})"
+    why = _no_gpu_reason(tf)
+    return f"CPU ({threads} thread{'s' if threads != 1 else ''}{'; ' + why if why else ''})"
+
+
+def _no_gpu_reason(tf: Any) -> str:
+    """Why a CUDA build of TensorFlow sees no GPU, in words; ``""`` for a CPU-only build."""
+    try:
+        built_for_cuda = bool(tf.test.is_built_with_cuda())
+    except Exception:  # noqa: BLE001 - an unknown build says nothing extra
+        return ""
+    if not built_for_cuda:
+        return ""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return "GPUs hidden by CUDA_VISIBLE_DEVICES"
+    return "no GPU found"
 
 
 def configure_threads(inter: int | None = None, intra: int | None = None) -> bool:

@@ -38,6 +38,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("project", nargs="?", help="a project file to open")
     parser.add_argument("--startup-time", action="store_true",
                         help="print how long the window took to appear, then quit")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show TensorFlow's own log messages (hidden by default)")
     return parser.parse_known_args(argv)[0]
 
 
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     """Start ConvStudio; returns the exit code of the event loop."""
     argv = list(sys.argv if argv is None else argv)
     args = _parse(argv[1:])
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from convstudio.core.tflog import filtered_stderr, quiet_tensorflow
+
+    quiet_tensorflow(args.verbose)  # before the background import of TensorFlow starts
 
     from . import settings
     from .icons import app_icon
@@ -79,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: window.open_file(args.project))
     elif not probing:
         QTimer.singleShot(0, window.offer_recovery)
-    code = app.exec()
+    with filtered_stderr(not args.verbose):  # TensorFlow's C++ log lines, written as it loads and runs
+        code = app.exec()
     release_clipboard()
     return code
 
