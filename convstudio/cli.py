@@ -2,8 +2,11 @@
 
 ``convstudio-cli train PROJECT`` trains in the main thread and prints a plain-text progress bar
 (redrawn in place on a terminal, one line per quarter epoch otherwise); ``info`` prints the model
-summary and validation messages; ``export`` writes a trained model; ``presets`` lists the bundled
-networks. Errors are one clear message and a non-zero exit code, never a traceback.
+summary, validation messages and the data that training would use; ``export`` writes a trained
+model; ``import`` turns a ``.keras`` model into a project; ``presets`` lists the bundled networks.
+Errors are one clear message and a non-zero exit code, never a traceback; TensorFlow's own log
+lines stay hidden unless ``--verbose`` is given, and output cut short by a closed pipe
+(``| head``) ends quietly.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ EXIT_OK = 0
 EXIT_INVALID = 1  # the network has errors, or training diverged or failed
 EXIT_ERROR = 2  # bad arguments, missing or unreadable files
 EXIT_DATA = 3  # the dataset could not be found
+EXIT_PIPE = 141  # stdout was closed early (128 + SIGPIPE, as other command-line tools report it)
 
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter off the terminal
+_TF_COMMANDS = ("train", "export", "import")
+"""Commands that load TensorFlow (imported up front, with its start-up log lines filtered)."""
 
 
 class CliError(Exception):
@@ -209,11 +213,60 @@ def cmd_info(args: argparse.Namespace) -> int:
           f"{s.epochs} epochs, validation {s.validation_split:.0%}, seed {s.seed}")
     if project.weights_path:
         print(f"trained weights: {project.weights_path}")
+    _print_data(project, args.data_dir)
     _print_issues(analysis, sys.stdout)
     if not analysis.ok:
         print(f"The network has {len(analysis.errors)} error(s) and cannot be trained yet.", file=sys.stderr)
         return EXIT_INVALID
     print("The network is valid.")
+    return EXIT_OK
+
+
+def _print_data(project: Any, data_dir: str | None) -> None:
+    """Which data training would use (never downloads); for the bundled sample, why no other source was used."""
+    from convstudio.core.datasets import DatasetNotFound, load_dataset
+
+    try:
+        dataset = load_dataset(project.dataset_name, data_dir or project.data_dir, allow_download=False)
+    except DatasetNotFound as exc:
+        print("data: " + str(exc).splitlines()[0] + " Training would fail; see `train` for the sources tried.")
+        return
+    except ValueError as exc:
+        print(f"data: {exc}")
+        return
+    lines = dataset.report_lines()
+    print("data: " + lines[0])
+    for line in lines[1:]:
+        print(f"data: {line}")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``import MODEL.keras --out PROJECT.json``: a Keras model becomes a project with its weights beside it."""
+    from convstudio.core.importer import ModelImportError, import_keras_model
+    from convstudio.core.project import WEIGHTS_SUFFIX, Project, ProjectError, save_project
+
+    source = Path(args.model)
+    target = Path(args.out)
+    if target.suffix.lower() != ".json":
+        target = target.with_name(target.name + ".json")
+    weights = target.with_name(target.stem + WEIGHTS_SUFFIX)
+    if target.is_dir():
+        raise CliError(f"{target} is a folder; give the project file to write, e.g. {target / source.stem}.json")
+    existing = [p for p in (target, weights) if p.exists()]
+    if existing and not args.force:
+        raise CliError(f"{' and '.join(str(p) for p in existing)} already exist{'s' if len(existing) == 1 else ''}; "
+                       "use --force to overwrite")
+    try:
+        network, model = import_keras_model(source)
+    except ModelImportError as exc:
+        raise CliError(str(exc)) from None
+    project = Project(network, dataset_name=args.dataset, title=source.stem)
+    try:
+        written = save_project(project, target, model=model)
+    except ProjectError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Imported {source.name} as {len(network)} blocks: {written}")
+    print(f"trained weights: {project.weights_path}")
     return EXIT_OK
 
 
@@ -474,8 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="never try to download the dataset")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("info", help="print a project's model summary and validation messages")
+    p = sub.add_parser("info", help="print a project's model summary, validation messages and data source")
     p.add_argument("project", help="project file (.json) or preset id")
+    p.add_argument("--data-dir", help="dataset folder to check (default: the project's, then the other sources)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("export", help="export a trained model")
@@ -490,20 +544,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("presets", help="list the bundled example networks")
     p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("import", help="turn a Keras model (.keras, .h5) into a project, with its weights",
+                       description="Import a Keras model as an editable project; its trained weights are saved "
+                                   "beside the project as <name>.weights.keras. Models with layers ConvStudio "
+                                   "cannot reproduce exactly (Lambda, custom layers, ...) are refused, naming "
+                                   "each such layer.")
+    p.add_argument("model", help="the Keras model file to import")
+    p.add_argument("--out", required=True, help="project file to write (.json)")
+    p.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist",
+                   help="dataset the project trains on (default: mnist)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing project and its weights")
+    p.set_defaults(func=cmd_import)
+
+    verbose_help = "show TensorFlow's own log messages (hidden by default)"
+    parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+    for command in sub.choices.values():  # also accepted after the command name
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
+    from convstudio.core.tflog import filtered_stderr, import_tensorflow, quiet_tensorflow
+
+    quiet_tensorflow(args.verbose)
+    uses_tf = args.command in _TF_COMMANDS
     try:
-        return int(args.func(args))
+        with filtered_stderr(uses_tf and not args.verbose):
+            if uses_tf:
+                import_tensorflow(args.verbose)
+            return int(args.func(args))
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("\nAborted.", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code.
+
+    When the reader of stdout goes away (``convstudio-cli info X | head -1``), the rest of the output
+    is dropped and the exit is quiet, as the Python documentation recommends for SIGPIPE.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        code = _run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        try:  # Python flushes stdout again at exit; point it at devnull so that flush cannot fail
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests capture it)
+            pass
+        return EXIT_PIPE
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convstudio.cli import EXIT_DATA, EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
+from convstudio.cli import EXIT_DATA, EXIT_ERROR, EXIT_INVALID, EXIT_OK, EXIT_PIPE, main
 from convstudio.core.network import Network
 from convstudio.core.project import Project, save_project
 from convstudio.core.settings import TrainSettings
+from convstudio.core.tflog import is_noise
 
 from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
@@ -155,3 +157,139 @@ def test_presets_train_into_the_current_folder_not_the_bundle(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     assert _default_run_dir(preset_path("lenet5")) == tmp_path / "lenet5.run"
     assert _default_run_dir(tmp_path / "sub" / "mine.json") == tmp_path / "sub" / "mine.run"
+
+
+# --------------------------------------------------------------------------- pipes, log noise, import, data
+
+
+def _cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", "convstudio", *args], env=environment, cwd=root, **kwargs)
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    """``convstudio-cli info lenet5 | head -1``: the reader is gone before the output is written."""
+    proc = _cli("info", "lenet5", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == EXIT_PIPE
+    assert err == ""
+
+
+TF_NOISE = ("cuInit", "cudart_stub", "oneDNN", "absl::InitializeLog", "CUDA error", "TF_ENABLE_ONEDNN_OPTS",
+            "cuda_platform", "This TensorFlow binary")
+
+
+def _noise(text: str) -> list[str]:
+    return [line for line in text.splitlines() if any(p in line for p in TF_NOISE) or is_noise(line)]
+
+
+@pytest.mark.slow
+def test_training_shows_no_tensorflow_log_noise(env, tmp_path):
+    project = tiny_project(tmp_path)
+    proc = _cli("train", str(project), "--out", str(tmp_path / "run"), env={"TF_CPP_MIN_LOG_LEVEL": "0"},
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == EXIT_OK, err
+    assert _noise(err) == [] and _noise(out) == []
+    assert "Training on CPU" in out or "Training on GPU" in out
+
+
+def test_verbose_lets_tensorflow_speak(tmp_path):
+    """The same start-up with ``--verbose`` shows what the default hides (where TensorFlow has something to say)."""
+    missing = str(tmp_path / "missing.keras")
+    quiet = _cli("import", missing, "--out", str(tmp_path / "p.json"), stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True)
+    loud = _cli("import", missing, "--out", str(tmp_path / "p.json"), "--verbose", stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True)
+    quiet_err, loud_err = quiet.communicate(timeout=300)[1], loud.communicate(timeout=300)[1]
+    assert quiet.returncode == loud.returncode == EXIT_ERROR
+    assert quiet_err.strip() == f"error: cannot import {missing}: there is no such file"
+    assert f"error: cannot import {missing}" in loud_err
+    if not _noise(loud_err):
+        pytest.skip("TensorFlow logs nothing at start-up on this machine")
+
+
+def test_verbose_is_accepted_before_and_after_the_command():
+    from convstudio.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--verbose", "info", "x"]).verbose
+    assert parser.parse_args(["info", "x", "-v"]).verbose
+    assert not parser.parse_args(["info", "x"]).verbose
+
+
+def _keras_model(path: Path, lambda_layer: bool = False, reshape: bool = False) -> Path:
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)
+    if lambda_layer:
+        x = keras.layers.Lambda(lambda t: t * 2.0, name="double")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    if reshape:
+        x = keras.layers.Reshape((-1,), name="squash")(x)
+    keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="out")(x), name="small").save(path)
+    return path
+
+
+def test_import_writes_a_project_with_weights_and_never_overwrites_without_force(tmp_path, capsys):
+    from convstudio.core.project import load_project, load_project_model
+
+    model = _keras_model(tmp_path / "small.keras")
+    target = tmp_path / "small.json"
+    assert main(["import", str(model), "--out", str(target)]) == EXIT_OK
+    out = capsys.readouterr().out
+    project = load_project(target)
+    assert {b.id for b in project.network} >= {"conv", "flat", "out"}
+    assert project.weights_path and Path(project.weights_path).is_file() and str(target) in out
+    assert load_project_model(project) is not None
+
+    before = target.read_bytes(), Path(project.weights_path).read_bytes()
+    assert main(["import", str(model), "--out", str(target)]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "already exist" in err and "--force" in err and "Traceback" not in err
+    assert (target.read_bytes(), Path(project.weights_path).read_bytes()) == before
+    assert main(["import", str(model), "--out", str(target), "--force"]) == EXIT_OK
+
+
+@pytest.mark.parametrize("kind", ["lambda", "reshape"])
+def test_an_import_refusal_is_the_importers_message_as_one_error(tmp_path, capsys, kind):
+    from convstudio.core.importer import ModelImportError, import_keras_model
+
+    model = _keras_model(tmp_path / f"{kind}.keras", lambda_layer=kind == "lambda", reshape=kind == "reshape")
+    with pytest.raises(ModelImportError) as refused:
+        import_keras_model(model)
+    target = tmp_path / "p.json"
+    assert main(["import", str(model), "--out", str(target)]) == EXIT_ERROR
+    captured = capsys.readouterr()
+    assert captured.err == f"error: {refused.value}\n" and captured.out == ""
+    assert not target.exists() and not (tmp_path / "p.weights.keras").exists()
+    if kind == "reshape":
+        assert "squash" in captured.err
+
+
+def test_info_says_the_sample_is_used_and_why(env, tmp_path, monkeypatch, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_stat = Path.stat
+
+    def stat(self, *args, **kwargs):  # what a folder without read/search permission does
+        if str(self).startswith(str(locked) + os.sep):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    from convstudio.core.datasets import clear_cache
+
+    clear_cache()
+    assert main(["info", str(tiny_project(tmp_path)), "--data-dir", str(locked)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "data: SAMPLE: results come from the bundled sample" in out
+    assert f"data:   - {locked}: cannot be read (Permission denied)" in out
+
+    assert main(["info", str(tiny_project(tmp_path)), "--data-dir", str(env)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"data: {env / 'mnist.npz'}" in out and "SAMPLE" not in out
