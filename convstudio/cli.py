@@ -228,8 +228,9 @@ def _print_data(project: Any, data_dir: str | None) -> None:
 
     try:
         dataset = load_dataset(project.dataset_name, data_dir or project.data_dir, allow_download=False)
-    except DatasetNotFound as exc:
-        print("data: " + str(exc).splitlines()[0] + " Training would fail; see `train` for the sources tried.")
+    except DatasetNotFound as exc:  # training would fail; say what was tried, as train would
+        for line in str(exc).splitlines():
+            print(f"data: {line}")
         return
     except ValueError as exc:
         print(f"data: {exc}")
