@@ -28,7 +28,7 @@ from .idx import IdxError, idx_bytes, read_idx, read_idx_header
 from .resources import ResourceNotFound, resource_path
 
 __all__ = [
-    "CLASS_NAMES", "DATA_DIR_ENV", "DATASET_NAMES", "MAX_DATA_BYTES", "Dataset", "DatasetNotFound", "OFFLINE_ENV",
+    "CLASS_NAMES", "DATASET_NAMES", "DATA_DIR_ENV", "MAX_DATA_BYTES", "OFFLINE_ENV", "Dataset", "DatasetNotFound",
     "canonical_name", "clear_cache", "display_name", "load_dataset",
 ]
 

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["MAX_IDX_BYTES", "IdxError", "IdxHeader", "parse_idx", "read_idx", "read_idx_header", "idx_bytes",
+__all__ = ["MAX_IDX_BYTES", "IdxError", "IdxHeader", "idx_bytes", "parse_idx", "read_idx", "read_idx_header",
            "write_idx"]
 
 MAX_IDX_BYTES = 1 << 30

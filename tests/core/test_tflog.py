@@ -10,15 +10,15 @@ from convstudio.core.tflog import filtered_stderr, is_noise
 
 RECORDS = [
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
-    "I0000 00:00:1796220678.554105    8199 cudart_stub.cc:31] Could not find cuda drivers on your machine, "
-    "GPU will not be used.",
-    "E0000 00:00:1796220686.809468    8199 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: "
-    "Failed call to cuInit: UNKNOWN ERROR (303)",
-    "I1202 14:11:07.123456   123 cpu_feature_guard.cc:210] This TensorFlow binary is optimized to use available "
-    "CPU instructions in performance-critical operations.",
-    "oneDNN custom operations are on. You may see slightly different numerical results due to floating-point "
-    "round-off errors from different computation orders. To turn them off, set the environment variable "
-    "`TF_ENABLE_ONEDNN_OPTS=0`.",
+    ("I0000 00:00:1796220678.554105    8199 cudart_stub.cc:31] Could not find cuda drivers on your machine, "
+     "GPU will not be used."),
+    ("E0000 00:00:1796220686.809468    8199 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: "
+     "Failed call to cuInit: UNKNOWN ERROR (303)"),
+    ("I1202 14:11:07.123456   123 cpu_feature_guard.cc:210] This TensorFlow binary is optimized to use available "
+     "CPU instructions in performance-critical operations."),
+    ("oneDNN custom operations are on. You may see slightly different numerical results due to floating-point "
+     "round-off errors from different computation orders. To turn them off, set the environment variable "
+     "`TF_ENABLE_ONEDNN_OPTS=0`."),
     "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
 ]
 KEPT = ["error: the network has errors", "Traceback (most recent call last):",

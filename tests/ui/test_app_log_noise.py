@@ -33,7 +33,7 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
            "TF_CPP_MIN_LOG_LEVEL": "0"}
-    return subprocess.run([sys.executable, "-c", DRIVER, *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-c", DRIVER, *args], check=False, capture_output=True, text=True, env=env,
                           timeout=300, cwd=ROOT)
 
 
