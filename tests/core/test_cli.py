@@ -197,18 +197,16 @@ def test_training_shows_no_tensorflow_log_noise(env, tmp_path):
     assert "Training on CPU" in out or "Training on GPU" in out
 
 
+@pytest.mark.slow
 def test_verbose_lets_tensorflow_speak(tmp_path):
-    """The same start-up with ``--verbose`` shows what the default hides (where TensorFlow has something to say)."""
+    """With ``--verbose`` TensorFlow's lines show (where it has any), and the error is still one clean line."""
     missing = str(tmp_path / "missing.keras")
-    quiet = _cli("import", missing, "--out", str(tmp_path / "p.json"), stdout=subprocess.PIPE,
-                 stderr=subprocess.PIPE, text=True)
     loud = _cli("import", missing, "--out", str(tmp_path / "p.json"), "--verbose", stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True)
-    quiet_err, loud_err = quiet.communicate(timeout=300)[1], loud.communicate(timeout=300)[1]
-    assert quiet.returncode == loud.returncode == EXIT_ERROR
-    assert quiet_err.strip() == f"error: cannot import {missing}: there is no such file"
-    assert f"error: cannot import {missing}" in loud_err
-    if not _noise(loud_err):
+    err = loud.communicate(timeout=300)[1]
+    assert loud.returncode == EXIT_ERROR
+    assert f"error: cannot import {missing}: there is no such file" in err.splitlines()
+    if not _noise(err):
         pytest.skip("TensorFlow logs nothing at start-up on this machine")
 
 
