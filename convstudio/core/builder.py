@@ -1,7 +1,7 @@
 """Build a Keras 3 functional model from a network.
 
-Layer names are block ids (a Conv2D with 'full' padding adds ``<id>__pad`` before it), so a
-layer's activations map straight back to the block that made them. With ``mixed_precision`` every
+Layer names are block ids (a block's helper layers are ``<id>__<role>``, e.g. the zero padding
+before a convolution with 'full' padding), so a layer's activations map straight back to the block that made them. With ``mixed_precision`` every
 block but the output computes in float16 (weights stay float32); the output block and its softmax
 stay float32 for a numerically safe loss.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .blocks import Shape, get_spec
+from .blocks import INPUT, OUTPUT_SOFTMAX, Shape, adds_softmax, get_spec, softmax_layer
 from .network import Network
 from .shapes import Analysis, analyze
 
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = ["BuildError", "OUTPUT_SOFTMAX", "build_model"]
-
-OUTPUT_SOFTMAX = "output_softmax"
 
 
 class BuildError(ValueError):
@@ -37,28 +35,35 @@ def build_model(network: Network, input_shape: Shape = (28, 28, 1), num_classes:
         lines = [f"- {i.block_id or 'network'}: {i.message}" for i in analysis.errors]
         raise BuildError("The network cannot be built yet:\n" + "\n".join(lines))
     input_id = network.input_blocks()[0]
-    inputs = keras.Input(shape=tuple(input_shape), name=input_id)
-    tensors = {input_id: inputs}
+    tensors = {input_id: keras.Input(shape=tuple(input_shape), name=input_id)}
     out_id = analysis.output_id
     for bid in analysis.order:
-        block = network.blocks[bid]
-        if block.kind == "Input":
-            continue
         srcs = network.inputs_of(bid)
-        if not srcs or any(s not in tensors for s in srcs):
-            continue  # not on the path from the input (validation already reported it)
-        spec = get_spec(block.kind)
-        x = [tensors[s] for s in srcs] if spec.max_inputs > 1 else tensors[srcs[0]]
-        shapes = [analysis.info[s].shape for s in srcs]
-        layers = spec.keras(block.params, bid, shapes) if spec.keras_takes_shapes else spec.keras(block.params, bid)
-        for layer in layers:
-            if mixed_precision and bid != out_id:
-                layer.dtype_policy = "mixed_float16"  # set before the layer is built
-            x = layer(x)
-        tensors[bid] = x
+        if not _on_path(network, bid, srcs, tensors):
+            continue
+        policy = "mixed_float16" if mixed_precision and bid != out_id else None
+        tensors[bid] = _apply(network, bid, [tensors[s] for s in srcs], [analysis.info[s].shape for s in srcs],
+                              policy)
     assert out_id is not None
     outputs = tensors[out_id]
     block = network.blocks[out_id]
-    if block.params.get("activation", block.params.get("function")) != "softmax":
-        outputs = keras.layers.Activation("softmax", name=OUTPUT_SOFTMAX)(outputs)
-    return keras.Model(inputs, outputs, name=name)
+    if adds_softmax(block.kind, block.params):
+        outputs = softmax_layer().build("")(outputs)
+    return keras.Model(tensors[input_id], outputs, name=name)
+
+
+def _on_path(network: Network, bid: str, srcs: list[str], tensors: dict) -> bool:
+    """False for the input, and for blocks not reached from it (validation already reported those)."""
+    return network.blocks[bid].kind != INPUT.kind and bool(srcs) and all(s in tensors for s in srcs)
+
+
+def _apply(network: Network, bid: str, inputs: list, shapes: list, policy: str | None):
+    """The block's Keras layers applied to its inputs' tensors (a list only for merges)."""
+    block = network.blocks[bid]
+    spec = get_spec(block.kind)
+    x = inputs if spec.max_inputs > 1 else inputs[0]
+    for layer in spec.keras_layers(block.params, bid, shapes):
+        if policy:
+            layer.dtype_policy = policy  # set before the layer is built
+        x = layer(x)
+    return x

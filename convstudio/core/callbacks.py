@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from .blocks import get_spec
 from .network import Network
 from .training_events import BatchEnd, EpochEnd, EventChannel, ProbeUpdate
 
@@ -187,7 +188,7 @@ class ActivationProbe:
         arrays = [np.asarray(keras.ops.convert_to_numpy(o)[0], dtype=np.float32) for o in outs]  # float16 too
         activations = dict(zip(self._ids, arrays[:-1]))
         kernels = {b.id: np.array(model.get_layer(b.id).kernel.numpy())
-                   for b in self.network if b.kind == "Conv2D" and b.id in activations}
+                   for b in self.network if get_spec(b.kind).kernel_view and b.id in activations}
         self.channel.put(ProbeUpdate(epoch, step, activations, kernels, arrays[-1]))
 
 

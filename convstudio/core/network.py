@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .blocks import BLOCKS, get_spec
+from .blocks import BLOCKS, INPUT, get_spec
 from .events import Emitter
 
 __all__ = ["RESERVED_IDS", "Block", "Edge", "Network", "NetworkError", "NetworkEvent"]
@@ -101,7 +101,7 @@ class Network:
         return [e.dst for e in self.edges if e.src == block_id]
 
     def input_blocks(self) -> list[str]:
-        return [b.id for b in self if b.kind == "Input"]
+        return [b.id for b in self if b.kind == INPUT.kind]
 
     def sinks(self) -> list[str]:
         """Blocks whose output goes nowhere (candidates for the network's output)."""
@@ -263,7 +263,7 @@ class Network:
 
     @classmethod
     def chain(cls, layers: Iterable[tuple[str, dict[str, Any]] | str], spacing: float = 110.0) -> "Network":
-        """A straight pipeline, e.g. ``Network.chain(["Input", ("Conv2D", {"filters": 8}), ...])``."""
+        """A straight pipeline of ``kind`` or ``(kind, params)`` items, each fed by the one before."""
         net = cls()
         prev = None
         for i, item in enumerate(layers):

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .blocks import FLOAT_BYTES, Fix, Inference, Shape, ShapeError, get_spec
+from .blocks import FLOAT_BYTES, INPUT, BlockSpec, Fix, Inference, Shape, ShapeError, get_spec, output_issue
 from .network import Network, NetworkError
 
 __all__ = ["Analysis", "BlockInfo", "Issue", "analyze", "apply_fix", "format_shape"]
@@ -93,76 +93,79 @@ def format_shape(shape: Shape | None) -> str:
 def analyze(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int = 10) -> Analysis:
     """Infer every block's output and check the whole network for problems."""
     result = Analysis(tuple(input_shape), num_classes)
-    issues = result.issues
     order, cyclic = network.topological_order()
     result.order = order
     if not len(network):
-        issues.append(Issue(None, "The network is empty: drag an Input block onto the canvas to start"))
+        result.issues.append(Issue(None, "The network is empty: drag an Input block onto the canvas to start"))
         return result
+    _check_structure(network, cyclic, result.issues)
+    feeds: dict[str, list[str]] = {bid: [] for bid in network.blocks}
+    for e in network.edges:
+        feeds[e.dst].append(e.src)
+    inputs = network.input_blocks()
+    for bid in order:
+        result.info[bid] = _infer_block(network, bid, feeds[bid], inputs[0] if inputs else None, result)
+    for bid in cyclic:
+        result.info[bid] = BlockInfo(bid, None)
+    _check_output(network, result)
+    return result
+
+
+def _check_structure(network: Network, cyclic: set[str], issues: list[Issue]) -> None:
+    """Cycles, and exactly one Input block."""
     if cyclic:
         looped = _on_a_cycle(network, cyclic)
         names = ", ".join(sorted(looped))
         for bid in sorted(looped):
             issues.append(Issue(bid, f"This block is part of a cycle ({names}); a network must flow one way"))
-
     inputs = network.input_blocks()
     if not inputs:
         issues.append(Issue(None, "The network has no Input block; add one at the top",
-                            fix=Fix("Add an Input block", "append", {"kind": "Input", "params": {}})))
+                            fix=Fix("Add an Input block", "append", {"kind": INPUT.kind, "params": {}})))
     for extra in inputs[1:]:
         issues.append(Issue(extra, f"Only one Input block is allowed; {inputs[0]} is already the input"))
 
-    feeds: dict[str, list[str]] = {bid: [] for bid in network.blocks}
-    for e in network.edges:
-        feeds[e.dst].append(e.src)
-    for bid in order:
-        block = network.blocks[bid]
-        spec = get_spec(block.kind)
-        srcs = feeds[bid]
-        if block.kind == "Input":
-            shape = result.input_shape if bid == inputs[0] else None
-            result.info[bid] = BlockInfo(bid, shape, 0, 0, 0)
-            if srcs:
-                issues.append(Issue(bid, f"The Input block takes no inputs; disconnect {', '.join(srcs)}"))
-            continue
-        if not spec.min_inputs <= len(srcs) <= spec.max_inputs:
-            if not srcs:
-                msg = f"{spec.label} is not connected: drag from a block's output port to this block"
-            elif len(srcs) < spec.min_inputs:
-                msg = f"{spec.label} needs at least {spec.min_inputs} inputs, it has {len(srcs)}"
-            else:
-                msg = (f"{spec.label} takes at most {spec.max_inputs} input(s), it has {len(srcs)}; "
-                       "use Add or Concatenate to merge")
-            issues.append(Issue(bid, msg))
-            result.info[bid] = BlockInfo(bid, None)
-            continue
-        in_shapes = [result.shape(s) for s in srcs]
-        if any(s is None for s in in_shapes):
-            result.info[bid] = BlockInfo(bid, None)  # waiting for an upstream problem to be fixed
-            continue
-        try:
-            inf: Inference = spec.infer(block.params, in_shapes)  # type: ignore[arg-type]
-        except ShapeError as exc:
-            issues.append(Issue(bid, exc.message, fix=exc.fix))
-            result.info[bid] = BlockInfo(bid, None)
-            continue
-        trainable = inf.params if inf.trainable_params is None else inf.trainable_params
-        result.info[bid] = BlockInfo(bid, tuple(inf.shape), inf.params, trainable, inf.macs)
-    for bid in cyclic:
-        result.info[bid] = BlockInfo(bid, None)
 
-    _check_output(network, result)
-    return result
+def _wiring_problem(spec: BlockSpec, srcs: list[str]) -> str | None:
+    """Why a block's number of inputs is wrong, if it is."""
+    if spec.min_inputs <= len(srcs) <= spec.max_inputs:
+        return None
+    if not srcs:
+        return f"{spec.label} is not connected: drag from a block's output port to this block"
+    if len(srcs) < spec.min_inputs:
+        return f"{spec.label} needs at least {spec.min_inputs} inputs, it has {len(srcs)}"
+    return (f"{spec.label} takes at most {spec.max_inputs} input(s), it has {len(srcs)}; "
+            "use Add or Concatenate to merge")
+
+
+def _infer_block(network: Network, bid: str, srcs: list[str], input_id: str | None, result: Analysis) -> BlockInfo:
+    """One block's output, from its inputs' (issues found go into ``result``)."""
+    block = network.blocks[bid]
+    spec = get_spec(block.kind)
+    if spec is INPUT:
+        if srcs:
+            result.issues.append(Issue(bid, f"The Input block takes no inputs; disconnect {', '.join(srcs)}"))
+        return BlockInfo(bid, result.input_shape if bid == input_id else None, 0, 0, 0)
+    problem = _wiring_problem(spec, srcs)
+    if problem:
+        result.issues.append(Issue(bid, problem))
+        return BlockInfo(bid, None)
+    in_shapes = [result.shape(s) for s in srcs]
+    if any(s is None for s in in_shapes):
+        return BlockInfo(bid, None)  # waiting for an upstream problem to be fixed
+    try:
+        inf: Inference = spec.infer(block.params, in_shapes)  # type: ignore[arg-type]
+    except ShapeError as exc:
+        result.issues.append(Issue(bid, exc.message, fix=exc.fix))
+        return BlockInfo(bid, None)
+    trainable = inf.params if inf.trainable_params is None else inf.trainable_params
+    return BlockInfo(bid, tuple(inf.shape), inf.params, trainable, inf.macs)
 
 
 def _check_output(network: Network, result: Analysis) -> None:
+    """Exactly one block, reached from the Input, ends the network, with one score per class."""
     issues = result.issues
-    sinks = [s for s in network.sinks() if network.blocks[s].kind != "Input" or len(network) == 1]
-    reachable = _reachable_from_input(network)
-    sinks_in_use = [s for s in sinks if s in reachable]
-    for s in sinks:
-        if s not in reachable and network.blocks[s].kind != "Input" and not result.issues_for(s):
-            issues.append(Issue(s, "This block is not connected to the Input block"))
+    sinks_in_use = _sinks_in_use(network, result)
     if not sinks_in_use:
         if network.input_blocks():
             issues.append(Issue(None, "The network has no output: add blocks after the Input, ending in "
@@ -173,30 +176,23 @@ def _check_output(network: Network, result: Analysis) -> None:
         for s in sinks_in_use:
             issues.append(Issue(s, f"Several blocks end the network ({names}); merge them so one block is the output"))
         return
-    out = sinks_in_use[0]
-    result.output_id = out
+    out = result.output_id = sinks_in_use[0]
     shape = result.shape(out)
-    if shape is None:
-        return
-    block = network.blocks[out]
-    n = result.num_classes
-    if shape != (n,):
-        if len(shape) == 1 and block.kind == "Dense":
-            fix = Fix(f"Set units to {n}", "set_param", {"name": "units", "value": n})
-        elif len(shape) == 1:
-            fix = Fix(f"Append Dense({n}, softmax)", "append",
-                      {"kind": "Dense", "params": {"units": n, "activation": "softmax"}})
-        else:
-            fix = Fix("Append Flatten", "append", {"kind": "Flatten", "params": {}})
-        issues.append(Issue(out, f"The output is {format_shape(shape)} but the dataset has {n} classes; "
-                                 f"end with Dense({n}, softmax)", fix=fix))
-        return
-    act = block.params.get("activation", block.params.get("function"))
-    if act != "softmax":
-        fix = (Fix("Use softmax", "set_param", {"name": "activation" if "activation" in block.params else "function",
-                                                 "value": "softmax"}) if act is not None else None)
-        issues.append(Issue(out, "The output does not end in softmax; softmax is added so the "
-                                 "outputs are class probabilities", severity="warning", fix=fix))
+    problem = None if shape is None else output_issue(network.blocks[out].kind, network.blocks[out].params, shape,
+                                                      result.num_classes)
+    if problem is not None:
+        message, severity, fix = problem
+        issues.append(Issue(out, message, severity=severity, fix=fix))
+
+
+def _sinks_in_use(network: Network, result: Analysis) -> list[str]:
+    """The blocks that end the network, reached from the Input (others that lead nowhere get an issue)."""
+    sinks = [s for s in network.sinks() if network.blocks[s].kind != INPUT.kind or len(network) == 1]
+    reachable = _reachable_from_input(network)
+    for s in sinks:
+        if s not in reachable and network.blocks[s].kind != INPUT.kind and not result.issues_for(s):
+            result.issues.append(Issue(s, "This block is not connected to the Input block"))
+    return [s for s in sinks if s in reachable]
 
 
 def _on_a_cycle(network: Network, cyclic: set[str]) -> set[str]:
@@ -255,7 +251,7 @@ def apply_fix(network: Network, block_id: str | None, fix: Fix) -> str | None:
             y = min((b.pos[1] for b in network), default=0.0) - 110.0
             new = network.add_block(args["kind"], args.get("params"), (x, y))
             sources = [b.id for b in network if b.id != new and not network.inputs_of(b.id)
-                       and b.kind != "Input"]
+                       and b.kind != INPUT.kind]
             for s in sources[:1]:
                 network.connect(new, s)
             return new

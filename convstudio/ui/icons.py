@@ -6,23 +6,19 @@ same on light and dark themes.
 
 from __future__ import annotations
 
-import math
-
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPainterPath, QPen, QPixmap
 
-from convstudio.core.blocks import get_spec
+from convstudio.core.blocks import BLOCKS, CATEGORIES, get_spec
+from convstudio.core.blocks.glyph import Ellipse, Glyph, Line, Rect
 
 __all__ = ["CATEGORY_COLORS", "app_icon", "block_icon", "category_color", "paint_glyph"]
 
-CATEGORY_COLORS = {
-    "Input": "#3F51B5",
-    "Convolution": "#1E88E5",
-    "Pooling": "#00897B",
-    "Dense": "#8E24AA",
-    "Regularisation": "#546E7A",
-    "Merge": "#43A047",
-}
+APP_GLYPH_KIND = next(iter(k for k, spec in BLOCKS.items() if spec.category == "Convolution"))
+"""The application icon wears the first convolution's glyph."""
+
+CATEGORY_COLORS = dict(zip(CATEGORIES, ("#3F51B5", "#1E88E5", "#00897B", "#8E24AA", "#546E7A", "#43A047")))
+"""One colour per block category, in the order of ``CATEGORIES``."""
 
 
 def category_color(kind: str) -> QColor:
@@ -33,111 +29,60 @@ def category_color(kind: str) -> QColor:
         return QColor("#757575")
 
 
+_UNKNOWN: Glyph = (Ellipse(0, 0, 0.3, 0.3),)
+
+
+def _pen(style: str, color: QColor, s: float) -> QPen:
+    if style == "thin":
+        return QPen(color, max(1.0, s * 0.04))
+    if style == "dashed":
+        return QPen(color, max(1.0, s * 0.03), Qt.DashLine)
+    if style == "none":
+        return QPen(Qt.NoPen)
+    return QPen(color, max(1.0, s * 0.075), Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+
+
+def _brush(fill: str, color: QColor) -> QBrush:
+    if fill == "none":
+        return QBrush(Qt.NoBrush)
+    shade = QColor(color)
+    if fill == "half":
+        shade.setAlphaF(0.45)
+    return QBrush(shade)
+
+
 def paint_glyph(painter: QPainter, rect: QRectF, kind: str, color: QColor = QColor("white")) -> None:
-    """Draw ``kind``'s glyph in ``rect`` (a square), in ``color``, with no background."""
+    """Draw ``kind``'s glyph (its spec's primitives) in ``rect`` (a square), in ``color``, with no background."""
     s = min(rect.width(), rect.height())
     c = rect.center()
-    pen = QPen(color, max(1.0, s * 0.075), Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
-    painter.save()
-    painter.setRenderHint(QPainter.Antialiasing)
-    painter.setPen(pen)
-    painter.setBrush(Qt.NoBrush)
-
-    def r(x: float, y: float, w: float, h: float) -> QRectF:
-        return QRectF(c.x() + x * s, c.y() + y * s, w * s, h * s)
 
     def p(x: float, y: float) -> QPointF:
         return QPointF(c.x() + x * s, c.y() + y * s)
 
-    filled = QBrush(color)
-    if kind == "Input":
-        painter.drawRoundedRect(r(-0.32, -0.32, 0.64, 0.64), s * 0.06, s * 0.06)
-        painter.drawLine(p(0, -0.16), p(0, 0.18))
-        painter.drawLine(p(-0.12, 0.06), p(0, 0.18))
-        painter.drawLine(p(0.12, 0.06), p(0, 0.18))
-    elif kind == "Conv2D":
-        painter.drawRect(r(-0.34, -0.34, 0.5, 0.5))
-        painter.drawRect(r(-0.16, -0.16, 0.5, 0.5))
-        painter.setBrush(filled)
-        painter.drawRect(r(0.04, 0.04, 0.18, 0.18))
-    elif kind in ("MaxPool2D", "AvgPool2D"):
-        # a 2x2 window: max keeps one cell, average blends all four; then the single output cell
-        cells = [r(-0.36 + i * 0.22, -0.36 + j * 0.22, 0.2, 0.2) for j in range(2) for i in range(2)]
-        half = QColor(color)
-        half.setAlphaF(0.45)
-        for n, cell in enumerate(cells):
-            if kind == "MaxPool2D":
-                painter.setBrush(filled if n == 0 else Qt.NoBrush)
+    try:
+        glyph = get_spec(kind).glyph
+    except KeyError:
+        glyph = _UNKNOWN
+    painter.save()
+    painter.setRenderHint(QPainter.Antialiasing)
+    for shape in glyph:
+        painter.setPen(_pen(shape.pen, color, s))
+        painter.setBrush(_brush(getattr(shape, "fill", "none"), color))
+        if isinstance(shape, Rect):
+            box = QRectF(p(shape.x, shape.y), QSizeF(shape.w * s, shape.h * s))
+            if shape.radius:
+                painter.drawRoundedRect(box, shape.radius * s, shape.radius * s)
             else:
-                painter.setBrush(half)
-            painter.drawRect(cell)
-        painter.setBrush(Qt.NoBrush)
-        painter.drawLine(p(0.1, 0.1), p(0.2, 0.2))
-        painter.setBrush(filled)
-        painter.drawRect(r(0.16, 0.16, 0.2, 0.2))
-    elif kind in ("GlobalAvgPool2D", "GlobalMaxPool2D"):
-        # a whole map reduced to one value per channel
-        half = QColor(color)
-        half.setAlphaF(0.45)
-        painter.setBrush(half if kind == "GlobalAvgPool2D" else Qt.NoBrush)
-        painter.drawRect(r(-0.36, -0.36, 0.46, 0.46))
-        if kind == "GlobalMaxPool2D":
-            painter.setBrush(filled)
-            painter.drawRect(r(-0.1, -0.32, 0.16, 0.16))
-        painter.setBrush(Qt.NoBrush)
-        painter.drawLine(p(0.12, 0.12), p(0.2, 0.2))
-        painter.setBrush(filled)
-        painter.drawEllipse(p(0.26, 0.26), s * 0.09, s * 0.09)
-    elif kind == "Flatten":
-        painter.drawRect(r(-0.34, -0.34, 0.3, 0.3))
-        painter.drawLine(p(-0.02, -0.19), p(0.16, -0.19))
-        for i in range(4):
-            painter.drawRect(r(0.2, -0.34 + i * 0.17, 0.14, 0.13))
-    elif kind == "Dense":
-        left = [p(-0.28, -0.24 + i * 0.24) for i in range(3)]
-        right = [p(0.28, -0.12 + i * 0.24) for i in range(2)]
-        thin = QPen(color, max(1.0, s * 0.04))
-        painter.setPen(thin)
-        for a in left:
-            for b in right:
-                painter.drawLine(a, b)
-        painter.setPen(Qt.NoPen)
-        painter.setBrush(filled)
-        for q in left + right:
-            painter.drawEllipse(q, s * 0.08, s * 0.08)
-    elif kind == "Dropout":
-        for i in range(3):
-            for j in range(3):
-                q = p(-0.24 + i * 0.24, -0.24 + j * 0.24)
-                if (i + 2 * j) % 3 == 1:
-                    painter.setBrush(Qt.NoBrush)
-                    painter.drawEllipse(q, s * 0.07, s * 0.07)
-                else:
-                    painter.setBrush(filled)
-                    painter.drawEllipse(q, s * 0.08, s * 0.08)
-    elif kind == "BatchNorm":
-        path = QPainterPath(p(-0.36, 0.24))
-        for i in range(1, 41):
-            x = -0.36 + 0.72 * i / 40
-            path.lineTo(p(x, 0.24 - 0.5 * math.exp(-((x / 0.15) ** 2))))
-        painter.drawPath(path)
-        painter.drawLine(p(-0.36, 0.3), p(0.36, 0.3))
-    elif kind == "Activation":
-        painter.drawLine(p(-0.34, 0.2), p(0.0, 0.2))
-        painter.drawLine(p(0.0, 0.2), p(0.32, -0.3))
-        painter.setPen(QPen(color, max(1.0, s * 0.03), Qt.DashLine))
-        painter.drawLine(p(-0.36, 0.2), p(0.36, 0.2))
-    elif kind == "Add":
-        painter.drawEllipse(c, s * 0.32, s * 0.32)
-        painter.drawLine(p(-0.16, 0), p(0.16, 0))
-        painter.drawLine(p(0, -0.16), p(0, 0.16))
-    elif kind == "Concatenate":
-        painter.drawRect(r(-0.34, -0.3, 0.2, 0.6))
-        painter.drawRect(r(-0.1, -0.3, 0.2, 0.6))
-        painter.setBrush(filled)
-        painter.drawRect(r(0.14, -0.3, 0.2, 0.6))
-    else:
-        painter.drawEllipse(c, s * 0.3, s * 0.3)
+                painter.drawRect(box)
+        elif isinstance(shape, Ellipse):
+            painter.drawEllipse(p(shape.cx, shape.cy), shape.rx * s, shape.ry * s)
+        elif isinstance(shape, Line):
+            painter.drawLine(p(shape.x1, shape.y1), p(shape.x2, shape.y2))
+        else:
+            path = QPainterPath(p(*shape.points[0]))
+            for point in shape.points[1:]:
+                path.lineTo(p(*point))
+            painter.drawPath(path)
     painter.restore()
 
 
@@ -153,7 +98,7 @@ def _paint_tile(painter: QPainter, rect: QRectF, kind: str, disabled: bool) -> N
     painter.setBrush(color)
     painter.drawRoundedRect(tile, side * 0.22, side * 0.22)
     glyph = tile.adjusted(side * 0.1, side * 0.1, -side * 0.1, -side * 0.1)
-    paint_glyph(painter, glyph, "Conv2D" if kind == "app" else kind)
+    paint_glyph(painter, glyph, APP_GLYPH_KIND if kind == "app" else kind)
     painter.restore()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import importlib.util
 import keyword
+import pprint
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -18,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..builder import OUTPUT_SOFTMAX
-from ..inspection.filters import conv_kernel_array, kernel_bank
+from ..blocks import KerasLayer, adds_softmax, get_spec, softmax_layer
 from ..network import Network
 from ..settings import TrainSettings
 from ..shapes import analyze, format_shape
@@ -27,7 +27,7 @@ from .formats import ExportError
 from .keras_export import write_keras
 from .verify import Check, ExportContext
 
-__all__ = ["KERAS_DATASETS", "LAYER_CODE", "predict_script", "training_script", "verify", "write"]
+__all__ = ["KERAS_DATASETS", "model_code", "predict_script", "training_script", "verify", "write"]
 
 KERAS_DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
 """ConvStudio dataset names and the ``keras.datasets`` module that downloads each."""
@@ -36,83 +36,7 @@ _RESERVED = {"keras", "np", "json", "argparse", "os", "sys", "inputs", "outputs"
              "build_model", "load_data", "preprocess", "train"}
 
 
-# --------------------------------------------------------------------------- one entry per block kind
-
-def _conv(p: dict[str, Any], name: str, in_channels: int = 1, kernels: str | None = None) -> list[str]:
-    """A Conv2D; with hand-designed kernels, ``kernels`` names the array :func:`hand_kernel_code` made."""
-    lines = []
-    extra = ""
-    if p.get("kernel_init", "learned") != "learned":
-        if kernels is None:
-            bank = conv_kernel_array(p["kernel_init"], p["kernel_h"], p["kernel_w"], in_channels, p["filters"],
-                                     broadcast=True)
-            kernels = f'np.array({_literal(bank)}, dtype="float32")'
-        extra += f", kernel_initializer=keras.initializers.Constant({kernels}.tolist())"
-    if not p.get("trainable", True):
-        extra += ", trainable=False"
-    padding = p["padding"]
-    if padding == "full":
-        lines.append(f'keras.layers.ZeroPadding2D(padding=({p["kernel_h"] - 1}, {p["kernel_w"] - 1}), '
-                     f'name="{name}__pad")')
-        padding = "valid"
-    lines.append(f'keras.layers.Conv2D({p["filters"]}, kernel_size=({p["kernel_h"]}, {p["kernel_w"]}), '
-                 f'strides=({p["stride_h"]}, {p["stride_w"]}), padding="{padding}", '
-                 f'activation="{p["activation"]}", use_bias={p["use_bias"]}{extra}, name="{name}")')
-    return lines
-
-
-def _literal(array: np.ndarray) -> str:
-    """A nested-list literal of ``array`` whose floats read back as the same float32 values."""
-    if array.ndim == 0:
-        return f"{float(array):.9g}"
-    return "[" + ", ".join(_literal(a) for a in array) + "]"
-
-
-def hand_kernel_code(p: dict[str, Any], var: str, in_channels: int) -> list[str]:
-    """Statements making ``var``: a Conv2D's hand-designed starting kernels, as ConvStudio builds them."""
-    bank = kernel_bank(p["kernel_init"], p["kernel_h"], p["kernel_w"])
-    rows = [f"        {_literal(k)}," for k in bank]
-    frozen = "frozen: training leaves them as they are" if not p.get("trainable", True) else \
-        "trainable: training moves them from here"
-    return [
-        f"    # {p['kernel_init']} kernels, designed by hand, repeat over the {p['filters']} filters and are",
-        f"    # divided over the {in_channels} input channel(s); {frozen}",
-        f"    {var} = np.array([", *rows, '    ], dtype="float32")',
-        f"    {var} = np.stack([{var}[j % {len(bank)}] for j in range({p['filters']})], axis=-1)"
-        f"[:, :, None, :] / {in_channels}",
-    ]
-
-
-def _pool(cls: str):
-    def code(p: dict[str, Any], name: str) -> list[str]:
-        return [f'keras.layers.{cls}(pool_size=({p["pool_h"]}, {p["pool_w"]}), '
-                f'strides=({p["stride_h"]}, {p["stride_w"]}), padding="{p["padding"]}", name="{name}")']
-    return code
-
-
-def _plain(cls: str, args: str = ""):
-    def code(p: dict[str, Any], name: str) -> list[str]:
-        return [f'keras.layers.{cls}({args}{", " if args else ""}name="{name}")']
-    return code
-
-
-LAYER_CODE = {
-    "Conv2D": _conv,
-    "MaxPool2D": _pool("MaxPooling2D"),
-    "AvgPool2D": _pool("AveragePooling2D"),
-    "GlobalAvgPool2D": _plain("GlobalAveragePooling2D"),
-    "GlobalMaxPool2D": _plain("GlobalMaxPooling2D"),
-    "Flatten": _plain("Flatten"),
-    "Dense": lambda p, n: [f'keras.layers.Dense({p["units"]}, activation="{p["activation"]}", '
-                           f'use_bias={p["use_bias"]}, name="{n}")'],
-    "Dropout": lambda p, n: [f'keras.layers.Dropout({p["rate"]!r}, name="{n}")'],
-    "BatchNorm": lambda p, n: [f'keras.layers.BatchNormalization(momentum={p["momentum"]!r}, '
-                               f'epsilon={p["epsilon"]!r}, name="{n}")'],
-    "Activation": lambda p, n: [f'keras.layers.Activation("{p["function"]}", name="{n}")'],
-    "Add": _plain("Add"),
-    "Concatenate": _plain("Concatenate", "axis=-1"),
-}
-"""Keras constructor calls for each block kind (the Input block is ``keras.Input``)."""
+# --------------------------------------------------------------------------- the model, layer by layer
 
 
 def _var(block_id: str) -> str:
@@ -121,29 +45,44 @@ def _var(block_id: str) -> str:
     return f"x_{block_id}" if clash else block_id
 
 
-def _statement(target: str, call: str, arg: str) -> str:
-    """``target = call(arg)``, with the constructor's arguments on their own line when it is long."""
-    line = f"    {target} = {call}({arg})"
+def _statement(target: str, call: str, args: list[str], arg: str) -> str:
+    """``target = call(*args)(arg)``, with one constructor argument per line when it is long."""
+    line = f"    {target} = {call}({', '.join(args)})({arg})"
     if len(line) <= 100:
         return line
-    head, args = call[:call.index("(")], call[call.index("(") + 1:-1]
-    return f"    {target} = {head}(\n        {args},\n    )({arg})"
+    listed = "".join(f"\n        {a}," for a in args)
+    return f"    {target} = {call}({listed}\n    )({arg})"
 
 
-def _describe(kind: str, p: dict[str, Any]) -> str:
-    if kind == "Conv2D":
-        hand = p.get("kernel_init", "learned")
-        return (f'{p["filters"]} filters {p["kernel_h"]}x{p["kernel_w"]}, stride {p["stride_h"]}x{p["stride_w"]}, '
-                f'{p["padding"]} padding, {p["activation"]}'
-                + (f", {hand} kernels (hand-designed)" if hand != "learned" else "")
-                + (", frozen (not trained)" if not p.get("trainable", True) else ""))
-    if kind in ("MaxPool2D", "AvgPool2D"):
-        return f'{p["pool_h"]}x{p["pool_w"]} window, stride {p["stride_h"]}x{p["stride_w"]}, {p["padding"]} padding'
-    if kind == "Dense":
-        return f'{p["units"]} units, {p["activation"]}'
-    if kind == "Dropout":
-        return f'drops {p["rate"]:.0%} while training'
-    return kind
+_INLINE = 60
+"""Config values whose literal is longer than this go into a variable of their own (e.g. kernels)."""
+
+
+class _Writer:
+    """Writes each block's Keras layers as ``keras.layers.X(key=repr(value), ..., name=repr(id))``."""
+
+    def __init__(self, network: Network) -> None:
+        self.lines: list[str] = []
+        self.taken = set(network.blocks) | {_var(b) for b in network.blocks} | _RESERVED
+
+    def _hoist(self, base: str, value: object) -> str:
+        var = base
+        while var in self.taken:
+            var += "_"
+        self.taken.add(var)
+        literal = pprint.pformat(value, width=96, compact=True).replace("\n", "\n        ")
+        self.lines.append(f"    {var} = {literal}")
+        return var
+
+    def layer(self, layer: KerasLayer, block_id: str, target: str, arg: str) -> None:
+        args = []
+        for key, value in layer.config.items():
+            literal = repr(value)
+            if len(literal) > _INLINE:
+                literal = self._hoist(f"{_var(block_id)}_{key}", value)
+            args.append(f"{key}={literal}")
+        args.append(f"name={block_id + layer.suffix!r}")
+        self.lines.append(_statement(target, f"keras.layers.{layer.cls}", args, arg))
 
 
 def model_code(network: Network, input_shape: tuple[int, int, int], num_classes: int) -> list[str]:
@@ -152,42 +91,30 @@ def model_code(network: Network, input_shape: tuple[int, int, int], num_classes:
     if not analysis.ok:
         raise ExportError("the network has errors; fix them before exporting a script")
     input_id = network.input_blocks()[0]
-    lines = [f"    # {input_id}: {format_shape(tuple(input_shape))} images",
-             f'    {_var(input_id)} = keras.Input(shape={tuple(input_shape)}, name="{input_id}")']
+    writer = _Writer(network)
+    writer.lines += [f"    # {input_id}: {format_shape(tuple(input_shape))} images",
+                     f"    {_var(input_id)} = keras.Input(shape={tuple(input_shape)!r}, name={input_id!r})"]
     done = {input_id}
     for bid in analysis.order:
-        block = network.blocks[bid]
-        if block.kind == "Input":
+        block, srcs = network.blocks[bid], network.inputs_of(bid)
+        if bid in done or not srcs or any(s not in done for s in srcs):
             continue
-        srcs = network.inputs_of(bid)
-        if not srcs or any(s not in done for s in srcs):
-            continue
-        if block.kind not in LAYER_CODE:
-            raise ExportError(f"the script export does not know how to write a {block.kind} block yet")
-        info = analysis.info[bid]
-        lines.append(f"    # {bid}: {_describe(block.kind, block.params)} -> {format_shape(info.shape)}, "
-                     f"{info.params:,} parameters")
-        x = "[" + ", ".join(_var(s) for s in srcs) + "]" if block.spec.max_inputs > 1 else _var(srcs[0])
-        extra: list[Any] = [analysis.info[srcs[0]].shape[-1]] if block.spec.keras_takes_shapes else []
-        if block.kind == "Conv2D" and block.params.get("kernel_init", "learned") != "learned":
-            var = f"{_var(bid)}_kernels"
-            while var in network.blocks or var in _RESERVED:
-                var += "_"
-            lines += hand_kernel_code(block.params, var, extra[0])
-            extra.append(var)
-        for call in LAYER_CODE[block.kind](block.params, bid, *extra):
-            lines.append(_statement(_var(bid), call, x))
+        spec, info = get_spec(block.kind), analysis.info[bid]
+        writer.lines.append(f"    # {bid}: {spec.summary(block.params)} -> {format_shape(info.shape)}, "
+                            f"{info.params:,} parameters")
+        x = "[" + ", ".join(_var(s) for s in srcs) + "]" if spec.max_inputs > 1 else _var(srcs[0])
+        for layer in spec.layers(block.params, [analysis.info[s].shape for s in srcs]):
+            writer.layer(layer, bid, _var(bid), x)
             x = _var(bid)
         done.add(bid)
-    out = analysis.output_id
-    block = network.blocks[out]
-    result = _var(out)
-    if block.params.get("activation", block.params.get("function")) != "softmax":
-        lines.append("    # the network's scores become class probabilities")
-        lines.append(f'    outputs = keras.layers.Activation("softmax", name="{OUTPUT_SOFTMAX}")({result})')
+    out = network.blocks[analysis.output_id]
+    result = _var(out.id)
+    if adds_softmax(out.kind, out.params):
+        writer.lines.append("    # the network's scores become class probabilities")
+        writer.layer(softmax_layer(), "", "outputs", result)
         result = "outputs"
-    lines.append(f'    return keras.Model({_var(input_id)}, {result}, name=MODEL_NAME)')
-    return lines
+    writer.lines.append(f"    return keras.Model({_var(input_id)}, {result}, name=MODEL_NAME)")
+    return writer.lines
 
 
 def _settings(settings: Any) -> TrainSettings:

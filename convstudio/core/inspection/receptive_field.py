@@ -4,7 +4,7 @@ Pure Python over the network's kernels, strides and padding (no TensorFlow). Per
 layer with kernel ``k``, stride ``s`` and ``p`` zeros before the input maps output units
 ``[a, b]`` to input units ``[a*s - p, b*s - p + k - 1]``, clipped to the input (padding zeros are
 not pixels). :func:`receptive_field` follows that back to the image through every path, taking the
-union at merges (Add, Concatenate), so the box it returns is exactly the bounding box of the input
+union at merges, so the box it returns is exactly the bounding box of the input
 pixels connected to the unit. Keras 'same' padding puts ``total // 2`` zeros before the input
 (the extra zero, if any, after), 'full' puts ``k - 1`` on each side.
 """
@@ -13,16 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..blocks import Shape
+from ..blocks import INPUT, Shape, Window, get_spec
 from ..network import Network
 from ..shapes import Analysis, analyze
 
 __all__ = ["FieldInfo", "receptive_field", "receptive_fields"]
-
-_WINDOW_KINDS = {"Conv2D": ("kernel_h", "kernel_w"), "MaxPool2D": ("pool_h", "pool_w"),
-                 "AvgPool2D": ("pool_h", "pool_w")}
-_ELEMENTWISE = {"Dropout", "BatchNorm", "Activation", "Add", "Concatenate"}
-
 
 @dataclass(frozen=True)
 class FieldInfo:
@@ -39,20 +34,6 @@ class FieldInfo:
     jump: tuple[int, int]
     start: tuple[int, int]
     spatial: bool = True
-
-
-def _window(kind: str, params: dict, axis: int, n_in: int, n_out: int) -> tuple[int, int, int]:
-    """Kernel, stride and zeros before the input along ``axis`` (0 rows, 1 columns)."""
-    k = params[_WINDOW_KINDS[kind][axis]]
-    s = params[("stride_h", "stride_w")[axis]]
-    padding = params["padding"]
-    if padding == "same":
-        p = max((n_out - 1) * s + k - n_in, 0) // 2
-    elif padding == "full":
-        p = k - 1
-    else:
-        p = 0
-    return k, s, p
 
 
 def _checked(network: Network, input_shape: Shape, analysis: Analysis | None) -> Analysis:
@@ -72,31 +53,38 @@ def receptive_fields(network: Network, input_shape: Shape = (28, 28, 1),
         block = network.blocks[bid]
         shape = analysis.shape(bid)
         srcs = [s for s in network.inputs_of(bid) if s in fields]
-        if block.kind == "Input":
+        window = get_spec(block.kind).window
+        if block.kind == INPUT.kind:
             fields[bid] = FieldInfo((1, 1), (1, 1), (0, 0))
             continue
         if not srcs or shape is None:
             continue
-        if len(shape) != 3 or any(not fields[s].spatial for s in srcs):
+        if len(shape) != 3 or window.kind == "whole" or any(not fields[s].spatial for s in srcs):
             fields[bid] = FieldInfo(image, (0, 0), (0, 0), spatial=False)
             continue
-        if block.kind in _WINDOW_KINDS:
-            src = fields[srcs[0]]
-            n_in = analysis.shape(srcs[0])
-            size, jump, start = [], [], []
-            for axis in (0, 1):
-                k, s, p = _window(block.kind, block.params, axis, n_in[axis], shape[axis])
-                size.append(src.size[axis] + (k - 1) * src.jump[axis])
-                jump.append(src.jump[axis] * s)
-                start.append(src.start[axis] - p * src.jump[axis])
-            fields[bid] = FieldInfo(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
+        if window.sliding:
+            fields[bid] = _slide(window, block.params, fields[srcs[0]], analysis.shape(srcs[0]), shape)
         else:  # element-wise blocks and merges: union of the inputs' fields for unit 0
-            infos = [fields[s] for s in srcs]
-            start = tuple(min(f.start[a] for f in infos) for a in (0, 1))
-            end = tuple(max(f.start[a] + f.size[a] for f in infos) for a in (0, 1))
-            jump = tuple(max(f.jump[a] for f in infos) for a in (0, 1))
-            fields[bid] = FieldInfo((end[0] - start[0], end[1] - start[1]), jump, start)  # type: ignore[arg-type]
+            fields[bid] = _union([fields[s] for s in srcs])
     return fields
+
+
+def _slide(window: Window, params: dict, src: FieldInfo, n_in: Shape, n_out: Shape) -> FieldInfo:
+    """The field after a sliding window over a block whose field is ``src``."""
+    size, jump, start = [], [], []
+    for axis in (0, 1):
+        k, s, p = window.along(params, axis, n_in[axis], n_out[axis])
+        size.append(src.size[axis] + (k - 1) * src.jump[axis])
+        jump.append(src.jump[axis] * s)
+        start.append(src.start[axis] - p * src.jump[axis])
+    return FieldInfo(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
+
+
+def _union(infos: list[FieldInfo]) -> FieldInfo:
+    start = tuple(min(f.start[a] for f in infos) for a in (0, 1))
+    end = tuple(max(f.start[a] + f.size[a] for f in infos) for a in (0, 1))
+    jump = tuple(max(f.jump[a] for f in infos) for a in (0, 1))
+    return FieldInfo((end[0] - start[0], end[1] - start[1]), jump, start)  # type: ignore[arg-type]
 
 
 def receptive_field(network: Network, block_id: str, y: int, x: int, input_shape: Shape = (28, 28, 1),
@@ -122,6 +110,21 @@ def receptive_field(network: Network, block_id: str, y: int, x: int, input_shape
 _ALL = 1 << 30
 
 
+def _back(window: Window, params: dict, axis: int, a: int, b: int, src_shape: Shape,
+          shape: Shape | None) -> tuple[int, int]:
+    """Units of the input along ``axis`` that output units ``[a, b]`` see (clipped to the input)."""
+    if shape is None or len(shape) != 3 or len(src_shape) != 3 or window.kind == "whole":
+        lo, hi = 0, _ALL  # a flat output depends on every unit of its input
+    elif window.sliding:
+        k, s, p = window.along(params, axis, src_shape[axis], shape[axis])
+        lo, hi = a * s - p, b * s - p + k - 1
+    else:
+        lo, hi = a, b
+    if len(src_shape) == 3:
+        lo, hi = max(lo, 0), min(hi, src_shape[axis] - 1)
+    return lo, hi
+
+
 def _interval(network: Network, analysis: Analysis, bid: str, axis: int, a: int, b: int,
               memo: dict) -> tuple[int, int] | None:
     """Input rows (axis 0) or columns (axis 1), inclusive, that output units ``[a, b]`` depend on."""
@@ -130,12 +133,13 @@ def _interval(network: Network, analysis: Analysis, bid: str, axis: int, a: int,
         return memo[key]
     block = network.blocks[bid]
     shape = analysis.shape(bid)
-    if block.kind == "Input":
+    if block.kind == INPUT.kind:
         n = int(analysis.input_shape[axis])
         result: tuple[int, int] | None = (max(a, 0), min(b, n - 1))
         memo[key] = result
         return result
     srcs = network.inputs_of(bid)
+    window = get_spec(block.kind).window
     if shape is not None and len(shape) == 3:
         a, b = max(a, 0), min(b, shape[axis] - 1)
     spans = []
@@ -143,15 +147,7 @@ def _interval(network: Network, analysis: Analysis, bid: str, axis: int, a: int,
         src_shape = analysis.shape(src)
         if src_shape is None:
             continue
-        if shape is None or len(shape) != 3 or len(src_shape) != 3:
-            lo, hi = 0, _ALL  # a flat output depends on every unit of its input
-        elif block.kind in _WINDOW_KINDS:
-            k, s, p = _window(block.kind, block.params, axis, src_shape[axis], shape[axis])
-            lo, hi = a * s - p, b * s - p + k - 1
-        else:
-            lo, hi = a, b
-        if src_shape is not None and len(src_shape) == 3:
-            lo, hi = max(lo, 0), min(hi, src_shape[axis] - 1)
+        lo, hi = _back(window, block.params, axis, a, b, src_shape, shape)
         if lo > hi:
             continue  # the window only covers padding zeros
         span = _interval(network, analysis, src, axis, lo, hi, memo)

@@ -7,8 +7,6 @@ fix, a button on the block applies it in one click.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsSceneMouseEvent, QStyle
@@ -31,42 +29,8 @@ WARNING = QColor("#EF8F00")
 
 
 def param_summary(block: Block) -> str:
-    """The parameters that matter at a glance, e.g. ``16 @ 3x3, s1, same · relu``.
-
-    A Conv2D with hand-designed or frozen kernels says so first: ``6 @ 3x3, sobel, frozen, s1, same · linear``.
-    """
-    p: dict[str, Any] = block.params
-    k = block.kind
-
-    def stride() -> str:
-        return f"s{p['stride_h']}" if p["stride_h"] == p["stride_w"] else f"s{p['stride_h']}x{p['stride_w']}"
-
-    if k == "Conv2D":
-        hand = [p["kernel_init"]] if p.get("kernel_init", "learned") != "learned" else []
-        frozen = ["frozen"] if not p.get("trainable", True) else []
-        head = ", ".join([f"{p['filters']} @ {p['kernel_h']}x{p['kernel_w']}", *hand, *frozen])
-        return f"{head}, {stride()}, {p['padding']} · {p['activation']}"
-    if k in ("MaxPool2D", "AvgPool2D"):
-        return f"{p['pool_h']}x{p['pool_w']}, {stride()}, {p['padding']}"
-    if k == "Dense":
-        return f"{p['units']} units · {p['activation']}"
-    if k == "Dropout":
-        return f"rate {p['rate']:g}"
-    if k == "BatchNorm":
-        return f"momentum {p['momentum']:g}"
-    if k == "Activation":
-        return str(p["function"])
-    if k == "Input":
-        return "images from the dataset"
-    if k in ("GlobalAvgPool2D", "GlobalMaxPool2D"):
-        return "one value per channel"
-    if k == "Flatten":
-        return "to one vector"
-    if k == "Add":
-        return "element-wise sum"
-    if k == "Concatenate":
-        return "stack channels"
-    return ""
+    """The parameters that matter at a glance, e.g. ``16 @ 3x3, s1, same · relu`` (the kind's own summary)."""
+    return get_spec(block.kind).summary(block.params)
 
 
 def _count(n: int) -> str:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from convstudio.core.blocks import get_spec
+from convstudio.core.blocks import INPUT, get_spec
 from convstudio.core.network import NetworkEvent
 from convstudio.core.shapes import Analysis
 
@@ -133,7 +133,7 @@ class NetworkScene(QGraphicsScene):
                     self._route(e)
         for edge in self.edges.values():
             bad = analysis.shape(edge.src) is None and net.blocks.get(edge.src) is not None \
-                and net.blocks[edge.src].kind != "Input"
+                and net.blocks[edge.src].kind != INPUT.kind
             if bad != edge.invalid:
                 edge.invalid = bad
                 edge.update()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convstudio.core.blocks import get_spec
 from convstudio.core.inspection import Timeline, conv_kernel_array, kernel_bank
 from convstudio.core.network import Network
 
@@ -256,7 +257,7 @@ class FilterView(QWidget):
 
     def _block_params(self, bid: str | None) -> dict:
         block = self._network.blocks.get(bid) if self._network is not None and bid else None
-        return dict(block.params) if block is not None and block.kind == "Conv2D" else {}
+        return dict(block.params) if block is not None and get_spec(block.kind).kernel_view else {}
 
     def _show_compare(self, bid: str | None, kernel: np.ndarray | None, channel: int) -> None:
         params = self._block_params(bid)
