@@ -1,4 +1,6 @@
-"""Block specs: parameter checking, the registry, and the sliding-window formula."""
+"""Block specs: parameter checking, the registry, and the sliding-window formula.
+
+Every kind's behaviour against Keras is checked over the whole registry in test_block_kinds.py."""
 
 from __future__ import annotations
 
@@ -6,10 +8,9 @@ import math
 
 import pytest
 
-from convstudio.core.blocks import ACTIVATIONS, BLOCKS, CATEGORIES, ParamSpec, get_spec, window_output
-
-KINDS = ("Input", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "Flatten", "Dense",
-         "Dropout", "BatchNorm", "Activation", "Add", "Concatenate")
+from convstudio.core.blocks import (ACTIVATIONS, BLOCKS, CATEGORIES, POINTWISE, WHOLE, BlockSpec, ParamSpec,
+                                    Window, get_spec, register, window_output)
+from convstudio.core.blocks.glyph import Ellipse, Line, Polyline, Rect
 
 INT = ParamSpec("filters", int, 32, "Number of filters", "Filters", 1, 2048)
 FLOAT = ParamSpec("rate", float, 0.5, "Fraction dropped", "Rate", 0.0, 0.95)
@@ -99,22 +100,63 @@ def test_validate_params_overlays_defaults_and_rejects_unknown_names():
 # ----------------------------------------------------------------------------- registry
 
 
-def test_registry_holds_every_kind_with_valid_defaults():
-    assert set(KINDS) == set(BLOCKS)
-    for kind in KINDS:
-        spec = get_spec(kind)
-        assert spec.kind == kind and spec.category in CATEGORIES and spec.help
-        assert spec.validate_params({}) == spec.defaults()  # every default passes its own check
-        assert 0 <= spec.min_inputs <= spec.max_inputs
-        assert all(p.help for p in spec.params)
+def _extent(g) -> tuple[float, ...]:
+    """The coordinates a glyph primitive reaches."""
+    if isinstance(g, Rect):
+        return g.x, g.y, g.x + g.w, g.y + g.h
+    if isinstance(g, Ellipse):
+        return g.cx - g.rx, g.cy - g.ry, g.cx + g.rx, g.cy + g.ry
+    if isinstance(g, Line):
+        return g.x1, g.y1, g.x2, g.y2
+    return tuple(c for point in g.points for c in point)
 
 
-def test_merges_take_several_inputs_and_input_takes_none():
-    assert (get_spec("Input").min_inputs, get_spec("Input").max_inputs) == (0, 0)
-    for kind in ("Add", "Concatenate"):
-        assert get_spec(kind).min_inputs == 2 and get_spec(kind).max_inputs >= 2
-    for kind in set(KINDS) - {"Input", "Add", "Concatenate"}:
-        assert (get_spec(kind).min_inputs, get_spec(kind).max_inputs) == (1, 1)
+@pytest.mark.parametrize("kind", list(BLOCKS))
+def test_every_kind_is_complete_with_valid_defaults(kind):
+    spec = get_spec(kind)
+    assert spec.kind == kind and spec.label and spec.category in CATEGORIES and spec.help
+    assert spec.validate_params({}) == spec.defaults()  # every default passes its own check
+    assert 0 <= spec.min_inputs <= spec.max_inputs
+    assert all(p.help for p in spec.params)
+    assert isinstance(spec.window, Window) and spec.window.kind in ("sliding", "pointwise", "whole")
+    if spec.window.sliding:  # its window, stride and padding are real parameters
+        for name in (*spec.window.size, *spec.window.stride, spec.window.padding):
+            spec.param(name)
+    assert spec.glyph and all(isinstance(g, Rect | Ellipse | Line | Polyline) for g in spec.glyph)
+    for g in spec.glyph:  # inside the glyph's square, drawn with known styles
+        assert getattr(g, "fill", "none") in ("none", "solid", "half") and g.pen in ("normal", "thin", "dashed", "none")
+        assert all(-0.5 <= c <= 0.5 for c in _extent(g)), g
+    assert isinstance(spec.summary(spec.defaults()), str) and spec.summary(spec.defaults())
+    if spec.activation:
+        assert spec.param(spec.activation).choices == ACTIVATIONS
+
+
+def test_merges_take_several_inputs_and_the_input_takes_none():
+    sources = [s for s in BLOCKS.values() if s.max_inputs == 0]
+    assert [s.kind for s in sources] == ["Input"]
+    merges = [s for s in BLOCKS.values() if s.max_inputs > 1]
+    assert merges and all(s.min_inputs == 2 and s.category == "Merge" for s in merges)
+    for spec in BLOCKS.values():
+        if spec not in sources and spec not in merges:
+            assert (spec.min_inputs, spec.max_inputs) == (1, 1)
+
+
+def test_a_kind_or_keras_class_cannot_be_registered_twice():
+    conv = get_spec("Conv2D")
+    with pytest.raises(ValueError, match="registered twice"):
+        register(conv)
+    clash = BlockSpec("Conv2DCopy", "Copy", "Convolution", "help", (), conv.infer, conv.layers, conv.summary,
+                      window=conv.window, glyph=conv.glyph, imports={"Conv2D": lambda cfg: {}})
+    with pytest.raises(ValueError, match="Conv2DCopy and Conv2D both import Conv2D"):
+        register(clash)
+    assert "Conv2DCopy" not in BLOCKS
+
+
+def test_a_spec_without_a_window_or_glyph_cannot_be_made():
+    conv = get_spec("Conv2D")
+    with pytest.raises(TypeError):
+        BlockSpec("New", "New", "Convolution", "help", (), conv.infer, conv.layers, conv.summary)  # type: ignore
+    assert POINTWISE.kind == "pointwise" and WHOLE.kind == "whole"
 
 
 def test_activation_choices_are_keras_activations():
@@ -133,16 +175,19 @@ def test_unknown_kind_and_parameter_say_what_is_known():
         get_spec("Dense").param("filters")
 
 
-@pytest.mark.parametrize("kind", [k for k in KINDS if k != "Input"])
-def test_keras_layers_are_named_for_the_block(kind):
+@pytest.mark.parametrize("kind", [k for k, s in BLOCKS.items() if s.max_inputs > 0])
+def test_keras_layers_are_named_for_the_block_and_hold_plain_values(kind):
     spec = get_spec(kind)
-    layers = spec.keras(spec.defaults(), "blk")
+    layers = spec.keras_layers(spec.defaults(), "blk", [(8, 8, 3)])
     assert layers[-1].name == "blk"
+    for layer in spec.layers(spec.defaults(), [(8, 8, 3)]):  # repr writes each value as a literal
+        for value in layer.config.values():
+            assert eval(repr(value), {}) == value  # noqa: S307 - our own literals
 
 
 def test_full_padding_adds_a_named_zero_padding_layer():
     spec = get_spec("Conv2D")
-    layers = spec.keras({**spec.defaults(), "padding": "full", "kernel_h": 5, "kernel_w": 3}, "c")
+    layers = spec.keras_layers({**spec.defaults(), "padding": "full", "kernel_h": 5, "kernel_w": 3}, "c")
     assert [layer.name for layer in layers] == ["c__pad", "c"]
     assert layers[0].padding == ((4, 4), (2, 2)) and layers[1].padding == "valid"
 

@@ -217,7 +217,7 @@ def test_exported_script_rebuilds_hand_kernels_and_freeze():
 
     net = sobel_vs_learned()
     script = training_script(net)
-    assert "trainable=False" in script and "sobel kernels (hand-designed), frozen" in script
+    assert "trainable=False" in script and "2 @ 3x3, sobel, frozen" in script
     namespace: dict = {"__name__": "exported"}
     exec(compile(script, "train.py", "exec"), namespace)
     model = namespace["build_model"]()

@@ -127,19 +127,22 @@ def test_every_unsupported_layer_is_listed_and_nothing_is_returned(tmp_path):
     problems = info.value.problems
     assert len(problems) == 4
     text = str(info.value)
-    assert "dilated (Conv2D): kernel regularizer (changes training); dilation rate (2, 2)" in text
-    assert "leaky_default (LeakyReLU): negative slope 0.3; ConvStudio's leaky_relu uses 0.2" in text
-    assert "odd_pad (ZeroPadding2D): padding (1, 1, 1, 1) before a 5x5 'valid' Conv2D" in text
-    assert "reshape (Reshape): no ConvStudio block does what this layer does" in text
+    assert "layer 'dilated' (Conv2D): kernel regularizer (changes training); dilation rate (2, 2)" in text
+    assert "layer 'leaky_default' (LeakyReLU): negative slope 0.3; ConvStudio's leaky_relu uses 0.2" in text
+    assert "layer 'odd_pad' (ZeroPadding2D): padding (1, 1, 1, 1) before a 5x5 'valid' Conv2D" in text
+    assert "layer 'reshape' (Reshape): no ConvStudio block does what this layer does" in text
 
 
-def test_code_in_the_file_is_never_run(tmp_path):
+def test_code_in_the_file_is_never_run_and_its_layers_are_named(tmp_path):
     inputs = keras.Input((28, 28, 1))
     x = keras.layers.Lambda(lambda t: t * 2.0, name="double")(inputs)
+    x = keras.layers.Lambda(lambda t: t + 1.0, name="my_lambda")(x)
     x = keras.layers.Flatten()(x)
     keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x)).save(tmp_path / "code.keras")
-    with pytest.raises(ModelImportError, match="contains Python code"):
+    with pytest.raises(ModelImportError, match="contains Python code") as info:
         import_keras_model(tmp_path / "code.keras")
+    assert info.value.problems == ["layer 'double' (Lambda): it contains Python code",
+                                   "layer 'my_lambda' (Lambda): it contains Python code"]
 
 
 def test_unreadable_files_are_explained(tmp_path):
@@ -173,5 +176,6 @@ def test_legacy_h5_files_import_too_and_still_run_no_code(tmp_path):
     inputs = keras.Input((28, 28, 1))
     x = keras.layers.Lambda(lambda t: t + 1.0, name="shift")(keras.layers.Flatten()(inputs))
     keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x)).save(tmp_path / "code.h5")
-    with pytest.raises(ModelImportError, match="contains Python code"):
+    with pytest.raises(ModelImportError, match="contains Python code") as info:
         import_keras_model(tmp_path / "code.h5")
+    assert info.value.problems == ["layer 'shift' (Lambda): it contains Python code"]

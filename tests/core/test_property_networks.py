@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from convstudio.core.blocks import ACTIVATIONS, BLOCKS
+from convstudio.core.blocks import ACTIVATIONS, BLOCKS, POINTWISE, ParamSpec, get_spec
 from convstudio.core.builder import BuildError, build_model
 from convstudio.core.inspection import conv_kernel_array
 from convstudio.core.network import Edge, Network, NetworkError
@@ -59,24 +59,24 @@ def dense_params(units=None):
                                   "activation": activations, "use_bias": st.booleans()})
 
 
-PARAMS = {
-    "Input": st.just({}),
-    "Conv2D": conv_params(),
-    "MaxPool2D": pool_params(),
-    "AvgPool2D": pool_params(),
-    "GlobalAvgPool2D": st.just({}),
-    "GlobalMaxPool2D": st.just({}),
-    "Flatten": st.just({}),
-    "Dense": dense_params(),
-    "Dropout": st.fixed_dictionaries({"rate": st.sampled_from([0.0, 0.1, 0.5, 0.95])}),
-    "BatchNorm": st.fixed_dictionaries({"momentum": st.floats(0.0, 0.9999),
-                                        "epsilon": st.sampled_from([1e-7, 1e-3, 0.5])}),
-    "Activation": st.fixed_dictionaries({"function": activations}),
-    "Add": st.just({}),
-    "Concatenate": st.just({}),
-}
-assert set(PARAMS) == set(BLOCKS), "every block kind needs a parameter strategy"
-SHAPE_KEEPING = ["Dropout", "BatchNorm", "Activation"]
+def _param(p: ParamSpec) -> st.SearchStrategy:
+    """Any value a parameter accepts, kept small so networks stay tiny."""
+    if p.choices is not None:
+        return st.sampled_from(p.choices)
+    if p.type is bool:
+        return st.booleans()
+    if p.type is int:
+        lo = int(p.minimum if p.minimum is not None else 1)
+        return st.integers(lo, min(int(p.maximum if p.maximum is not None else lo + 4), lo + 4))
+    return st.floats(p.minimum, p.maximum, allow_nan=False, allow_infinity=False)
+
+
+def params_of(kind: str) -> st.SearchStrategy:
+    """Parameters for any registered kind, drawn from its spec (a new kind needs nothing here)."""
+    return st.fixed_dictionaries({p.name: _param(p) for p in get_spec(kind).params})
+
+
+SHAPE_KEEPING = [k for k, s in BLOCKS.items() if s.window is POINTWISE and s.min_inputs == s.max_inputs == 1]
 
 
 # ----------------------------------------------------------------------------- network strategies
@@ -91,7 +91,7 @@ class _Grower:
         self.tip = self.net.add_block("Input")
 
     def add(self, kind: str, params: dict | None = None, srcs: list[str] | None = None) -> str:
-        params = self.draw(PARAMS[kind]) if params is None else params
+        params = self.draw(params_of(kind)) if params is None else params
         try:  # now and then a user-chosen id, which becomes the Keras layer name
             bid = self.net.add_block(kind, params, block_id=self.draw(custom_ids))
         except NetworkError:  # taken or reserved
@@ -111,9 +111,9 @@ def designed_networks(draw):
     for _ in range(draw(st.integers(0, 5))):
         stage = draw(st.sampled_from(["conv", "conv", "pool", "keep", "residual", "inception", "anything"]))
         if stage == "conv":
-            g.push("Conv2D")
+            g.push("Conv2D", draw(conv_params()))
         elif stage == "pool":
-            g.push(draw(st.sampled_from(["MaxPool2D", "AvgPool2D"])))
+            g.push(draw(st.sampled_from(["MaxPool2D", "AvgPool2D"])), draw(pool_params()))
         elif stage == "keep":
             g.push(draw(st.sampled_from(SHAPE_KEEPING)))
         elif stage == "residual":
@@ -175,9 +175,9 @@ def wild_networks(draw):
     for _ in range(draw(st.integers(0, 8))):
         kind = draw(st.sampled_from(sorted(BLOCKS)))
         try:
-            ids.append(net.add_block(kind, draw(PARAMS[kind]), block_id=draw(custom_ids)))
+            ids.append(net.add_block(kind, draw(params_of(kind)), block_id=draw(custom_ids)))
         except NetworkError:  # a duplicate or reserved id
-            ids.append(net.add_block(kind, draw(PARAMS[kind])))
+            ids.append(net.add_block(kind, draw(params_of(kind))))
     if len(ids) >= 2:
         pairs = st.tuples(st.integers(0, len(ids) - 1), st.integers(0, len(ids) - 1))
         for i, j in draw(st.lists(pairs, max_size=12)):
@@ -221,7 +221,7 @@ def _check(net: Network, input_shape, num_classes) -> None:
         trainable = sum(math.prod(w.shape) for w in layer.trainable_weights)
         assert trainable == info.trainable_params, (bid, net.blocks[bid].kind)
         params = net.blocks[bid].params
-        if net.blocks[bid].kind == "Conv2D" and params["kernel_init"] != "learned":
+        if params.get("kernel_init", "learned") != "learned":
             event("hand-designed kernels")
             c_in = analysis.info[net.inputs_of(bid)[0]].shape[-1]
             expected = conv_kernel_array(params["kernel_init"], params["kernel_h"], params["kernel_w"], c_in,
