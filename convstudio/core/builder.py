@@ -1,9 +1,10 @@
 """Build a Keras 3 functional model from a network.
 
-Layer names are block ids (a block's helper layers are ``<id>__<role>``, e.g. the zero padding
-before a convolution with 'full' padding), so a layer's activations map straight back to the block that made them. With ``mixed_precision`` every
-block but the output computes in float16 (weights stay float32); the output block and its softmax
-stay float32 for a numerically safe loss.
+Each block's layers come from its spec. Layer names are block ids (a block's helper layers are
+``<id>__<role>``, e.g. the zero padding before a convolution with 'full' padding), so a layer's
+activations map straight back to the block that made them. With ``mixed_precision`` every block
+but the output computes in float16 (weights stay float32); the output block and its softmax stay
+float32 for a numerically safe loss.
 """
 
 from __future__ import annotations

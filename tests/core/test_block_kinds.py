@@ -161,7 +161,7 @@ def test_generated_code_builds_the_same_model(kind, i):
         source = model.get_layer(layer.name)
         assert layer.output.shape == source.output.shape and layer.count_params() == source.count_params()
         assert layer.trainable == source.trainable
-        for mine, theirs in zip(layer.get_weights(), source.get_weights()):
+        for mine, theirs in zip(layer.get_weights(), source.get_weights(), strict=True):
             if not layer.trainable:  # frozen weights are the same from the start (hand-designed kernels)
                 np.testing.assert_array_equal(mine, theirs)
         layer.set_weights(source.get_weights())

@@ -7,8 +7,10 @@ receptive-field window, glyph); builder, code generation, import, inspection and
 
 from __future__ import annotations
 
-# the family modules register their kinds on import, in the palette's order
-from . import source, conv, pooling, dense, elementwise, merge  # noqa: F401, I001
+# The family modules register their kinds on import, in the palette's order.
+# isort: off
+from . import source, conv, pooling, dense, elementwise, merge  # noqa: F401
+# isort: on
 from .base import (ACTIVATIONS, BLOCKS, CATEGORIES, FLOAT_BYTES, POINTWISE, WHOLE, BlockSpec, Fix, Inference,
                    KerasLayer, ParamSpec, Refusal, Shape, ShapeError, Window, activation_name, activation_of,
                    get_spec, need_image, pair, register, same_shape, shape_str, sliding, sliding_output,

@@ -48,7 +48,8 @@ def _layers(p: dict[str, Any], shapes: Sequence[Shape]) -> list[KerasLayer]:
 
         c_in = shapes[0][-1] if shapes else 1
         bank = conv_kernel_array(init, p["kernel_h"], p["kernel_w"], c_in, p["filters"], broadcast=True)
-        config["kernel_initializer"] = {"class_name": "Constant", "config": {"value": bank.tolist()}}
+        value = bank.astype(str).astype(float).tolist()  # the shortest decimals that are the same float32s
+        config["kernel_initializer"] = {"class_name": "Constant", "config": {"value": value}}
     if not p.get("trainable", True):
         config["trainable"] = False
     if p["padding"] != "full":

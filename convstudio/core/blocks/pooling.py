@@ -28,9 +28,8 @@ def _pool_summary(p: dict[str, Any]) -> str:
 
 def _pool_glyph(fills: tuple[str, str, str, str]) -> Glyph:
     """A 2x2 window (max keeps one cell, average blends all four), then the single output cell."""
-    cells = [(i, j) for j in range(2) for i in range(2)]
-    return (*(Rect(-0.36 + i * 0.22, -0.36 + j * 0.22, 0.2, 0.2, fill) for (i, j), fill in zip(cells, fills)),
-            Line(0.1, 0.1, 0.2, 0.2), Rect(0.16, 0.16, 0.2, 0.2, "solid"))
+    cells = [Rect(-0.36 + i * 0.22, -0.36 + j * 0.22, 0.2, 0.2, fills[2 * j + i]) for j in range(2) for i in range(2)]
+    return (*cells, Line(0.1, 0.1, 0.2, 0.2), Rect(0.16, 0.16, 0.2, 0.2, "solid"))
 
 
 def _windowed(kind: str, how: str, keras_class: str, glyph: Glyph) -> BlockSpec:

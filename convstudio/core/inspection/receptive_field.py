@@ -26,7 +26,7 @@ class FieldInfo:
     Unit ``(i, j)`` sees input rows ``start[0] + i*jump[0]`` to ``start[0] + i*jump[0] + size[0] - 1``
     before clipping to the image (``start`` is negative where padding adds zeros). Through a merge
     whose branches differ, the numbers describe the union for unit 0 with the coarsest jump.
-    Blocks with a flat output (Flatten, Dense, global pooling) see the whole image: ``spatial`` is
+    Blocks with a flat output (their window is whole) see the whole image: ``spatial`` is
     False, ``size`` is the image size and ``jump`` is 0.
     """
 
