@@ -101,7 +101,7 @@ def test_import_keras_file_returns_the_network_or_explains(qtbot, exportable, tm
     shown = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.detailedText()) or 0)
     assert import_keras_file(None, str(tmp_path / "bad.keras")) is None
-    assert shown and "unrolled (Reshape)" in shown[0]
+    assert shown and "layer 'unrolled' (Reshape)" in shown[0]
 
 
 def test_closing_during_an_export_waits_for_it_to_finish(qtbot, exportable, tmp_path):
