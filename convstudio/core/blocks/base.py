@@ -200,6 +200,7 @@ class BlockSpec:
     block's parameters (raising :class:`Refusal` when the block cannot reproduce it).
     ``activation`` names the parameter holding the block's output non-linearity, if it has one.
     ``kernel_view``: its Keras layer's ``kernel`` (height, width, in, filters) is shown as filters.
+    ``explore``: how the convolution explorer steps through its sliding window ('conv', 'max', 'avg').
     """
 
     kind: str
@@ -217,6 +218,7 @@ class BlockSpec:
     max_inputs: int = 1
     activation: str | None = None
     kernel_view: bool = False
+    explore: str | None = None
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:

@@ -109,4 +109,5 @@ CONV2D = register(BlockSpec(
     imports={"Conv2D": _from_keras},
     activation="activation",
     kernel_view=True,
+    explore="conv",
 ))

@@ -32,7 +32,7 @@ def _pool_glyph(fills: tuple[str, str, str, str]) -> Glyph:
     return (*cells, Line(0.1, 0.1, 0.2, 0.2), Rect(0.16, 0.16, 0.2, 0.2, "solid"))
 
 
-def _windowed(kind: str, how: str, keras_class: str, glyph: Glyph) -> BlockSpec:
+def _windowed(kind: str, how: str, keras_class: str, glyph: Glyph, explore: str) -> BlockSpec:
     def infer(p: dict[str, Any], shapes: Sequence[Shape]) -> Inference:
         shape = shapes[0]
         oh, ow = sliding_output(kind, "Pool window", shape, (p["pool_h"], p["pool_w"]), (p["stride_h"], p["stride_w"]),
@@ -51,7 +51,7 @@ def _windowed(kind: str, how: str, keras_class: str, glyph: Glyph) -> BlockSpec:
     return BlockSpec(kind, kind, "Pooling",
                      f"Keeps the {how} of each window, per channel: shrinks the map, has no parameters.",
                      _pool_params(), infer, layers, _pool_summary, window=sliding("pool_h", "pool_w"), glyph=glyph,
-                     imports={keras_class: from_keras})
+                     imports={keras_class: from_keras}, explore=explore)
 
 
 def _global(kind: str, how: str, keras_class: str, glyph: Glyph) -> BlockSpec:
@@ -75,8 +75,9 @@ def _global_glyph(fill: str, *mark: Rect) -> Glyph:
             Ellipse(0.26, 0.26, 0.09, 0.09, "solid"))
 
 
-MAX_POOL = register(_windowed("MaxPool2D", "maximum", "MaxPooling2D", _pool_glyph(("solid", "none", "none", "none"))))
-AVG_POOL = register(_windowed("AvgPool2D", "average", "AveragePooling2D", _pool_glyph(("half",) * 4)))
+MAX_POOL = register(_windowed("MaxPool2D", "maximum", "MaxPooling2D", _pool_glyph(("solid", "none", "none", "none")),
+                            "max"))
+AVG_POOL = register(_windowed("AvgPool2D", "average", "AveragePooling2D", _pool_glyph(("half",) * 4), "avg"))
 GLOBAL_AVG_POOL = register(_global("GlobalAvgPool2D", "average", "GlobalAveragePooling2D", _global_glyph("half")))
 GLOBAL_MAX_POOL = register(_global("GlobalMaxPool2D", "maximum", "GlobalMaxPooling2D",
                                    _global_glyph("none", Rect(-0.1, -0.32, 0.16, 0.16, "solid"))))

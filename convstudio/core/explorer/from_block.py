@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..blocks import BLOCKS, INPUT, get_spec
 from ..network import Network
 from .stepper import ExplorerError, WindowSettings
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["EXPLORABLE_KINDS", "BlockSetup", "block_input_from_model", "block_settings", "block_setup",
            "prepare_sample", "weights_from_model"]
 
-EXPLORABLE_KINDS = {"Conv2D": "conv", "MaxPool2D": "max", "AvgPool2D": "avg"}
+EXPLORABLE_KINDS = {kind: spec.explore for kind, spec in BLOCKS.items() if spec.explore and spec.window.sliding}
+"""Block kinds the explorer can open, and the operation it steps through their window with."""
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,13 @@ class BlockSetup:
 
 
 def block_settings(kind: str, params: dict[str, Any]) -> WindowSettings:
-    """Explorer settings of a Conv2D, MaxPool2D or AvgPool2D block's parameters."""
+    """Explorer settings of a convolution or pooling block's parameters (its spec's sliding window)."""
     if kind not in EXPLORABLE_KINDS:
         raise ExplorerError(f"a {kind} block has no sliding window; open a Conv2D or pooling block")
-    size = ("kernel_h", "kernel_w") if kind == "Conv2D" else ("pool_h", "pool_w")
-    return WindowSettings((int(params[size[0]]), int(params[size[1]])),
-                          (int(params["stride_h"]), int(params["stride_w"])), str(params["padding"]),
-                          op=EXPLORABLE_KINDS[kind])
+    window = get_spec(kind).window
+    return WindowSettings((int(params[window.size[0]]), int(params[window.size[1]])),
+                          (int(params[window.stride[0]]), int(params[window.stride[1]])),
+                          str(params[window.padding]), op=EXPLORABLE_KINDS[kind])
 
 
 def prepare_sample(sample: np.ndarray) -> np.ndarray:
@@ -104,7 +106,7 @@ def block_setup(network: Network, block_id: str, sample: np.ndarray | None = Non
         image = np.asarray(block_input, dtype=np.float64)
         image = image[:, :, None] if image.ndim == 2 else image
     elif sample is not None:
-        if network.block(_source(network, block_id)).kind == "Input":
+        if network.block(_source(network, block_id)).kind == INPUT.kind:
             image = prepare_sample(sample)
         else:
             notes.append(f"{block_id} reads {_source(network, block_id)}, not the image; "
@@ -112,7 +114,7 @@ def block_setup(network: Network, block_id: str, sample: np.ndarray | None = Non
     channels = in_channels or (image.shape[2] if image is not None else 1)
     kernels = biases = None
     activation = None
-    if block.kind == "Conv2D":
+    if get_spec(block.kind).kernel_view:
         activation = block.params.get("activation")
         if weights is not None:
             kernels = np.asarray(weights[0], dtype=np.float64)

@@ -15,6 +15,7 @@ from convstudio.core.explorer import (
     block_setup,
     weights_from_model,
 )
+from convstudio.core.blocks import INPUT, get_spec
 from convstudio.core.network import Network
 
 from .view import ConvExplorer
@@ -49,9 +50,9 @@ def open_for_block(network: Network, block_id: str, trained_model: keras.Model |
     """
     block = network.block(block_id)
     weights = weights_from_model(trained_model, block_id) if trained_model is not None and \
-        block.kind == "Conv2D" else None
+        get_spec(block.kind).kernel_view else None
     sources = network.inputs_of(block_id)
-    reads_image = bool(sources) and network.block(sources[0]).kind == "Input"
+    reads_image = bool(sources) and network.block(sources[0]).kind == INPUT.kind
     if block_input is None and trained_model is not None and sample is not None and not reads_image:
         block_input = block_input_from_model(trained_model, network, block_id, sample)
     setup = block_setup(network, block_id, sample, weights, block_input)
