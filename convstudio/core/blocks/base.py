@@ -19,10 +19,10 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "ACTIVATIONS", "BLOCKS", "CATEGORIES", "FLOAT_BYTES", "POINTWISE", "WHOLE", "BlockSpec", "Fix", "Inference",
-    "KerasLayer", "ParamSpec", "Refusal", "Shape", "ShapeError", "Window", "activation_name", "activation_of",
-    "get_spec", "need_image", "pair", "register", "same_shape", "shape_str", "sliding", "sliding_output",
-    "spec_for_keras", "window_output",
+    "ACTIVATIONS", "BLOCKS", "CATEGORIES", "DENSE_GROUP", "FLOAT_BYTES", "POINTWISE", "WHOLE", "BlockSpec", "Fix",
+    "Inference", "KerasLayer", "ParamSpec", "Refusal", "Shape", "ShapeError", "Window", "activation_name",
+    "activation_of", "get_spec", "need_image", "pair", "register", "same_shape", "shape_str", "sliding",
+    "sliding_output", "spec_for_keras", "window_output",
 ]
 
 Shape = tuple[int, ...]
@@ -30,6 +30,8 @@ Shape = tuple[int, ...]
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "linear")
 CATEGORIES = ("Input", "Convolution", "Pooling", "Dense", "Regularisation", "Merge")
+"""The palette's groups, in order; each has its colour."""
+DENSE_GROUP = CATEGORIES[3]
 FLOAT_BYTES = 4
 
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .base import (ACTIVATIONS, POINTWISE, BlockSpec, Inference, KerasLayer, ParamSpec, Refusal, Shape,
+from .base import (ACTIVATIONS, DENSE_GROUP, POINTWISE, BlockSpec, Inference, KerasLayer, ParamSpec, Refusal, Shape,
                    activation_of, register, same_shape)
 from .glyph import Ellipse, Line, Polyline
 
@@ -105,7 +105,7 @@ def _elu(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 ACTIVATION = register(BlockSpec(
-    "Activation", "Activation", "Dense",
+    "Activation", "Activation", DENSE_GROUP,
     "Applies a non-linearity element by element; softmax turns scores into class probabilities.",
     (ParamSpec("function", str, "relu", "The non-linearity", "Function", choices=ACTIVATIONS),),
     same_shape, lambda p, shapes: [KerasLayer("Activation", {"activation": p["function"]})],
