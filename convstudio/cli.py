@@ -204,15 +204,17 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from convstudio.core.text import terminal_safe
+
     project, path = _load_project(args.project)
     analysis = _analysis(project)
-    print(f"{project.title or path.stem} ({path})")
-    print(_summary_text(project.network, analysis, path.stem))
+    print(terminal_safe(f"{project.title or path.stem} ({path})"))
+    print(_summary_text(project.network, analysis, terminal_safe(path.stem)))
     s = project.settings
     print(f"dataset: {project.dataset_name}; training: {s.optimizer} lr {s.learning_rate:g}, batch {s.batch_size}, "
           f"{s.epochs} epochs, validation {s.validation_split:.0%}, seed {s.seed}")
     if project.weights_path:
-        print(f"trained weights: {project.weights_path}")
+        print(terminal_safe(f"trained weights: {project.weights_path}"))
     _print_data(project, args.data_dir)
     _print_issues(analysis, sys.stdout)
     if not analysis.ok:

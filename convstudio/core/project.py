@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,17 +18,29 @@ from typing import TYPE_CHECKING, Any
 from .atomic import atomic_write_text, atomic_write_with
 from .network import Network, NetworkError
 from .settings import SettingsError, TrainSettings
+from .text import brief, terminal_safe
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["DATASET_NAMES", "FORMAT", "Project", "ProjectError", "SCHEMA_VERSION", "load_project",
+__all__ = ["DATASET_NAMES", "FORMAT", "MAX_FILE_BYTES", "Project", "ProjectError", "SCHEMA_VERSION", "load_project",
            "load_project_model", "project_to_dict", "save_project"]
 
 FORMAT = "convstudio-project"
 SCHEMA_VERSION = 1
 DATASET_NAMES = ("mnist", "fashion_mnist")
 WEIGHTS_SUFFIX = ".weights.keras"
+
+MAX_FILE_BYTES = 64 * 2**20
+"""Project files larger than this are refused before reading (16,000 blocks take about 4 MB)."""
+MAX_JSON_VALUES = 2_000_000
+"""Commas plus brackets in the file: bounds the number of values the JSON parser creates."""
+MAX_DIGITS = 30
+MAX_TITLE = 1_000
+MAX_DESCRIPTION = 100_000
+MAX_PATH = 4_096
+MAX_MESSAGE = 2_000
+_RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class ProjectError(ValueError):
@@ -88,41 +102,116 @@ def save_project(project: Project, path: str | os.PathLike[str], model: "keras.M
 
 
 def _fail(path: Path, why: str) -> ProjectError:
-    return ProjectError(f"{path} cannot be opened as a ConvStudio project: {why}")
+    return ProjectError(terminal_safe(f"{path} cannot be opened as a ConvStudio project: {why}", MAX_MESSAGE))
 
 
-def load_project(path: str | os.PathLike[str]) -> Project:
-    """Read and check a project file; raises :class:`ProjectError` with the reason if it cannot."""
-    source = Path(path)
-    if not source.exists():
-        raise ProjectError(f"there is no project file at {source}")
-    if source.is_dir():
-        raise ProjectError(f"{source} is a folder, not a project file")
+class _Refused(Exception):
+    """Raised from inside the JSON parser's hooks; carries the reason."""
+
+
+def _read_capped(source: Path) -> bytes:
+    """The file's bytes, refusing folders, devices and files over :data:`MAX_FILE_BYTES` before reading."""
     try:
-        raw = source.read_bytes()
+        info = source.stat()
+    except FileNotFoundError:
+        raise ProjectError(terminal_safe(f"there is no project file at {source}", MAX_MESSAGE)) from None
+    except (OSError, ValueError) as exc:
+        raise _fail(source, f"it cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ProjectError(terminal_safe(f"{source} is a folder, not a project file", MAX_MESSAGE))
+    if not stat.S_ISREG(info.st_mode):
+        raise _fail(source, "it is not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise _fail(source, f"it is {info.st_size / 2**20:,.1f} MB; project files are at most "
+                            f"{MAX_FILE_BYTES // 2**20} MB")
+    try:
+        with source.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ProjectError(f"{source} cannot be read: {exc.strerror or exc}") from None
+        raise ProjectError(terminal_safe(f"{source} cannot be read: {exc.strerror or exc}", MAX_MESSAGE)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _fail(source, f"it grew past {MAX_FILE_BYTES // 2**20} MB while being read")
+    return raw
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _Refused(f"it holds a number {len(text):,} digits long; numbers in a project have at most "
+                       f"{MAX_DIGITS} digits")
+    return int(text)
+
+
+def _parse_json(source: Path, raw: bytes) -> tuple[str, Any]:
+    """The text in ``raw`` and its JSON document, with a bounded number of values and digits."""
     if not raw.strip():
         raise _fail(source, "the file is empty")
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    if values > MAX_JSON_VALUES:
+        raise _fail(source, f"it holds about {values:,} entries; a project holds at most {MAX_JSON_VALUES:,}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _fail(source, "it is not a text file") from None
     try:
-        data = json.loads(text)
+        return text, json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         why = ("the file is truncated or damaged (it ends in the middle of the data)" if cut
                else f"it is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
         raise _fail(source, why) from None
+    except _Refused as exc:
+        raise _fail(source, str(exc)) from None
+    except RecursionError:
+        raise _fail(source, "its data is nested far too deeply to be a project") from None
+
+
+def _bad_text(text: str, limit: int) -> str | None:
+    """Why ``text`` cannot be in a project (too long, NUL, lone surrogate), or None."""
+    if len(text) > limit:
+        return f"is {len(text):,} characters long (at most {limit:,})"
+    if "\0" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate (not valid Unicode)"
+    return None
+
+
+def _check_texts(source: Path, text: str, data: Any) -> None:
+    """Refuse a NUL character or a lone surrogate anywhere in the data, each of which breaks paths or printing.
+
+    Both can only come from ``\\u`` escapes (strict JSON refuses raw control characters and the
+    bytes were decoded as strict UTF-8), so the walk runs only when the text holds such an escape.
+    """
+    if not _RISKY_ESCAPE.search(text):
+        return
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            why = _bad_text(node, len(node))
+            if why:
+                raise _fail(source, f"a text in it {why}: {brief(node)}")
+
+
+def _check_header(source: Path, data: Any) -> None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise _fail(source, f"it is not a ConvStudio project file (no \"format\": \"{FORMAT}\" marker)")
     version = data.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _fail(source, f"its schema version {version!r} is not valid")
+        raise _fail(source, f"its schema version {brief(version)} is not valid")
     if version > SCHEMA_VERSION:
         raise _fail(source, f"it was saved by a newer ConvStudio (project schema {version}; this version reads "
                             f"up to {SCHEMA_VERSION}); update ConvStudio to open it")
+
+
+def _read_network(source: Path, data: dict[str, Any]) -> tuple[Network, TrainSettings]:
     try:
         network = Network.from_dict(data.get("network"))
     except NetworkError as exc:
@@ -131,21 +220,58 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         settings = TrainSettings.from_dict(data.get("training", {}))
     except SettingsError as exc:
         raise _fail(source, f"its training settings are invalid: {exc}") from None
+    return network, settings
+
+
+def _text_field(source: Path, data: dict[str, Any], key: str, what: str, limit: int, default: Any = "") -> Any:
+    """``data[key]``: text of at most ``limit`` characters (or ``default`` when absent or null)."""
+    value = data.get(key, default)
+    if value is None or value is default:
+        return value
+    if not isinstance(value, str):
+        raise _fail(source, f"its {what} must be text, not {brief(value)}")
+    why = _bad_text(value, limit)
+    if why:
+        raise _fail(source, f"its {what} {why}")
+    return value
+
+
+def _read_dataset(source: Path, data: dict[str, Any]) -> tuple[str, str | None]:
     dataset = data.get("dataset", {"name": "mnist"})
     if not isinstance(dataset, dict):
         raise _fail(source, "its dataset entry must be a mapping with a name")
-    name, data_dir = dataset.get("name", "mnist"), dataset.get("data_dir")
+    name = dataset.get("name", "mnist")
     if name not in DATASET_NAMES:
-        raise _fail(source, f"its dataset {name!r} is unknown; use one of {', '.join(DATASET_NAMES)}")
-    if data_dir is not None and not isinstance(data_dir, str):
-        raise _fail(source, "its dataset folder must be a path or null")
-    weights = data.get("weights")
-    if weights is not None and not isinstance(weights, str):
-        raise _fail(source, "its weights entry must be a path or null")
-    weights_path = str((source.resolve().parent / weights).resolve()) if weights else None
-    title, description = data.get("title", ""), data.get("description", "")
-    if not isinstance(title, str) or not isinstance(description, str):
-        raise _fail(source, "its title and description must be text")
+        raise _fail(source, f"its dataset {brief(name)} is unknown; use one of {', '.join(DATASET_NAMES)}")
+    data_dir = _text_field(source, dataset, "data_dir", "dataset folder", MAX_PATH, None)
+    return name, data_dir
+
+
+def _read_weights(source: Path, data: dict[str, Any]) -> str | None:
+    weights = _text_field(source, data, "weights", "weights entry", MAX_PATH, None)
+    if not weights:
+        return None
+    try:
+        return str((source.resolve().parent / weights).resolve())
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise _fail(source, f"its weights path {brief(weights)} cannot be used: {exc}") from None
+
+
+def load_project(path: str | os.PathLike[str]) -> Project:
+    """Read and check a project file; raises :class:`ProjectError` with the reason if it cannot.
+
+    Every input ends in a :class:`Project` or a one-line :class:`ProjectError`: the file's size,
+    the JSON's entry count and number length, and every text field are capped before use.
+    """
+    source = Path(path)
+    text, data = _parse_json(source, _read_capped(source))
+    _check_header(source, data)
+    _check_texts(source, text, data)
+    network, settings = _read_network(source, data)
+    name, data_dir = _read_dataset(source, data)
+    weights_path = _read_weights(source, data)
+    title = _text_field(source, data, "title", "title", MAX_TITLE)
+    description = _text_field(source, data, "description", "description", MAX_DESCRIPTION)
     return Project(network, settings, name, data_dir, weights_path, title, description)
 
 

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .text import brief
+
 __all__ = ["DISTRIBUTIONS", "EarlyStopping", "OPTIMIZERS", "ReduceLROnPlateau", "SPEED_CHOICES", "SettingsError",
            "TrainSettings"]
 
@@ -24,35 +26,49 @@ class SettingsError(ValueError):
     """Settings that cannot be used; the message names the field and says why."""
 
 
+def _whole(name: str, value: Any) -> int:
+    """``value`` as an exact int: whole floats convert, huge ints stay exact (never through float)."""
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise SettingsError(f"{name} must be a whole number, not {brief(value)}")
+    return int(value)
+
+
+def _real(name: str, value: Any) -> float:
+    try:
+        value = float(value)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number")
+    return value
+
+
+def _show(x: float) -> str:
+    return brief(x) if isinstance(x, int) and x.bit_length() > 64 else f"{x:g}"
+
+
 def _number(name: str, value: Any, kind: type, low: float | None = None, high: float | None = None,
             low_open: bool = False) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         what = "a whole number" if kind is int else "a number"
-        raise SettingsError(f"{name} must be {what}, not {value!r}")
-    if kind is int:
-        if not float(value).is_integer():
-            raise SettingsError(f"{name} must be a whole number, not {value!r}")
-        value = int(value)
-    else:
-        value = float(value)
-        if not math.isfinite(value):
-            raise SettingsError(f"{name} must be a finite number")
+        raise SettingsError(f"{name} must be {what}, not {brief(value)}")
+    value = _whole(name, value) if kind is int else _real(name, value)
     if low is not None and (value <= low if low_open else value < low):
-        raise SettingsError(f"{name} must be {'greater than' if low_open else 'at least'} {low:g}; got {value:g}")
+        raise SettingsError(f"{name} must be {'greater than' if low_open else 'at least'} {low:g}; got {_show(value)}")
     if high is not None and value > high:
-        raise SettingsError(f"{name} must be at most {high:g}; got {value:g}")
+        raise SettingsError(f"{name} must be at most {high:g}; got {_show(value)}")
     return value
 
 
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise SettingsError(f"{name} must be true or false, not {value!r}")
+        raise SettingsError(f"{name} must be true or false, not {brief(value)}")
     return value
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    if not isinstance(value, str) or value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {brief(value)}")
     return value
 
 
@@ -61,7 +77,8 @@ def _check_keys(where: str, data: Any, allowed: set[str]) -> dict[str, Any]:
         raise SettingsError(f"{where} must be a mapping of names to values, not {type(data).__name__}")
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise SettingsError(f"{where} has unknown setting(s): {', '.join(map(str, unknown))}")
+        listed = ", ".join(brief(name)[1:-1] for name in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise SettingsError(f"{where} has unknown setting(s): {listed}")
     return data
 
 

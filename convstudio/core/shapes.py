@@ -189,8 +189,9 @@ def _sinks_in_use(network: Network, result: Analysis) -> list[str]:
     """The blocks that end the network, reached from the Input (others that lead nowhere get an issue)."""
     sinks = [s for s in network.sinks() if network.blocks[s].kind != INPUT.kind or len(network) == 1]
     reachable = _reachable_from_input(network)
+    with_issues = {i.block_id for i in result.issues}
     for s in sinks:
-        if s not in reachable and network.blocks[s].kind != INPUT.kind and not result.issues_for(s):
+        if s not in reachable and network.blocks[s].kind != INPUT.kind and s not in with_issues:
             result.issues.append(Issue(s, "This block is not connected to the Input block"))
     return [s for s in sinks if s in reachable]
 

@@ -43,7 +43,8 @@ class SummaryRow:
 
 def summary_rows(network: Network, analysis: Analysis) -> list[SummaryRow]:
     """One row per block, in topological order (blocks on a cycle come last)."""
-    order = list(analysis.order) + sorted(b for b in network.blocks if b not in analysis.order)
+    ordered = set(analysis.order)
+    order = list(analysis.order) + sorted(b for b in network.blocks if b not in ordered)
     rows = []
     for bid in order:
         if bid not in network.blocks:

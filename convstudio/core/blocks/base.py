@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..params import ParamSpec
 from .glyph import Glyph
 
 if TYPE_CHECKING:
@@ -69,66 +70,6 @@ class Inference:
     @property
     def non_trainable_params(self) -> int:
         return self.params - (self.params if self.trainable_params is None else self.trainable_params)
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One block parameter: its type, default, allowed values and a one-line help."""
-
-    name: str
-    type: type
-    default: Any
-    help: str
-    label: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[Any, ...] | None = None
-
-    @property
-    def title(self) -> str:
-        return self.label or self.name.replace("_", " ").capitalize()
-
-    def validate(self, value: Any) -> Any:
-        """Return ``value`` coerced to this parameter's type, or raise ``ValueError`` saying why."""
-        if self.type is bool:
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.lower() in ("true", "false"):
-                return value.lower() == "true"
-            raise ValueError(f"{self.title} must be true or false, not {value!r}")
-        if self.type is int:
-            if isinstance(value, bool):
-                raise ValueError(f"{self.title} must be a whole number, not {value!r}")
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{self.title} must be a whole number, not {value!r}") from None
-            if not math.isfinite(number) or number != int(number):
-                raise ValueError(f"{self.title} must be a whole number, not {value!r}")
-            value = int(number)
-        elif self.type is float:
-            if isinstance(value, bool):
-                raise ValueError(f"{self.title} must be a number, not {value!r}")
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{self.title} must be a number, not {value!r}") from None
-            if not math.isfinite(value):
-                raise ValueError(f"{self.title} must be a finite number")
-        elif self.type is str:
-            value = str(value)
-        if self.choices is not None and value not in self.choices:
-            allowed = ", ".join(str(c) for c in self.choices)
-            raise ValueError(f"{self.title} must be one of {allowed}; got {value!r}")
-        if self.minimum is not None and value < self.minimum:
-            raise ValueError(f"{self.title} must be at least {_fmt(self.minimum)}; got {_fmt(value)}")
-        if self.maximum is not None and value > self.maximum:
-            raise ValueError(f"{self.title} must be at most {_fmt(self.maximum)}; got {_fmt(value)}")
-        return value
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 @dataclass(frozen=True)
