@@ -206,7 +206,7 @@ class Network:
         try:
             return self.blocks[block_id]
         except KeyError:
-            raise NetworkError(f"there is no block {block_id!r}") from None
+            raise NetworkError(f"there is no block {brief(block_id)}") from None
 
     def inputs_of(self, block_id: str) -> list[str]:
         """Ids feeding ``block_id``, in input order."""

@@ -353,3 +353,97 @@ def test_chain_connects_each_block_to_the_next():
     assert [(e.src, e.dst) for e in net.edges] == [("input_1", "conv2d_1"), ("conv2d_1", "flatten_1")]
     assert net.block("conv2d_1").params["filters"] == 2
     assert net.sinks() == ["flatten_1"] and net.input_blocks() == ["input_1"]
+
+
+# --------------------------------------------------------------------------- edge index and linear loading
+
+
+def _chain_dict(n: int, reverse: bool = False) -> dict:
+    ids = [f"b{i}" for i in range(n)]
+    blocks = [{"id": ids[0], "kind": "Input"}] + [{"id": i, "kind": "Dropout"} for i in ids[1:]]
+    edges = [[ids[i], ids[i + 1]] for i in range(n - 1)]
+    return {"blocks": blocks, "edges": edges[::-1] if reverse else edges}
+
+
+def test_loading_checks_cycles_once_not_per_edge(monkeypatch):
+    def no_walks(self, start, goal):
+        raise AssertionError("from_dict walked the graph for an edge")
+
+    monkeypatch.setattr(Network, "_reaches", no_walks)
+    net = Network.from_dict(_chain_dict(3000, reverse=True))
+    assert len(net.edges) == 2999 and net.inputs_of("b1") == ["b0"] and net.outputs_of("b1") == ["b2"]
+    order, cyclic = net.topological_order()
+    assert order[:3] == ["b0", "b1", "b2"] and not cyclic
+
+
+def test_loading_a_long_cycle_names_an_edge_that_closes_it():
+    data = _chain_dict(50)
+    data["blocks"][0]["kind"] = "Dropout"
+    data["edges"].insert(10, ["b49", "b0"])
+    with pytest.raises(NetworkError, match=r"edge b48 -> b49: connecting b48 to b49 would make a cycle"):
+        Network.from_dict(data)
+
+
+def test_the_index_follows_direct_edits_of_the_edge_list():
+    net = Network.from_dict(_chain_dict(4))
+    assert net.inputs_of("b2") == ["b1"]
+    net.edges.append(Edge("b0", "b2"))
+    assert net.inputs_of("b2") == ["b1", "b0"] and net.outputs_of("b0") == ["b1", "b2"]
+    net.edges[:] = [Edge("b0", "b3")]
+    assert net.inputs_of("b2") == [] and net.inputs_of("b3") == ["b0"]
+    net.edges = [Edge("b1", "b2")]
+    assert net.inputs_of("b2") == ["b1"] and net.inputs_of("b3") == []
+    net.edges += [Edge("b2", "b3")]
+    assert net.sinks() == ["b0", "b3"] and net.inputs_of("b3") == ["b2"]
+    del net.edges[0]
+    assert net.inputs_of("b2") == []
+
+
+def test_index_stays_right_through_connect_insert_disconnect_and_remove():
+    net = Network()
+    for bid in ("i", "a", "b", "c"):
+        net.add_block("Input" if bid == "i" else "Dropout", {}, (0, 0), bid)
+    net.add_block("Add", {}, (0, 0), "add")
+    for src in ("a", "b", "c"):
+        net.connect("i", src)
+    net.connect("a", "add")
+    net.connect("c", "add")
+    net.connect("b", "add", index=1)
+    assert net.inputs_of("add") == ["a", "b", "c"]
+    assert [e for e in net.edges if e.dst == "add"] == [Edge("a", "add"), Edge("b", "add"), Edge("c", "add")]
+    with pytest.raises(NetworkError, match="already feeds"):
+        net.connect("b", "add")
+    assert net.disconnect("b", "add") == 1 and net.inputs_of("add") == ["a", "c"]
+    net.connect("b", "add")
+    net.remove_block("a")
+    assert net.inputs_of("add") == ["c", "b"] and net.outputs_of("i") == ["b", "c"]
+    assert Network.from_dict(net.to_dict()).inputs_of("add") == ["c", "b"]
+
+
+@pytest.mark.parametrize("pos", [(float("nan"), 0.0), (0.0, float("inf")), (2e9, 0.0), ("x", 1)])
+def test_positions_must_be_finite_and_near(pos):
+    net = Network()
+    with pytest.raises(NetworkError, match="position must be two"):
+        net.add_block("Input", {}, pos)
+    bid = net.add_block("Input")
+    with pytest.raises(NetworkError, match="position must be two"):
+        net.move_block(bid, pos)
+
+
+def test_a_network_over_the_block_cap_is_refused(monkeypatch):
+    import convstudio.core.network as network_module
+
+    monkeypatch.setattr(network_module, "MAX_BLOCKS", 10)
+    with pytest.raises(NetworkError, match="it has 11 blocks; ConvStudio opens networks of at most 10"):
+        Network.from_dict(_chain_dict(11))
+
+
+def test_messages_quote_hostile_ids_briefly():
+    data = {"blocks": [{"id": "\x1b[31m" + "k" * 10**5, "kind": "Input"}]}
+    with pytest.raises(NetworkError) as info:
+        Network.from_dict(data)
+    assert len(str(info.value)) < 400 and "\x1b" not in str(info.value)
+    data = {"blocks": [{"id": "a", "kind": "Input"}], "edges": [["a", "z" * 10**5]]}
+    with pytest.raises(NetworkError, match="there is no block 'zzz") as info:
+        Network.from_dict(data)
+    assert len(str(info.value)) < 300
