@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -47,10 +48,15 @@ def chain_document(blocks: int, reverse_edges: bool = False) -> dict:
     }
 
 
-def _timed(fn) -> float:
-    start = time.perf_counter()
+def _timed(fn) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``fn()`` (CPU time is steadier on a shared, loaded machine)."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def _median(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def _info(path: Path) -> None:
@@ -60,7 +66,7 @@ def _info(path: Path) -> None:
         raise SystemExit(f"info failed on {path} (exit {code})")
 
 
-def bench(blocks: int, reverse_edges: bool, runs: int, folder: Path) -> dict[str, float]:
+def bench(blocks: int, reverse_edges: bool, runs: int, folder: Path) -> dict[str, Any]:
     path = folder / f"chain{blocks}{'_rev' if reverse_edges else ''}.json"
     path.write_text(json.dumps(chain_document(blocks, reverse_edges), indent=2))
     loads, analyses, infos = [], [], []
@@ -69,8 +75,8 @@ def bench(blocks: int, reverse_edges: bool, runs: int, folder: Path) -> dict[str
         project = load_project(path)
         analyses.append(_timed(lambda: analyze(project.network)))
         infos.append(_timed(lambda: _info(path)))
-    return {"load": statistics.median(loads), "analyze": statistics.median(analyses),
-            "info": statistics.median(infos), "mb": path.stat().st_size / 2**20}
+    return {"load": _median(loads), "analyze": _median(analyses), "info": _median(infos),
+            "mb": path.stat().st_size / 2**20}
 
 
 def main() -> None:
@@ -78,14 +84,15 @@ def main() -> None:
     parser.add_argument("--blocks", default="1000,2000,4000,16000", help="comma-separated chain lengths")
     parser.add_argument("--runs", type=int, default=3, help="repetitions per file (median reported)")
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; median of {args.runs} run(s)")
-    print(f"{'blocks':>7} {'edges':>8} {'file MB':>8} {'load s':>8} {'analyze s':>10} {'info s':>8}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+          f"median of {args.runs} run(s); seconds as wall clock / CPU")
+    print(f"{'blocks':>7} {'edges':>8} {'file MB':>8} {'load s':>14} {'analyze s':>14} {'info s':>14}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.blocks.split(",")):
             for rev in (False, True):
                 r = bench(n, rev, args.runs, Path(tmp))
-                print(f"{n:>7} {'reverse' if rev else 'in order':>8} {r['mb']:>8.2f} {r['load']:>8.3f} "
-                      f"{r['analyze']:>10.3f} {r['info']:>8.3f}", flush=True)
+                cells = "".join(f"{'%.3f / %.3f' % r[k]:>15}" for k in ("load", "analyze", "info"))
+                print(f"{n:>7} {'reverse' if rev else 'in order':>8} {r['mb']:>8.2f}{cells}", flush=True)
 
 
 if __name__ == "__main__":
