@@ -2,9 +2,9 @@
 
 Every file must end in a normal exit (0 valid, 1 invalid network, 2 refused with a message): an
 exception escaping ``cli.main`` counts as a traceback, a run over the limit (5 s of CPU time, or 12
-times that on the clock) as a hang, and output
-holding a raw control character (an unescaped ANSI sequence) or an error of more than one line as
-unsafe output. Prints the outcomes per category and exits 1 when any of those three happened.
+times that on the clock) as a hang, and output holding a raw control character (an unescaped ANSI
+sequence) or an error of more than one line as unsafe output. Prints the outcomes per category and exits 1 when any of those three happened; each
+failing file is kept (its first MB) as ``fuzz_failure_NNNNN.json`` in the current folder to reproduce it.
 
 Run with ``python scripts/fuzz_projects.py [--count 5000] [--seed 1] [--timeout 5]``.
 """
