@@ -80,7 +80,8 @@ def save_project(project: Project, path: str | os.PathLike[str], model: "keras.M
     Returns the path written. ``project.weights_path`` is updated when weights are written.
     """
     if project.dataset_name not in DATASET_NAMES:
-        raise ProjectError(f"unknown dataset {project.dataset_name!r}; use one of {', '.join(DATASET_NAMES)}")
+        raise ProjectError(f"unknown dataset {brief(project.dataset_name)}; use one of {', '.join(DATASET_NAMES)}")
+    _check_savable(project)
     target = Path(path)
     if target.suffix.lower() != ".json":
         target = target.with_suffix(target.suffix + ".json") if target.suffix else target.with_suffix(".json")
@@ -99,6 +100,17 @@ def save_project(project: Project, path: str | os.PathLike[str], model: "keras.M
         raise ProjectError(f"the project cannot be saved to {target}: {exc.strerror or exc}") from None
     project.weights_path = weights_abs if weights_rel is not None else None
     return target
+
+
+def _check_savable(project: Project) -> None:
+    """Refuse to write text that loading would refuse, so a saved project always opens again."""
+    for what, value, limit in (("title", project.title, MAX_TITLE), ("description", project.description,
+                                                                      MAX_DESCRIPTION),
+                               ("dataset folder", project.data_dir, MAX_PATH),
+                               ("weights path", project.weights_path, MAX_PATH)):
+        why = _bad_text(value, limit) if isinstance(value, str) else None
+        if why:
+            raise ProjectError(f"the project cannot be saved: its {what} {why}")
 
 
 def _fail(path: Path, why: str) -> ProjectError:

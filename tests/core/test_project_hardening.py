@@ -233,3 +233,17 @@ def test_any_title_loads_or_is_refused_and_prints_safely(tmp_path, text):
     shown = terminal_safe(project.title)
     shown.encode("utf-8")  # no surrogate left to break printing
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in shown)
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("title", "t" * 1001, "title is 1,001 characters long"),
+    ("title", "a\0b", "title holds a NUL character"),
+    ("description", "a\ud800", "description holds a lone surrogate"),
+    ("data_dir", "d" * 5000, "dataset folder is 5,000 characters long"),
+])
+def test_saving_refuses_what_loading_would_refuse_and_writes_nothing(tmp_path, field, value, reason):
+    project = load_project(PRESET)
+    setattr(project, field, value)
+    with pytest.raises(ProjectError, match=reason):
+        project_module.save_project(project, tmp_path / "p.json")
+    assert list(tmp_path.iterdir()) == []
