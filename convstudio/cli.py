@@ -450,27 +450,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not model_path.is_file():
         raise CliError(f"there is no trained model at {model_path}; train first "
                        f"(convstudio-cli train {args.project})")
-    import keras
+    from convstudio.core import export as exporter
+    from convstudio.core.export.loading import load_trained_model
 
     try:
-        model = keras.saving.load_model(model_path)
-    except Exception as exc:  # noqa: BLE001 - any failure means the file is not a usable model
-        raise CliError(f"{model_path} cannot be loaded as a Keras model: {str(exc).splitlines()[0]}") from None
-    try:
-        from convstudio.core import export as exporter
-    except ImportError:
-        exporter = None
-    if exporter is None:
-        if args.format != "keras":
-            raise CliError(f"export format {args.format!r} is not available; use --format keras")
-        from convstudio.core.atomic import atomic_write_with
-
-        target = Path(args.out)
-        if target.suffix != ".keras":
-            target = target.with_suffix(".keras")
-        atomic_write_with(target, lambda tmp: model.save(tmp), suffix=".keras")
-        print(f"Keras model written to {target}")
-        return EXIT_OK
+        model = load_trained_model(model_path)
+    except exporter.ExportError as exc:
+        raise CliError(str(exc)) from None
+    is_file = Path(args.project).exists()  # a project file; else a bundled preset, exported to this folder
+    out = args.out or exporter.default_export_path(args.format, path if is_file else None,
+                                                   model_name=None if is_file else args.project)
     dataset = None
     if args.verify_data:
         from convstudio.core.datasets import DatasetNotFound, load_dataset
@@ -480,8 +469,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         except DatasetNotFound:
             dataset = None
     try:
-        report = exporter.export_model(model, args.format, args.out, network=project.network, dataset=dataset,
-                                       settings=project.settings, progress=lambda line: print(line))
+        report = exporter.export_model(model, args.format, out, network=project.network, dataset=dataset,
+                                       settings=project.settings, overwrite=args.force,
+                                       progress=lambda line: print(line))
+    except exporter.ExportExists as exc:
+        raise CliError(f"export refused: {str(exc).split(';')[0]}; add --force to replace it") from None
     except exporter.ExportError as exc:
         raise CliError(f"export failed: {exc}") from None
     print(report.summary)
@@ -539,7 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="project file (.json) or preset id")
     p.add_argument("--format", default="keras", choices=_export_formats())
     p.add_argument("--model", help="trained model, e.g. RUN/model.keras (default: the project's weights)")
-    p.add_argument("--out", required=True, help="file or folder to write")
+    p.add_argument("--out", help="file or folder to write (default: beside the project file, named after it "
+                                 "and the format, e.g. digits_int8.tflite)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file, or a folder that is an earlier export of the same format")
     p.add_argument("--data-dir", help="dataset folder for verification images")
     p.add_argument("--no-verify-data", dest="verify_data", action="store_false",
                    help="do not load the dataset for verification")

@@ -28,7 +28,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convstudio.core.export import FORMATS, ExportError, ExportReport, export_model
+from convstudio.core.export import (
+    FORMATS,
+    ExportError,
+    ExportExists,
+    ExportReport,
+    check_target,
+    default_export_path,
+    export_model,
+)
 from convstudio.core.network import Network
 
 __all__ = ["ExportDialog", "import_keras_file"]
@@ -43,9 +51,10 @@ class ExportDialog(QDialog):
     failed = Signal(str)
 
     def __init__(self, model: Any, network: Network, dataset: Any = None, settings: Any = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, project_path: str | None = None) -> None:
         """``dataset`` is a :class:`~convstudio.core.datasets.Dataset`, None, or a function returning
-        one (called in the worker thread, so loading never blocks the window)."""
+        one (called in the worker thread, so loading never blocks the window). Default paths follow
+        ``project_path`` (beside the project file, named after it), else the home folder."""
         super().__init__(parent)
         self.setWindowTitle("Export model")
         self.model, self.network, self.dataset, self.settings = model, network, dataset, settings
@@ -53,6 +62,9 @@ class ExportDialog(QDialog):
         self.error: str | None = None
         self._thread: threading.Thread | None = None
         self._close_when_done = False
+        self._overwrite = False
+        self._project_path = project_path
+        self._default_path = ""
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -105,7 +117,7 @@ class ExportDialog(QDialog):
         self.formats.currentItemChanged.connect(self._on_format_changed)
         self.path_edit.textChanged.connect(self._update_buttons)
         self.formats.setCurrentRow(0)
-        self.path_edit.setText(str(Path.home() / ((getattr(model, "name", "") or "model") + FORMATS["keras"].suffix)))
+        self._set_default_path()
         if model is None:
             self._set_status("There is no trained model yet: train the network first.", error=True)
         self._update_buttons()
@@ -132,12 +144,19 @@ class ExportDialog(QDialog):
         reason = fmt.availability()
         self.description.setText(fmt.description + (f"\n\n{reason}" if reason else ""))
         text = self.path_edit.text().strip()
-        if text:  # keep the name the user chose, with this format's suffix
+        if text == self._default_path:  # still the default: this format's own default (no two collide)
+            self._set_default_path()
+        elif text:  # keep the name the user chose, with this format's suffix
             path = Path(text)
             stem = path.name[:-len(path.suffix)] if path.suffix in {f.suffix for f in FORMATS.values() if f.suffix} \
                 else path.name
             self.path_edit.setText(str(path.with_name(stem + fmt.suffix)))
         self._update_buttons()
+
+    def _set_default_path(self) -> None:
+        self._default_path = default_export_path(self.format_name, self._project_path,
+                                                 getattr(self.model, "name", "") or "model", folder=Path.home())
+        self.path_edit.setText(self._default_path)
 
     def browse(self) -> None:
         fmt = FORMATS[self.format_name]
@@ -172,12 +191,32 @@ class ExportDialog(QDialog):
         if self._thread is not None or self.model is None:
             return
         fmt, path = self.format_name, self.path_edit.text().strip()
+        self._overwrite = False
+        try:
+            check_target(path, FORMATS[fmt])
+        except ExportExists:
+            if not self._confirm_overwrite(path, fmt):
+                self._set_status("Not exported: the existing export was kept as it is.")
+                return
+            self._overwrite = True
+        except ExportError:
+            pass  # the export itself reports why, like any other failure
         self.report, self.error = None, None
         self._set_status(f"Exporting {FORMATS[fmt].label}...")
         self._thread = threading.Thread(target=self._work, args=(fmt, path), name="convstudio-export", daemon=True)
         self._update_buttons()
         self._thread.start()
         self._timer.start()
+
+    def _confirm_overwrite(self, path: str, fmt: str) -> bool:
+        """Ask before replacing an existing file, or a folder that is an earlier export of this format."""
+        target = check_target(path, FORMATS[fmt], overwrite=True)
+        what = "folder (an earlier ConvStudio export)" if FORMATS[fmt].is_folder else "file"
+        B = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Replace the existing export?",
+                                      f"The {what} {target} already exists.\n\nReplace it with this export?",
+                                      B.Yes | B.No, B.No)
+        return answer == B.Yes
 
     def _dataset(self) -> Any:
         """The dataset for verification; a callable is loaded here, in the worker, once."""
@@ -193,7 +232,8 @@ class ExportDialog(QDialog):
         put = self._queue.put
         try:
             report = export_model(self.model, fmt, path, network=self.network, dataset=self._dataset(),
-                                  settings=self.settings, progress=lambda line: put(("progress", line)))
+                                  settings=self.settings, overwrite=self._overwrite,
+                                  progress=lambda line: put(("progress", line)))
         except ExportError as exc:
             put(("failed", str(exc)))
         except Exception as exc:  # noqa: BLE001 - shown to the user instead of a traceback

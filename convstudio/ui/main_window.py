@@ -561,7 +561,8 @@ class MainWindow(QMainWindow):
             settings = self.training_panel.settings()
         except ValueError:
             settings = None
-        ExportDialog(self.controller.model, self.document.network, dataset, settings, self).exec()
+        ExportDialog(self.controller.model, self.document.network, dataset, settings, self,
+                     project_path=self.current_path).exec()
 
     def import_model(self, path: str | None = None) -> bool:
         """File > Import: a .keras model becomes the network, and its weights the trained model."""

@@ -19,6 +19,7 @@ from convstudio.core.builder import build_model
 from convstudio.core.datasets import Dataset
 from convstudio.core.export import FORMATS, ExportError, export_model
 from convstudio.core.export.formats import ExportFormat
+from convstudio.core.export.staging import MARKER
 from convstudio.core.network import Network
 from convstudio.core.settings import EarlyStopping, ReduceLROnPlateau, TrainSettings
 
@@ -235,14 +236,18 @@ def test_predict_script_classifies_image_files_like_the_app(trained, tmp_path):
     model, net, data = trained
     report = export_model(model, "predict", tmp_path / "bundle", network=net, dataset=data)
     bundle = Path(report.path)
-    assert sorted(p.name for p in bundle.iterdir()) == ["model.keras", "predict.py"]
+    assert sorted(p.name for p in bundle.iterdir()) == [MARKER, "model.keras", "predict.py"]
     files = []
     for k in range(3):
         files.append(tmp_path / f"img{k}.png")
         Image.fromarray(data.x_test[k]).save(files[-1])
+    (tmp_path / "x.png").write_text("not an image, whatever the name says")
+    files.insert(1, tmp_path / "x.png")
     run = subprocess.run([sys.executable, str(bundle / "predict.py"), *map(str, files), "--top", "1"],
                          cwd=tmp_path, env=_no_convstudio_env(tmp_path), capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-2000:]
+    # the file that is not an image is named and skipped; the others are classified
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert f"{tmp_path / 'x.png'}: not an image (PNG, JPEG, ...) that can be read; skipped" in run.stderr
     predicted = [line.split(": ")[1].split(" ")[0] for line in run.stdout.strip().splitlines()]
     expected = np.argmax(model(_normalised(data.x_test[:3]), training=False), axis=-1)
     assert predicted == [data.class_names[k] for k in expected]
@@ -318,7 +323,7 @@ def test_failed_verification_keeps_the_old_file_and_leaves_no_partial_one(traine
     before = {p: p.read_bytes() for p in Path(first.path).rglob("*") if p.is_file()}
     monkeypatch.setattr(savedmodel, "verify", lambda ctx, path: Check(0.5, len(ctx.images)))
     with pytest.raises(ExportError, match=r"does not match .* max \|difference\| 0\.5 .*nothing was written"):
-        export_model(model, "savedmodel", tmp_path / "sm", network=net, dataset=data)
+        export_model(model, "savedmodel", tmp_path / "sm", network=net, dataset=data, overwrite=True)
     assert {p: p.read_bytes() for p in Path(first.path).rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sm"]
 
@@ -372,6 +377,6 @@ def test_a_script_for_a_network_edited_after_training_is_refused(trained, tmp_pa
     edited = net.copy()
     conv = next(b.id for b in edited if b.kind == "Conv2D")
     edited.set_param(conv, "filters", 7)
-    with pytest.raises(ExportError, match="edited after training; train it again"):
+    with pytest.raises(ExportError, match="trained before the network was edited; train it again"):
         export_model(model, "script", tmp_path / "train.py", network=edited, dataset=data)
     assert list(tmp_path.iterdir()) == []

@@ -165,3 +165,56 @@ def test_main_window_file_menu_imports_and_exports(qtbot, exportable, tmp_path, 
         win.close()
         win.deleteLater()
         app_settings.use_storage_root(None)
+
+
+def test_default_paths_follow_the_project_and_never_collide(qtbot, exportable, tmp_path):
+    from convstudio.ui.export_dialog import ExportDialog
+
+    model, net, data = exportable
+    dialog = ExportDialog(model, net, data, None, project_path=str(tmp_path / "digits.json"))
+    qtbot.addWidget(dialog)
+    paths = []
+    for name in FORMATS:
+        dialog.select_format(name)
+        paths.append(dialog.path_edit.text())
+    assert len(set(paths)) == len(FORMATS)
+    assert paths[0] == str(tmp_path / "digits.keras") and str(tmp_path / "digits_int8.tflite") in paths
+    dialog.path_edit.setText(str(tmp_path / "mine.keras"))  # a name the user chose is kept
+    dialog.select_format("onnx")
+    assert dialog.path_edit.text() == str(tmp_path / "mine.onnx")
+
+
+def test_replacing_an_existing_file_asks_first(qtbot, exportable, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = _dialog(qtbot, exportable)
+    target = tmp_path / "m.keras"
+    target.write_bytes(b"older model")
+    dialog.path_edit.setText(str(target))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: asked.append(args[2]) or QMessageBox.StandardButton.No)
+    dialog.export_button.click()
+    assert asked and str(target) in asked[0] and not dialog.running
+    assert target.read_bytes() == b"older model" and "kept as it is" in dialog.status.text()
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(dialog.exported, timeout=60_000):
+        dialog.export_button.click()
+    assert target.read_bytes() != b"older model"
+
+
+def test_a_folder_convstudio_did_not_write_is_refused_without_asking(qtbot, exportable, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = _dialog(qtbot, exportable)
+    dialog.select_format("savedmodel")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "holiday.jpg").write_bytes(b"jpeg")
+    dialog.path_edit.setText(str(folder))
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: pytest.fail("asked to replace"))
+    with qtbot.waitSignal(dialog.failed, timeout=30_000) as blocker:
+        dialog.export_button.click()
+    assert "not an earlier export by ConvStudio" in blocker.args[0]
+    assert [p.name for p in folder.iterdir()] == ["holiday.jpg"]

@@ -1,15 +1,20 @@
 """Python that runs without ConvStudio: a standalone training script, and predict.py beside a model.
 
 The training script rebuilds the network layer by layer in the plain Keras functional API (layer
-names = block ids) and trains it with the same settings and the same preprocessing. It is
-verified by loading it as a module, building its model, copying the in-app weights in by layer
-name and comparing outputs; predict.py is verified by classifying PNG files of the test images.
+names = block ids) and trains it with the same settings and the same preprocessing. Every user
+string (model name, class names, dataset, file names) is written as a Python literal (``repr``),
+and the written source is parsed back to prove it. Verification runs the generated file in a
+child Python process (:mod:`.child`), never in the app's: the script's model is built there with
+the in-app weights copied in by layer name and its outputs compared; predict.py classifies PNG
+files of the test images there.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib.util
+import json
 import keyword
 import pprint
 import tempfile
@@ -23,6 +28,7 @@ from ..blocks import KerasLayer, adds_softmax, get_spec, softmax_layer
 from ..network import Network
 from ..settings import TrainSettings
 from ..shapes import analyze, format_shape
+from .child import run_generated
 from .formats import ExportError
 from .keras_export import write_keras
 from .verify import Check, ExportContext
@@ -117,6 +123,16 @@ def model_code(network: Network, input_shape: tuple[int, int, int], num_classes:
     return writer.lines
 
 
+def _q(text: Any) -> str:
+    """``text`` as a double-quoted Python string literal (JSON string syntax is a subset of Python's)."""
+    return json.dumps(str(text))
+
+
+def _doc_text(text: Any) -> str:
+    """``text`` for inside a triple-quoted docstring: escaped so that it can never end the string."""
+    return repr(str(text))[1:-1].replace('"', '\\"')
+
+
 def _settings(settings: Any) -> TrainSettings:
     if settings is None:
         return TrainSettings()
@@ -139,22 +155,24 @@ def _dataset_name(ctx_dataset: Any) -> str:
 
 def training_script(network: Network, *, input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10,
                     class_names: list[str] | None = None, dataset: str = "mnist", settings: Any = None,
-                    model_name: str = "convstudio") -> str:
-    """A standalone, commented training script for ``network`` (plain Keras + numpy)."""
+                    model_name: str = "convstudio", script_name: str = "train.py") -> str:
+    """A standalone, commented training script for ``network`` (plain Keras + numpy).
+
+    ``model_name``, ``class_names``, ``dataset`` and ``script_name`` appear only as literals."""
     s = _settings(settings)
-    class_names = class_names or [str(i) for i in range(num_classes)]
+    class_names = [str(c) for c in class_names or range(num_classes)]
     callbacks = []
     if s.early_stopping.enabled:
         es = s.early_stopping
-        callbacks.append(f'keras.callbacks.EarlyStopping(monitor="{_monitor(es.monitor, s)}", patience={es.patience}, '
-                         f'restore_best_weights={es.restore_best})')
+        callbacks.append(f'keras.callbacks.EarlyStopping(monitor={_q(_monitor(es.monitor, s))}, '
+                         f'patience={es.patience!r}, restore_best_weights={es.restore_best!r})')
     if s.reduce_lr_on_plateau.enabled:
         r = s.reduce_lr_on_plateau
-        callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="{_monitor("val_loss", s)}", factor={r.factor!r}, '
-                         f'patience={r.patience}, min_lr={r.min_lr!r})')
+        callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor={_q(_monitor("val_loss", s))}, '
+                         f'factor={r.factor!r}, patience={r.patience!r}, min_lr={r.min_lr!r})')
     if s.optimizer == "sgd":
         optimizer = (f"keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum={s.momentum!r}, "
-                     f"nesterov={s.nesterov})")
+                     f"nesterov={s.nesterov!r})")
     elif s.optimizer == "rmsprop":
         optimizer = f"keras.optimizers.RMSprop(learning_rate=LEARNING_RATE, momentum={s.momentum!r})"
     else:
@@ -162,21 +180,22 @@ def training_script(network: Network, *, input_shape: tuple[int, int, int] = (28
     body = "\n".join(model_code(network, input_shape, num_classes))
     cb = ",\n        ".join(callbacks)
     return _TRAIN_TEMPLATE.format(
-        model_name=model_name, dataset=dataset, class_names=class_names, input_shape=tuple(input_shape),
-        num_classes=num_classes, epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
+        model_name=_q(model_name), doc_name=_doc_text(model_name), script=_doc_text(script_name),
+        dataset=_q(dataset), doc_dataset=_doc_text(dataset), class_names=class_names,
+        input_shape=tuple(int(d) for d in input_shape), num_classes=int(num_classes), epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
         validation_split=s.validation_split, seed=s.seed, optimizer=optimizer, model_body=body,
         callbacks=f"[\n        {cb},\n    ]" if callbacks else "[]",
     )
 
 
 _TRAIN_TEMPLATE = '''#!/usr/bin/env python3
-"""Train the "{model_name}" network, exported from ConvStudio, in plain Keras.
+"""Train the "{doc_name}" network, exported from ConvStudio, in plain Keras.
 
 Needs only numpy and Keras 3 (with TensorFlow). By default the data comes from
-keras.datasets.{dataset} (downloaded once); --data reads a Keras-style .npz file instead
+keras.datasets.{doc_dataset} (downloaded once); --data reads a Keras-style .npz file instead
 (keys x_train, y_train, x_test, y_test).
 
-    python {{script}} [--data mnist.npz] [--epochs N] [--out model.keras]
+    python {script} [--data mnist.npz] [--epochs N] [--out model.keras]
 
 --limit, --max-steps and --summary-json make a quick check run: a few steps on a slice of the data.
 """
@@ -187,18 +206,18 @@ import json
 import numpy as np
 import keras
 
-MODEL_NAME = "{model_name}"
-DATASET = "{dataset}"
+MODEL_NAME = {model_name}
+DATASET = {dataset}
 CLASS_NAMES = {class_names!r}
 INPUT_SHAPE = {input_shape}  # height, width, channels
-NUM_CLASSES = {num_classes}
+NUM_CLASSES = {num_classes!r}
 
 # Training settings, as they were in ConvStudio
-EPOCHS = {epochs}
-BATCH_SIZE = {batch_size}
+EPOCHS = {epochs!r}
+BATCH_SIZE = {batch_size!r}
 LEARNING_RATE = {learning_rate!r}
 VALIDATION_SPLIT = {validation_split!r}  # a seeded random part of the training set is held out
-SEED = {seed}
+SEED = {seed!r}
 
 
 def build_model():
@@ -289,8 +308,8 @@ if __name__ == "__main__":
 def predict_script(class_names: list[str], input_shape: tuple[int, int, int] = (28, 28, 1),
                    model_file: str = "model.keras") -> str:
     """predict.py: classify image files with the model beside it, preprocessed as in ConvStudio."""
-    return _PREDICT_TEMPLATE.format(class_names=list(class_names), input_shape=tuple(input_shape),
-                                    model_file=model_file)
+    return _PREDICT_TEMPLATE.format(class_names=[str(c) for c in class_names],
+                                    input_shape=tuple(int(d) for d in input_shape), model_file=_q(model_file))
 
 
 _PREDICT_TEMPLATE = '''#!/usr/bin/env python3
@@ -305,12 +324,13 @@ Needs numpy, Pillow and Keras 3 (with TensorFlow).
 
 import argparse
 import os
+import sys
 
 import numpy as np
 
 CLASS_NAMES = {class_names!r}
 INPUT_SHAPE = {input_shape}  # height, width, channels
-MODEL_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "{model_file}")
+MODEL_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), {model_file})
 
 
 def load_image(path, invert=False):
@@ -342,7 +362,33 @@ def load_model(path=MODEL_FILE):
 def classify(model, paths, invert=False):
     """Class probabilities (n, classes) for the image files in ``paths``."""
     images = np.stack([load_image(p, invert) for p in paths])
-    return np.asarray(model.predict(preprocess(images), verbose=0))
+    return predict(model, images)
+
+
+def predict(model, images, batch_size=256):
+    """Class probabilities for uint8 ``images`` (n, height, width), in batches.
+
+    The model is called directly: ``model.predict`` refuses models whose name is not a valid
+    TensorFlow scope name (an imported model may carry any name)."""
+    x = preprocess(images)
+    outputs = [np.asarray(model(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    return np.concatenate(outputs)
+
+
+def read_images(paths, invert=False):
+    """The images that can be read and their paths; each file that cannot is named on stderr and skipped."""
+    images, readable = [], []
+    for path in paths:
+        try:
+            images.append(load_image(path, invert))
+        except FileNotFoundError:
+            print(f"{{path}}: no such file; skipped", file=sys.stderr)
+            continue
+        except (OSError, ValueError, SyntaxError):  # Pillow's "cannot identify image file" is an OSError
+            print(f"{{path}}: not an image (PNG, JPEG, ...) that can be read; skipped", file=sys.stderr)
+            continue
+        readable.append(path)
+    return images, readable
 
 
 def main(argv=None):
@@ -352,16 +398,25 @@ def main(argv=None):
     parser.add_argument("--top", type=int, default=3, help="how many classes to list per image")
     parser.add_argument("--model", default=MODEL_FILE, help="the .keras model (default: the one beside this script)")
     args = parser.parse_args(argv)
-    model = load_model(args.model)
-    probabilities = classify(model, args.images, args.invert)
-    for path, p in zip(args.images, probabilities):
+    images, readable = read_images(args.images, args.invert)
+    if not readable:
+        print("no image could be read; nothing to classify", file=sys.stderr)
+        return 1
+    try:
+        model = load_model(args.model)
+    except (OSError, ValueError) as exc:
+        print(f"cannot load the model {{args.model}}: {{exc}}", file=sys.stderr)
+        return 2
+    probabilities = predict(model, np.stack(images))
+    for path, p in zip(readable, probabilities):
         best = np.argsort(p)[::-1][:args.top]
         ranked = ", ".join(f"{{CLASS_NAMES[i]}} {{p[i]:.1%}}" for i in best)
         print(f"{{path}}: {{CLASS_NAMES[best[0]]}} ({{ranked}})")
+    return 0 if len(readable) == len(args.images) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
 '''
 
 
@@ -370,21 +425,48 @@ if __name__ == "__main__":
 
 def write(ctx: ExportContext, path: Path) -> None:
     if ctx.fmt.name == "script":
+        name = str(ctx.model.name)
         source = training_script(ctx.network, input_shape=ctx.input_shape, num_classes=len(ctx.class_names),
                                  class_names=ctx.class_names, dataset=_dataset_name(ctx.dataset),
-                                 settings=ctx.settings, model_name=ctx.model.name)
-        path.write_text(source.replace("{script}", path.name), encoding="utf-8")
+                                 settings=ctx.settings, model_name=name, script_name=path.name)
+        check_literals(source, {"MODEL_NAME": name, "CLASS_NAMES": [str(c) for c in ctx.class_names]})
+        path.write_text(source, encoding="utf-8")
         path.chmod(0o755)
         return
     path.mkdir()
     write_keras(ctx.model, path / "model.keras")
     script = path / "predict.py"
-    script.write_text(predict_script(ctx.class_names, ctx.input_shape), encoding="utf-8")
+    source = predict_script(ctx.class_names, ctx.input_shape)
+    check_literals(source, {"CLASS_NAMES": [str(c) for c in ctx.class_names]})
+    script.write_text(source, encoding="utf-8")
     script.chmod(0o755)
 
 
+def check_literals(source: str, expected: dict[str, Any]) -> None:
+    """Prove that generated ``source`` parses and assigns each name in ``expected`` exactly that literal
+    value (so no user string can have turned into code); :class:`ExportError` otherwise."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ExportError(f"the generated script is not valid Python (line {exc.lineno}); nothing was written") \
+            from None
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    for name, value in expected.items():
+        if found.get(name) != value:
+            raise ExportError(f"the generated script does not hold {name} as a plain value; nothing was written")
+
+
 def load_module(path: Path) -> ModuleType:
-    """Import a generated script as a module, without running its ``main`` or registering it."""
+    """Import a generated script as a module, without running its ``main`` or registering it.
+
+    This executes the file: for tests and tools that trust it. Export verification never calls it;
+    it runs generated files in a child process (:func:`~.child.run_generated`)."""
     spec = importlib.util.spec_from_file_location(f"_convstudio_check_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -398,19 +480,33 @@ def verify(ctx: ExportContext, path: Path) -> Check:
     return _verify_predict(ctx, path)
 
 
+def _save_weights(model: Any, work: Path) -> None:
+    """The model's weights by layer name, as ``weights.npz`` plus an index ``weights.json``."""
+    arrays: dict[str, np.ndarray] = {}
+    names: dict[str, list[str]] = {}
+    for layer in model.layers:
+        keys = []
+        for weight in layer.get_weights():
+            keys.append(f"w{len(arrays)}")
+            arrays[keys[-1]] = np.asarray(weight)
+        names[layer.name] = keys
+    np.savez(work / "weights.npz", **arrays)
+    (work / "weights.json").write_text(json.dumps(names), encoding="utf-8")
+
+
 def _verify_script(ctx: ExportContext, path: Path) -> Check:
-    module = load_module(path)
-    rebuilt = module.build_model()
-    if rebuilt.count_params() != ctx.model.count_params():
-        raise ExportError(f"the network has {rebuilt.count_params():,} parameters but the trained model "
+    with tempfile.TemporaryDirectory(prefix="convstudio-script-check-") as tmp:
+        work = Path(tmp)
+        _save_weights(ctx.model, work)
+        np.save(work / "images.npy", np.asarray(ctx.images))
+        info, outputs = run_generated("script", path, work)
+    params = int(info.get("params", -1))
+    if params != ctx.model.count_params() or info.get("mismatch") or outputs is None:
+        raise ExportError(f"the network has {params:,} parameters but the trained model "
                           f"{ctx.model.count_params():,}: it was edited after training; train it again before "
                           "exporting a script; nothing was written")
-    for layer in rebuilt.layers:
-        if layer.weights:
-            layer.set_weights(ctx.model.get_layer(layer.name).get_weights())
-    outputs = np.asarray(rebuilt(module.preprocess(ctx.images), training=False))
     check = ctx.check(outputs)
-    check.notes.append(f"the script's model has the same {rebuilt.count_params():,} parameters; "
+    check.notes.append(f"the script's model has the same {params:,} parameters; "
                        "with the trained weights copied in it gives the same outputs")
     return check
 
@@ -418,16 +514,14 @@ def _verify_script(ctx: ExportContext, path: Path) -> Check:
 def _verify_predict(ctx: ExportContext, path: Path) -> Check:
     from PIL import Image
 
-    module = load_module(path / "predict.py")
-    model = module.load_model(str(path / "model.keras"))
     with tempfile.TemporaryDirectory(prefix="convstudio-predict-check-") as tmp:
         files = []
         for i, image in enumerate(ctx.images):
             file = Path(tmp) / f"{i}.png"
             Image.fromarray(image).save(file)
             files.append(str(file))
-        outputs = module.classify(model, files)
+        (Path(tmp) / "files.json").write_text(json.dumps(files), encoding="utf-8")
+        _, outputs = run_generated("predict", path / "predict.py", Path(tmp))
     check = ctx.check(outputs)
     check.notes.append(f"predict.py classified {len(files)} PNG files like the model in ConvStudio")
     return check
-

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ExportError", "ExportFormat", "ExportReport", "FORMATS", "get_format"]
+__all__ = ["ExportError", "ExportFormat", "ExportReport", "FORMATS", "default_export_path", "get_format"]
 
 
 class ExportError(RuntimeError):
@@ -30,6 +33,7 @@ class ExportFormat:
     tolerance: float  # largest |difference| of output probabilities accepted by verification
     requires: tuple[str, ...] = ()  # import names of optional packages
     extra: str = ""  # pip extra that installs them
+    tag: str = ""  # added to the default name, so that no two formats default to the same path
 
     @property
     def is_folder(self) -> bool:
@@ -68,6 +72,7 @@ class ExportReport:
     seconds: float = 0.0
     verified: bool = False
     notes: list[str] = field(default_factory=list)
+    image_source: str = "test images"  # what the outputs were compared on
 
     @property
     def accuracy_change(self) -> float | None:
@@ -82,10 +87,10 @@ class ExportReport:
             return "not verified"
         parts = []
         if self.max_abs_diff is not None:
-            parts.append(f"max |difference| {self.max_abs_diff:.2g} on {self.compared_images} test images")
+            parts.append(f"max |difference| {self.max_abs_diff:.2g} on {self.compared_images} {self.image_source}")
         if self.accuracy_change is not None:
             parts.append(f"accuracy {self.accuracy_model:.1%} -> {self.accuracy_export:.1%} "
-                         f"on {self.accuracy_images} test images")
+                         f"on {self.accuracy_images} {self.image_source}")
         return "; ".join(parts) or "verified"
 
     @property
@@ -122,7 +127,7 @@ _register(ExportFormat(
     "savedmodel", "TensorFlow SavedModel", "",
     "A folder for TensorFlow Serving and other TensorFlow runtimes. Its 'serve' signature takes raw "
     "28x28 uint8 images and scales them to 0..1 itself.",
-    "savedmodel", 1e-5,
+    "savedmodel", 1e-5, tag="_savedmodel",
 ))
 _register(ExportFormat(
     "tflite", "TensorFlow Lite (float)", ".tflite",
@@ -134,7 +139,7 @@ _register(ExportFormat(
     "tflite_int8", "TensorFlow Lite (int8)", ".tflite",
     "Full-integer quantised TFLite: about 4x smaller and faster on integer-only hardware, at the "
     "cost of a little accuracy. Input: raw uint8 pixels (n, 28, 28, 1); output: uint8 scores.",
-    "tflite", 0.25,
+    "tflite", 0.25, tag="_int8",
 ))
 _register(ExportFormat(
     "onnx", "ONNX", ".onnx",
@@ -146,13 +151,13 @@ _register(ExportFormat(
     "script", "Standalone Keras script (.py)", ".py",
     "A readable, commented Python script that rebuilds this network in plain Keras and trains it "
     "with the same settings; runs without ConvStudio.",
-    "codegen", 1e-5,
+    "codegen", 1e-5, tag="_train",
 ))
 _register(ExportFormat(
     "predict", "Model + predict.py (folder)", "",
     "A folder with model.keras and predict.py, which classifies image files with the same "
     "preprocessing as ConvStudio: python predict.py digit.png",
-    "codegen", 1e-5,
+    "codegen", 1e-5, tag="_predict",
 ))
 
 
@@ -162,3 +167,18 @@ def get_format(name: str) -> ExportFormat:
         return FORMATS[name]
     except KeyError:
         raise ExportError(f"unknown export format {name!r}; choose one of {', '.join(FORMATS)}") from None
+
+
+def default_export_path(fmt: str, project_path: str | os.PathLike[str] | None = None,
+                        model_name: str | None = None, folder: str | os.PathLike[str] | None = None) -> str:
+    """Where ``fmt`` is saved unless the user says otherwise: beside the project file, named after it
+    (``digits.json`` -> ``digits_int8.tflite``); without a project file, in ``folder`` (default: the
+    current folder) named after the model. No two formats share a default."""
+    spec = get_format(fmt)
+    if project_path:
+        project = Path(os.fspath(project_path)).expanduser().absolute()
+        where, stem = project.parent, project.stem
+    else:
+        where, stem = Path(os.fspath(folder or ".")).expanduser().absolute(), model_name or "model"
+    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._")[:60] or "model"
+    return str(where / (stem + spec.tag + spec.suffix))

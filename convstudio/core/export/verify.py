@@ -30,6 +30,9 @@ VERIFY_IMAGES = 256
 ACCURACY_IMAGES = 1000
 """How many test images the int8 accuracy is measured on (when the dataset is known)."""
 
+SAMPLE_SOURCE = "test images of the bundled sample"
+"""The image source named when the full dataset was not found and the bundled sample stood in."""
+
 REPRESENTATIVE_IMAGES = 200
 """How many training images calibrate int8 quantisation."""
 
@@ -49,7 +52,8 @@ def verification_images(dataset: "Dataset | None", sample_images: np.ndarray | N
             images = np.clip(np.rint(images), 0, 255).astype(np.uint8)
         return images[:n], None, "sample images"
     if dataset is not None and len(dataset.x_test):
-        return np.asarray(dataset.x_test[:n], np.uint8), np.asarray(dataset.y_test[:n]), "test images"
+        source = SAMPLE_SOURCE if getattr(dataset, "is_sample", False) else "test images"
+        return np.asarray(dataset.x_test[:n], np.uint8), np.asarray(dataset.y_test[:n]), source
     rng = np.random.default_rng(0)
     return rng.integers(0, 256, (min(n, 64), *image_shape), dtype=np.uint8), None, "random images"
 
