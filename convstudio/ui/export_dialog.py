@@ -162,7 +162,8 @@ class ExportDialog(QDialog):
         fmt = FORMATS[self.format_name]
         title = f"Export as {fmt.label}"
         if fmt.suffix:
-            path, _ = QFileDialog.getSaveFileName(self, title, self.path_edit.text(), f"{fmt.label} (*{fmt.suffix})")
+            path, _ = QFileDialog.getSaveFileName(self, title, self.path_edit.text(), f"{fmt.label} (*{fmt.suffix})",
+                                                  options=QFileDialog.Option.DontConfirmOverwrite)  # Export asks
         else:
             path, _ = QFileDialog.getSaveFileName(self, title + " (a folder is created)", self.path_edit.text())
         if path:

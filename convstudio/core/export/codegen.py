@@ -425,11 +425,12 @@ if __name__ == "__main__":
 
 def write(ctx: ExportContext, path: Path) -> None:
     if ctx.fmt.name == "script":
-        name = str(ctx.model.name)
+        name, dataset = str(ctx.model.name), _dataset_name(ctx.dataset)
         source = training_script(ctx.network, input_shape=ctx.input_shape, num_classes=len(ctx.class_names),
-                                 class_names=ctx.class_names, dataset=_dataset_name(ctx.dataset),
+                                 class_names=ctx.class_names, dataset=dataset,
                                  settings=ctx.settings, model_name=name, script_name=path.name)
-        check_literals(source, {"MODEL_NAME": name, "CLASS_NAMES": [str(c) for c in ctx.class_names]})
+        check_literals(source, {"MODEL_NAME": name, "DATASET": dataset,
+                                "CLASS_NAMES": [str(c) for c in ctx.class_names]})
         path.write_text(source, encoding="utf-8")
         path.chmod(0o755)
         return

@@ -167,12 +167,13 @@ def staged(target: Path, fmt: ExportFormat, overwrite: bool = False) -> Iterator
     clean_stale(target)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.exporting-", dir=target.parent))
-        (staging / STAGING_MARK).write_text(json.dumps({"pid": os.getpid()}), encoding="utf-8")
     except OSError as exc:
-        if "staging" in locals():
-            shutil.rmtree(staging, ignore_errors=True)
         raise ExportError(f"cannot write to {target.parent}: {os_reason(exc)}") from None
     try:
+        try:
+            (staging / STAGING_MARK).write_text(json.dumps({"pid": os.getpid()}), encoding="utf-8")
+        except OSError as exc:
+            raise ExportError(f"cannot write to {target.parent}: {os_reason(exc)}") from None
         work = staging / target.name
         yield work
         if not work.exists():
