@@ -45,9 +45,14 @@ class CliError(Exception):
 
 
 def _load_project(arg: str) -> tuple[Any, Path]:
-    """A project from a file, or a bundled preset by id (``lenet5``); returns it and its path."""
+    """The session on a project file, or on a bundled preset by id (``lenet5``), and its path.
+
+    A :class:`~convstudio.core.session.Session` is the same model the window edits; it carries the
+    project's network, settings, dataset choice, title and weights under the project's names.
+    """
     from convstudio.core.presets import preset_path
-    from convstudio.core.project import ProjectError, load_project
+    from convstudio.core.project import ProjectError
+    from convstudio.core.session import Session
 
     path = Path(arg)
     if not path.exists() and os.sep not in arg and not arg.endswith(".json"):
@@ -56,7 +61,7 @@ def _load_project(arg: str) -> tuple[Any, Path]:
         except ProjectError:
             raise CliError(f"there is no project file {arg} and no preset called {arg!r}") from None
     try:
-        return load_project(path), path
+        return Session.open(path), path
     except ProjectError as exc:
         raise CliError(str(exc)) from None
 
