@@ -117,6 +117,7 @@ class Session:
         The network's content is loaded by whoever keeps its undo history (the editor document);
         ``clean=False`` marks the session as not saved anywhere (a recovered autosave, an import).
         """
+        dataset_changed = project.dataset_name != self.dataset_name
         self.settings, self.settings_error = project.settings, None
         self.dataset_name, self.data_dir = project.dataset_name, project.data_dir
         self.title, self.description = project.title, project.description
@@ -127,6 +128,8 @@ class Session:
         self.network_modified = not clean
         self.changes_since_autosave = not clean
         self.events.emit(SessionEvent("loaded", self.path))
+        if dataset_changed:
+            self.events.emit(SessionEvent("dataset", self.dataset_name))
         self._update_stale()
 
     def to_project(self) -> Project:
@@ -138,7 +141,6 @@ class Session:
     def autosave_project(self) -> Project:
         """The project to write as the crash-safety copy (titled after the file when it has none)."""
         project = self.to_project()
-        project.data_dir = None
         project.title = project.title or (Path(self.path).stem if self.path else "")
         return project
 
@@ -182,10 +184,11 @@ class Session:
         if changed:
             self.events.emit(SessionEvent("settings", settings))
 
-    def set_dataset(self, name: str, data_dir: str | None = None) -> None:
-        if (name, data_dir) == (self.dataset_name, self.data_dir):
+    def set_dataset(self, name: str) -> None:
+        """The dataset chosen to train on (by name)."""
+        if name == self.dataset_name:
             return
-        self.dataset_name, self.data_dir = name, data_dir
+        self.dataset_name = name
         self.events.emit(SessionEvent("dataset", name))
         self._update_stale()
 

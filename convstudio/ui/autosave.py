@@ -3,21 +3,28 @@
 The window hands the autosaver a ``write(path)`` function: the normal project writer, which writes
 atomically (a temporary file beside the target, then a rename), so a crash mid-write leaves the
 previous copy intact. The autosaver decides when to write, and remembers when the app last exited
-cleanly so that a newer copy can be offered for recovery.
+cleanly so that a newer copy can be offered for recovery. :class:`SessionAutosave` writes a
+session's copy, on the timer or in the background at the end of a training run.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from . import settings
+from convstudio.core.project import save_project
+from convstudio.core.session import Session
 
-__all__ = ["AUTOSAVE_NAME", "Autosaver"]
+from . import settings
+from .background import run_in_thread
+
+__all__ = ["AUTOSAVE_NAME", "Autosaver", "SessionAutosave"]
 
 AUTOSAVE_NAME = "autosave.json"
 _CLEAN_EXIT_KEY = "autosave/clean_exit"
@@ -97,3 +104,47 @@ class Autosaver(QObject):
                 path.unlink(missing_ok=True)
             except OSError:
                 pass
+
+
+class SessionAutosave:
+    """Keeps the crash-safety copy of ``session``: on the autosaver's timer while it has changes, and
+    in the background at the end of a run (saving a model waits for TensorFlow). A synchronous write
+    (the timer, closing) first waits for a background one."""
+
+    def __init__(self, session: Session, parent: QObject, report: Callable[[str], Any],
+                 interval_ms: int = 30_000) -> None:
+        self.session = session
+        self._parent = parent
+        self._report = report
+        self._thread: threading.Thread | None = None
+        self.autosaver = Autosaver(self.write, lambda: session.changes_since_autosave,
+                                   interval_ms=interval_ms, parent=parent)
+        self.autosaver.failed.connect(report)
+
+    def write(self, path: str) -> None:
+        self.wait()
+        self.session.write_autosave(path)
+
+    def write_in_background(self) -> None:
+        """Write the copy, trained model included, off the GUI thread."""
+        self.wait()
+        session = self.session
+        project, model = session.autosave_project(), session.unsaved_model()
+        target = str(self.autosaver.path)
+        session.changes_since_autosave = False
+
+        def done(_result: Any, error: Exception | None) -> None:
+            if self._thread is thread:
+                self._thread = None
+            if error is not None:
+                session.changes_since_autosave = True
+                self._report(f"Autosave to {target} failed: {error}")
+
+        thread = run_in_thread(self._parent, "autosave", lambda: save_project(project, target, model=model), done)
+        self._thread = thread
+
+    def wait(self) -> None:
+        """Wait for a background write to finish."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()

@@ -111,3 +111,13 @@ def test_the_autosave_copy_is_titled_after_the_file_and_clears_the_flag(tmp_path
     assert session.changes_since_autosave
     written = session.write_autosave(str(tmp_path / "autosave.json"))
     assert json.loads(written.read_text())["title"] == "mine" and not session.changes_since_autosave
+
+
+def test_the_command_line_loads_projects_into_a_session(tmp_path):
+    from convstudio.cli import _load_project
+
+    session, path = _load_project("lenet5")
+    assert isinstance(session, Session) and session.path == str(path) and len(session.network) > 0
+    target = save_project(Project(_net(), TrainSettings(epochs=2), title="Two"), tmp_path / "two.json")
+    session, _ = _load_project(str(target))
+    assert session.title == "Two" and session.settings.epochs == 2 and session.weights_path is None

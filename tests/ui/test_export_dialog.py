@@ -139,12 +139,12 @@ def test_a_dataset_loader_runs_in_the_worker(qtbot, exportable, tmp_path):
 
 
 def test_main_window_file_menu_imports_and_exports(qtbot, exportable, tmp_path, monkeypatch):
-    from convstudio.ui import main_window as mw
+    from convstudio.ui import dialogs, main_window as mw
     from convstudio.ui import settings as app_settings
     from convstudio.ui.export_dialog import ExportDialog
 
     app_settings.use_storage_root(tmp_path / "config")
-    monkeypatch.setattr(mw, "ask", lambda *args, **kwargs: pytest.fail(f"unexpected question {args[1:]}"))
+    monkeypatch.setattr(dialogs, "ask", lambda *args, **kwargs: pytest.fail(f"unexpected question {args[1:]}"))
     model, net, _ = exportable
     model.save(tmp_path / "m.keras")
     win = mw.MainWindow()
@@ -153,12 +153,12 @@ def test_main_window_file_menu_imports_and_exports(qtbot, exportable, tmp_path, 
         assert win.import_action in file_menu.actions() and win.export_action in file_menu.actions()
         assert win.import_model(str(tmp_path / "m.keras"))
         assert {b.id for b in win.document.network} == {b.id for b in net}
-        assert win.controller.model is not None and win.model_unsaved
+        assert win.session.model is not None and win.model_unsaved
 
         shown = []
         monkeypatch.setattr(ExportDialog, "exec", lambda dialog: shown.append(dialog) or 0)
         win.export_action.trigger()
-        assert shown and shown[0].model is win.controller.model and shown[0].export_button.isEnabled()
+        assert shown and shown[0].model is win.session.model and shown[0].export_button.isEnabled()
     finally:
         win.document.undo_stack.setClean()
         win.model_unsaved = False

@@ -14,6 +14,7 @@ from convstudio.core.builder import build_model  # noqa: E402
 from convstudio.core.inspection import block_activations  # noqa: E402
 from convstudio.core.network import Network  # noqa: E402
 from convstudio.core.training_events import ProbeUpdate, TrainFinished, TrainStarted  # noqa: E402
+from convstudio.ui import dialogs  # noqa: E402
 from convstudio.ui import main_window as mw  # noqa: E402
 from convstudio.ui import settings as app_settings  # noqa: E402
 
@@ -31,8 +32,8 @@ class _Trainer:
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     app_settings.use_storage_root(tmp_path / "config")
-    monkeypatch.setattr(mw, "ask", lambda *_a, **_k: QMessageBox.StandardButton.Discard)
-    monkeypatch.setattr(mw, "show_error", lambda *_a, **_k: None)
+    monkeypatch.setattr(dialogs, "ask", lambda *_a, **_k: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(dialogs, "show_error", lambda *_a, **_k: None)
     win = mw.MainWindow()
     win.show()
     qtbot.waitExposed(win)

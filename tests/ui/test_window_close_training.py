@@ -7,11 +7,12 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from convstudio.core.network import Network
 from convstudio.core.resources import resource_path
 from convstudio.core.settings import TrainSettings
+from convstudio.ui import autosave, dialogs
 from convstudio.ui import main_window as mw
 from convstudio.ui import settings as app_settings
 from convstudio.ui.training_controller import LOCK_REASON
@@ -38,8 +39,8 @@ def training_window(qtbot, tmp_path, monkeypatch):
         asked.append(f"{title}: {text}")
         return answers.pop(0)
 
-    monkeypatch.setattr(mw, "ask", ask)
-    monkeypatch.setattr(mw, "show_error", lambda _p, title, text: asked.append(f"ERROR {title}: {text}"))
+    monkeypatch.setattr(dialogs, "ask", ask)
+    monkeypatch.setattr(dialogs, "show_error", lambda _p, title, text: asked.append(f"ERROR {title}: {text}"))
     win = mw.MainWindow()
     win.show()
     win.document.load_network(Network.chain(["Input", ("Conv2D", {"filters": 4}), "MaxPool2D", "Flatten",
@@ -107,7 +108,7 @@ def test_trained_weights_are_saved_with_the_project_and_follow_save_as(qtbot, tr
 
     first = tmp_path / "one" / "net.json"
     first.parent.mkdir()
-    monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(first), ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(first), ""))
     assert win.save_as()
     weights = first.with_name("net.weights.keras")
     assert weights.is_file() and not win.isWindowModified()
@@ -116,10 +117,10 @@ def test_trained_weights_are_saved_with_the_project_and_follow_save_as(qtbot, tr
     win.model_unsaved = False
     with qtbot.waitSignal(win.weightsLoaded, timeout=30_000):
         assert win.open_file(str(first)) and win.weights_path == str(weights.resolve())
-    assert win.controller.model is not None  # the insight views can look inside it
+    assert win.session.model is not None  # the insight views can look inside it
     second = tmp_path / "two" / "copy.json"
     second.parent.mkdir()
-    monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(second), ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(second), ""))
     assert win.save_as()
     copied = second.with_name("copy.weights.keras")
     assert copied.read_bytes() == weights.read_bytes()
@@ -136,8 +137,8 @@ def test_the_autosave_at_a_runs_end_saves_the_model_off_the_gui_thread(qtbot, tr
         writers.append(threading.current_thread())
         return save_project(*args, **kwargs)
 
-    save_project = mw.save_project
-    monkeypatch.setattr(mw, "save_project", recording_save)
+    save_project = autosave.save_project
+    monkeypatch.setattr(autosave, "save_project", recording_save)
     _start(qtbot, win)
     assert win.controller.stop_and_wait(10.0)
     assert win.controller.last_finished.status == "stopped"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtWidgets import QDockWidget, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox
 
 from convstudio.core.network import Network
 from convstudio.core.presets import load_preset
+from convstudio.ui import dialogs
 from convstudio.ui import main_window as mw
 from convstudio.ui import settings as app_settings
 from convstudio.ui.canvas.view import CanvasView
@@ -38,8 +39,8 @@ class Prompts:
 @pytest.fixture
 def prompts(monkeypatch):
     p = Prompts()
-    monkeypatch.setattr(mw, "ask", p.ask)
-    monkeypatch.setattr(mw, "show_error", p.error)
+    monkeypatch.setattr(dialogs, "ask", p.ask)
+    monkeypatch.setattr(dialogs, "show_error", p.error)
     return p
 
 
@@ -147,14 +148,14 @@ def test_save_and_reopen_round_trip(window, tmp_path, monkeypatch, prompts):
     saved_settings = window.training_panel.settings()
 
     target = tmp_path / "mine.json"
-    monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     window.save_action.trigger()
     assert target.is_file() and json.loads(target.read_text())["network"] == saved_network
     assert not window.isWindowModified() and "mine.json" in window.windowTitle()
 
     window.new_document("")
     assert len(window.document.network) == 0
-    monkeypatch.setattr(mw.QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
     window.open_action.trigger()
     assert window.document.network.to_dict() == saved_network
     assert window.training_panel.settings() == saved_settings
@@ -183,7 +184,7 @@ def test_unsaved_changes_prompt_guards_new(window, tmp_path, monkeypatch, prompt
 
     prompts.answers = [B.Save]
     target = tmp_path / "kept.json"
-    monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     assert window.new_document("") is True
     assert target.is_file() and len(window.document.network) == 0
 

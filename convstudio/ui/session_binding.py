@@ -1,0 +1,125 @@
+"""Keeps the training panel, the training controller and the insight views in step with the session.
+
+The panel writes the settings and the dataset the user edits into the session, and shows what the
+session loads; the controller's runs add to the session's history and, when they end with a model,
+make it the session's trained model together with what it was trained on; the insight views follow
+the session's model and dataset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convstudio.core.session import Session, SessionEvent, TrainedOn
+from convstudio.core.settings import SettingsError
+
+from . import settings as app_settings
+
+__all__ = ["MODEL_STATUSES", "SessionBinding", "bind_insight"]
+
+MODEL_STATUSES = ("completed", "stopped", "early_stopped")
+"""How a run ends when its model is worth keeping."""
+
+_VALUE_WIDGETS = ("lr_spin", "momentum_spin", "batch_spin", "epochs_spin", "val_spin", "patience_spin")
+_TOGGLE_WIDGETS = ("nesterov_check", "early_check")
+
+
+class SessionBinding:
+    """Connects ``panel`` (a TrainingPanel) and ``controller`` (a TrainingController) to ``session``."""
+
+    def __init__(self, session: Session, panel: Any, controller: Any) -> None:
+        self.session = session
+        self.panel = panel
+        self.controller = controller
+        self._pushing = False
+        for name in _VALUE_WIDGETS:
+            getattr(panel, name).valueChanged.connect(self._pull_settings)
+        for name in _TOGGLE_WIDGETS:
+            getattr(panel, name).toggled.connect(self._pull_settings)
+        panel.optimizer_combo.currentIndexChanged.connect(self._pull_settings)
+        panel.dataset_combo.currentIndexChanged.connect(self._pull_dataset)
+        session.events.connect(self._on_session_event)
+        controller.runStarted.connect(self._on_run_started)
+        controller.epochEnded.connect(lambda event: session.record_epoch(event.metrics))
+        controller.runFinished.connect(self._on_run_finished)
+        self._pull_settings()
+        self._pull_dataset()
+
+    # ----------------------------------------------------------------- panel
+
+    def _pull_settings(self, *_args: Any) -> None:
+        if self._pushing:
+            return
+        try:
+            self.session.set_settings(self.panel.settings())
+        except (SettingsError, ValueError) as exc:
+            self.session.set_settings(self.session.settings, error=str(exc))
+
+    def _pull_dataset(self, *_args: Any) -> None:
+        if not self._pushing:
+            self.session.set_dataset(self.panel.dataset_name())
+
+    def _on_session_event(self, event: SessionEvent) -> None:
+        if event.kind != "loaded":
+            return
+        self._pushing = True
+        try:
+            self.panel.set_settings(self.session.settings)
+            self.panel.set_dataset_name(self.session.dataset_name)
+        finally:
+            self._pushing = False
+        self.controller.model = None  # the last run's model belongs to the project that was open
+
+    # ----------------------------------------------------------------- runs
+
+    def _on_run_started(self, _event: Any) -> None:
+        request = self.controller.last_request
+        self.session.start_history(resumed=bool(request is not None and request.resume_from))
+
+    def _on_run_finished(self, event: Any) -> None:
+        model = self.controller.model
+        if model is not None and event.status in MODEL_STATUSES:
+            self.session.set_model(model, self.trained_on(model), unsaved=True)
+        else:
+            self.session.changes_since_autosave = True
+
+    def trained_on(self, model: Any) -> TrainedOn:
+        """What the controller's last run trained on."""
+        controller, session = self.controller, self.session
+        request, started = controller.last_request, controller.last_started
+        network = controller.network_snapshot if controller.network_snapshot is not None else session.network
+        return TrainedOn.describe(request.dataset if request is not None else session.dataset_name, network,
+                                  source=started.dataset_source if started is not None else "",
+                                  is_sample=bool(started is not None and started.is_sample),
+                                  input_shape=model_input_shape(model))
+
+
+def model_input_shape(model: Any) -> tuple[int, ...] | None:
+    """A Keras model's input shape without the batch axis, or None when it does not say."""
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, tuple) and len(shape) > 1 and all(isinstance(d, int) for d in shape[1:]):
+        return tuple(shape[1:])
+    return None
+
+
+def bind_insight(panel: Any, session: Session, controller: Any, training_panel: Any) -> None:
+    """The insight views follow the session's trained model and dataset, and watch the runs."""
+    panel.set_network(session.network)
+    panel.probeImageChanged.connect(controller.set_probe)
+    controller.runStarted.connect(panel.on_run_started)
+    # A sample chosen before the run started: the new trainer watches it too.
+    controller.runStarted.connect(lambda _e: controller.set_probe(panel.current_image()))
+    controller.probeUpdated.connect(panel.on_probe)
+
+    def load_dataset(*_args: Any) -> None:
+        panel.load_dataset(session.dataset_name, app_settings.data_dir())
+
+    def follow(event: SessionEvent) -> None:
+        if event.kind == "model" and event.value is not None:
+            panel.set_model(event.value)
+        elif event.kind == "dataset":
+            load_dataset()
+
+    session.events.connect(follow)
+    training_panel.dataChanged.connect(load_dataset)  # another data folder
+    load_dataset()
