@@ -23,7 +23,7 @@ from .network import Network, NetworkEvent
 from .project import Project, load_project, save_project
 from .settings import TrainSettings
 
-__all__ = ["Session", "SessionEvent", "TrainedOn", "network_fingerprint"]
+__all__ = ["Session", "SessionEvent", "TrainedOn", "model_input_shape", "network_fingerprint"]
 
 DEFAULT_INPUT_SHAPE = (28, 28, 1)
 
@@ -34,6 +34,14 @@ def network_fingerprint(network: Network) -> str:
     edges = [[e.src, e.dst] for e in network.edges]
     text = json.dumps([blocks, edges], sort_keys=True, default=repr)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def model_input_shape(model: Any) -> tuple[int, ...] | None:
+    """A Keras model's input shape without the batch axis, or None when it does not say."""
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, tuple) and len(shape) > 1 and all(isinstance(d, int) for d in shape[1:]):
+        return tuple(shape[1:])
+    return None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from convstudio.core.atomic import atomic_write_with
 from convstudio.core.network import Network
 from convstudio.core.project import WEIGHTS_SUFFIX, Project, ProjectError, load_project, save_project
-from convstudio.core.session import Session, TrainedOn
+from convstudio.core.session import Session, TrainedOn, model_input_shape
 
 from . import dialogs
 from . import settings as app_settings
@@ -144,7 +144,7 @@ class ProjectFiles(QObject):
         path = session.weights_path
         if not path or not self.tensorflow_ready or session.model is not None:
             return
-        trained_on = TrainedOn.describe(session.dataset_name, session.network, source=path)
+        trained_on = TrainedOn.describe(session.dataset_name, session.network)  # as saved with the project
 
         def work() -> Any:
             from convstudio.core.project import load_project_model
@@ -259,7 +259,9 @@ class ProjectFiles(QObject):
         if not session.settings_error:
             project.settings = session.settings
         self.load(project, None, clean=False)
-        session.set_model(model, TrainedOn.describe(None, session.network, source="imported"), unsaved=True)
+        trained_on = TrainedOn.describe(None, session.network, source="imported",
+                                        input_shape=model_input_shape(model))
+        session.set_model(model, trained_on, unsaved=True)
         self.weightsLoaded.emit()
         self._message(f"Imported a Keras model as {len(network)} blocks, with its trained weights")
         return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convstudio.core.session import Session, SessionEvent, TrainedOn
+from convstudio.core.session import Session, SessionEvent, TrainedOn, model_input_shape
 from convstudio.core.settings import SettingsError
 
 from . import settings as app_settings
@@ -92,14 +92,6 @@ class SessionBinding:
                                   source=started.dataset_source if started is not None else "",
                                   is_sample=bool(started is not None and started.is_sample),
                                   input_shape=model_input_shape(model))
-
-
-def model_input_shape(model: Any) -> tuple[int, ...] | None:
-    """A Keras model's input shape without the batch axis, or None when it does not say."""
-    shape = getattr(model, "input_shape", None)
-    if isinstance(shape, tuple) and len(shape) > 1 and all(isinstance(d, int) for d in shape[1:]):
-        return tuple(shape[1:])
-    return None
 
 
 def bind_insight(panel: Any, session: Session, controller: Any, training_panel: Any) -> None:

@@ -121,3 +121,13 @@ def test_the_command_line_loads_projects_into_a_session(tmp_path):
     target = save_project(Project(_net(), TrainSettings(epochs=2), title="Two"), tmp_path / "two.json")
     session, _ = _load_project(str(target))
     assert session.title == "Two" and session.settings.epochs == 2 and session.weights_path is None
+
+
+def test_a_models_input_shape_is_read_without_the_batch_axis():
+    from types import SimpleNamespace
+
+    from convstudio.core.session import model_input_shape
+
+    assert model_input_shape(SimpleNamespace(input_shape=(None, 32, 32, 3))) == (32, 32, 3)
+    assert model_input_shape(SimpleNamespace(input_shape=[(None, 28, 28, 1), (None, 4)])) is None  # two inputs
+    assert model_input_shape(object()) is None
