@@ -1,4 +1,4 @@
-"""Imports TensorFlow and Keras in a background thread so the window shows at once.
+"""Imports TensorFlow and Keras in a worker so the window shows at once.
 
 When the import finishes the loader reports the compute device (GPU name or CPU); until then the
 training controls stay disabled. Nothing here imports TensorFlow in the calling thread.
@@ -9,12 +9,18 @@ from __future__ import annotations
 import gc
 import importlib
 import os
-import threading
 import time
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-__all__ = ["TensorFlowLoader", "configure_threads", "describe_device", "gui_thread_budget"]
+from .worker import TaskState, Worker
+
+__all__ = ["TensorFlowLoader", "configure_threads", "describe_device", "gui_thread_budget", "load_tensorflow"]
+
+PRELOAD = ("matplotlib.figure", "matplotlib.backends.backend_qtagg", "convstudio.ui.insight")
+"""Imported first, so the curves and insight views can be built without a pause in the GUI thread."""
+
+PLOTTING_READY = "plotting ready"
 
 
 def gui_thread_budget() -> tuple[int, int]:
@@ -47,29 +53,51 @@ def describe_device() -> str:
     return device.describe_device()
 
 
-class TensorFlowLoader(QObject):
-    """Starts the import in a daemon thread and reports back on the GUI thread.
+def load_tensorflow(state: TaskState) -> str:
+    """Import the plotting modules (reported as progress), then TensorFlow and Keras; the device.
 
-    Signals ``ready(str)`` with the device description, or ``failed(str)`` with a human reason.
-    The result is polled from a GUI timer, so no signal crosses threads.
+    Importing TensorFlow creates about 300,000 long-lived objects; each full collection that scans
+    them holds the interpreter lock for 50-200 ms, whichever thread triggers it, so the window would
+    stall during the import and again at the start of a run. No collection runs during the import,
+    and the objects it leaves are frozen (no longer scanned).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        try:
+            for name in PRELOAD:
+                importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the curves then load on first use and report there
+            pass
+        state.report(PLOTTING_READY)
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+
+        configure_threads()
+        return describe_device()
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+class TensorFlowLoader(QObject):
+    """Runs :func:`load_tensorflow` in a :class:`Worker` and reports back on the GUI thread.
+
+    Signals ``plottingReady()`` once the plotting modules are imported, then ``ready(str)`` with the
+    device description, or ``failed(str)`` with a human reason.
     """
 
     ready = Signal(str)
     failed = Signal(str)
     plottingReady = Signal()
 
-    PRELOAD = ("matplotlib.figure", "matplotlib.backends.backend_qtagg", "convstudio.ui.insight")
-    """Imported first, so the curves and insight views can be built without a pause in the GUI thread."""
+    PRELOAD = PRELOAD
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: threading.Thread | None = None
-        self._result: tuple[str, str] | None = None
-        self._preloaded = False
-        self._preload_reported = False
-        self._timer = QTimer(self)
-        self._timer.setInterval(50)
-        self._timer.timeout.connect(self._poll)
+        self._worker: Worker[str] | None = None
+        self._started_at = 0.0
         self.device: str | None = None
         self.error: str | None = None
         self.seconds: float | None = None
@@ -80,69 +108,35 @@ class TensorFlowLoader(QObject):
 
     @property
     def is_running(self) -> bool:
-        return self._thread is not None and self._result is None
+        return self._worker is not None and self._worker.is_running
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._worker is not None:
             return
-        self._thread = threading.Thread(target=self._load, name="tensorflow-import", daemon=True)
-        self._thread.start()
-        self._timer.start()
+        self._started_at = time.perf_counter()
+        self._worker = Worker(load_tensorflow, self, name="tensorflow-import", interval_ms=50)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.done.connect(self._on_ready)
+        self._worker.error.connect(self._on_failed)
+        self._worker.start()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the import is done (scripts and tests); True when it finished."""
-        if self._thread is None:
+        if self._worker is None:
             self.start()
-        assert self._thread is not None
-        self._thread.join(timeout)
-        self._poll()
-        return self._result is not None
+        assert self._worker is not None
+        return self._worker.wait(timeout)
 
-    def _load(self) -> None:
-        started = time.perf_counter()
-        # Importing TensorFlow creates about 300,000 long-lived objects; each full collection
-        # that scans them holds the interpreter lock for 50-200 ms, whichever thread triggers it, so
-        # the window would stall during the import and again at the start of a run. No collection
-        # runs during the import, and the objects it leaves are frozen (no longer scanned).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self._import()
-        finally:
-            gc.freeze()
-            if collecting:
-                gc.enable()
-        self.seconds = time.perf_counter() - started
-
-    def _import(self) -> None:
-        try:
-            for name in self.PRELOAD:
-                importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the curves then load on first use and report there
-            pass
-        self._preloaded = True
-        try:
-            import keras  # noqa: F401
-            import tensorflow  # noqa: F401
-
-            configure_threads()
-            device = describe_device()
-        except Exception as exc:  # noqa: BLE001 - any import failure must reach the user
-            self._result = ("failed", f"TensorFlow could not be loaded: {exc}")
-        else:
-            self._result = ("ready", device)
-
-    def _poll(self) -> None:
-        if self._preloaded and not self._preload_reported:
-            self._preload_reported = True
+    def _on_progress(self, item: object) -> None:
+        if item == PLOTTING_READY:
             self.plottingReady.emit()
-        if self._result is None or not self._timer.isActive():
-            return
-        self._timer.stop()
-        kind, text = self._result
-        if kind == "ready":
-            self.device = text
-            self.ready.emit(text)
-        else:
-            self.error = text
-            self.failed.emit(text)
+
+    def _on_ready(self, device: str) -> None:
+        self.seconds = time.perf_counter() - self._started_at
+        self.device = device
+        self.ready.emit(device)
+
+    def _on_failed(self, message: str) -> None:
+        self.seconds = time.perf_counter() - self._started_at
+        self.error = f"TensorFlow could not be loaded: {message}"
+        self.failed.emit(self.error)

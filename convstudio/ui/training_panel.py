@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QCheckBox,
@@ -36,6 +35,7 @@ from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, T
 from . import settings as app_settings
 from .plots import TrainingPlots
 from .training_controller import RunRequest, TrainingController
+from .worker import Worker, run_worker
 
 __all__ = ["DATASETS", "OPTIMIZER_LABELS", "TrainingPanel", "format_duration"]
 
@@ -63,39 +63,28 @@ def format_duration(seconds: float) -> str:
     return f"{secs} s"
 
 
-class _SourceProbe(QObject):
-    """Finds, off the GUI thread, which source a dataset would load from; reports ``found``."""
+def find_source(name: str, data_dir: str | None) -> tuple[str, bool]:
+    """Where ``name`` would load from: ``(source, is_sample)``; raises when it cannot be found."""
+    from convstudio.core.datasets import load_dataset
 
-    found = Signal(str, object)  # dataset name, (source, is_sample, error or None)
+    data = load_dataset(name, data_dir=data_dir, allow_download=False)
+    return data.source, data.is_sample
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._results: list[tuple[str, object]] = []
-        self._lock = threading.Lock()
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self._poll)
 
-    def probe(self, name: str, data_dir: str | None) -> None:
-        threading.Thread(target=self._run, args=(name, data_dir), daemon=True, name="dataset-probe").start()
-        self._timer.start()
+def _spin(limits: tuple[int, int], tip: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(*limits)
+    box.setToolTip(tip)
+    return box
 
-    def _run(self, name: str, data_dir: str | None) -> None:
-        try:
-            from convstudio.core.datasets import load_dataset
 
-            data = load_dataset(name, data_dir=data_dir, allow_download=False)
-            result: object = (data.source, data.is_sample, None)
-        except Exception as exc:  # noqa: BLE001 - shown to the user as the source line
-            result = ("", False, str(exc))
-        with self._lock:
-            self._results.append((name, result))
-
-    def _poll(self) -> None:
-        with self._lock:
-            results, self._results = self._results, []
-        for name, result in results:
-            self.found.emit(name, result)
+def _double_spin(decimals: int, limits: tuple[float, float], step: float, tip: str = "") -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(decimals)
+    box.setRange(*limits)
+    box.setSingleStep(step)
+    box.setToolTip(tip)
+    return box
 
 
 class TrainingPanel(QWidget):
@@ -118,8 +107,7 @@ class TrainingPanel(QWidget):
         self._steps = 0
         self._build()
         self._connect()
-        self._probe = _SourceProbe(self)
-        self._probe.found.connect(self._on_source_found)
+        self._probe: Worker | None = None  # finds where the chosen dataset comes from
         self.set_settings(TrainSettings())
         self._update_buttons()
         self._refresh_source()
@@ -127,10 +115,29 @@ class TrainingPanel(QWidget):
     # ----------------------------------------------------------------- building
 
     def _build(self) -> None:
+        """The controls (data, optimizer, buttons) above or beside the progress and the curves."""
         self._outer = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
         self._outer.setContentsMargins(6, 6, 6, 6)
         self._outer.setSpacing(6)
+        self.controls = QWidget()
+        column = QVBoxLayout(self.controls)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self._build_data_box())
+        column.addWidget(self._build_settings_box())
+        column.addLayout(self._build_buttons())
+        self.progress = QWidget()
+        column = QVBoxLayout(self.progress)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(self._build_progress_bars())
+        self._build_result_labels()
+        column.addWidget(self.eta_label)
+        column.addWidget(self.result_label)
+        column.addWidget(self._build_plots_holder(), 1)
+        self._outer.addWidget(self.controls)
+        self._outer.addWidget(self.progress, 1)
 
+    def _build_data_box(self) -> QGroupBox:
+        """The dataset choice, the data folder button and where the data comes from."""
         data_box = QGroupBox("Data")
         data_grid = QGridLayout(data_box)
         data_grid.setVerticalSpacing(4)
@@ -147,37 +154,27 @@ class TrainingPanel(QWidget):
         data_grid.addWidget(self.data_dir_button, 0, 1)
         data_grid.addWidget(self.source_label, 1, 0, 1, 2)
         data_grid.setColumnStretch(0, 1)
+        return data_box
 
+    def _build_settings_box(self) -> QGroupBox:
+        """Optimizer, learning rate, momentum, batch size, epochs, validation and early stopping."""
         opt_box = QGroupBox("Optimizer and schedule")
         grid = QGridLayout(opt_box)
         grid.setVerticalSpacing(4)
         self.optimizer_combo = QComboBox()
         for key, label in OPTIMIZER_LABELS.items():
             self.optimizer_combo.addItem(label, key)
-        self.lr_spin = QDoubleSpinBox()
-        self.lr_spin.setDecimals(5)
-        self.lr_spin.setRange(0.00001, 10.0)
-        self.lr_spin.setSingleStep(0.0005)
-        self.momentum_spin = QDoubleSpinBox()
-        self.momentum_spin.setDecimals(3)
-        self.momentum_spin.setRange(0.0, 0.999)
-        self.momentum_spin.setSingleStep(0.05)
+        self.lr_spin = _double_spin(5, (0.00001, 10.0), 0.0005)
+        self.momentum_spin = _double_spin(3, (0.0, 0.999), 0.05)
         self.nesterov_check = QCheckBox("Nesterov")
         self.momentum_label = QLabel("Momentum")
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setRange(1, 4096)
-        self.epochs_spin = QSpinBox()
-        self.epochs_spin.setRange(1, 1000)
-        self.val_spin = QDoubleSpinBox()
-        self.val_spin.setRange(0.0, 0.9)
-        self.val_spin.setSingleStep(0.05)
-        self.val_spin.setDecimals(2)
-        self.val_spin.setToolTip("Fraction of the training images held out to validate each epoch")
+        self.batch_spin = _spin((1, 4096))
+        self.epochs_spin = _spin((1, 1000))
+        self.val_spin = _double_spin(2, (0.0, 0.9), 0.05,
+                                     "Fraction of the training images held out to validate each epoch")
         self.early_check = QCheckBox("Early stop")
         self.early_check.setToolTip("Stop when the validation loss has not improved for this many epochs")
-        self.patience_spin = QSpinBox()
-        self.patience_spin.setRange(0, 100)
-        self.patience_spin.setToolTip("Patience: epochs without improvement before stopping")
+        self.patience_spin = _spin((0, 100), "Patience: epochs without improvement before stopping")
         rows = [
             (QLabel("Optimizer"), self.optimizer_combo, QLabel("Learning rate"), self.lr_spin),
             (self.momentum_label, self.momentum_spin, self.nesterov_check, None),
@@ -190,35 +187,41 @@ class TrainingPanel(QWidget):
                     grid.addWidget(widget, r, c)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
+        return opt_box
 
+    def _build_buttons(self) -> QHBoxLayout:
+        """Start, Pause, Stop, Train more and how many more epochs."""
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
         self.more_button = QPushButton("Train more")
         self.more_button.setToolTip("Continue from the last checkpoint for more epochs")
-        self.more_spin = QSpinBox()
-        self.more_spin.setRange(1, 1000)
+        self.more_spin = _spin((1, 1000), "How many more epochs Train more runs")
         self.more_spin.setValue(2)
-        self.more_spin.setToolTip("How many more epochs Train more runs")
         for b in (self.start_button, self.pause_button, self.stop_button, self.more_button):
             buttons.addWidget(b)
         buttons.addWidget(self.more_spin)
+        return buttons
 
+    def _build_progress_bars(self) -> QHBoxLayout:
         progress = QHBoxLayout()
         self.epoch_bar = QProgressBar()
-        self.epoch_bar.setFormat("Epoch %v / %m")
         self.batch_bar = QProgressBar()
-        self.batch_bar.setFormat("Batch %v / %m")
         for bar, word in ((self.epoch_bar, "Epoch"), (self.batch_bar, "Batch")):
             bar.setRange(0, 1)
             bar.setValue(0)
             bar.setFormat(f"{word}: not started")
-        progress.addWidget(self.epoch_bar)
-        progress.addWidget(self.batch_bar)
-        # The progress texts change at the start and end of a run: they must not resize the curves
-        # below them (each resize is a full Matplotlib redraw). The progress line takes the width
-        # it is given, and the result has room for two lines from the start.
+            progress.addWidget(bar)
+        return progress
+
+    def _build_result_labels(self) -> None:
+        """The progress line and the result.
+
+        Their texts change at the start and end of a run: they must not resize the curves below them
+        (each resize is a full Matplotlib redraw). The progress line takes the width it is given, and
+        the result has room for two lines from the start.
+        """
         self.eta_label = QLabel("")
         self.eta_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.eta_label.setMinimumHeight(self.eta_label.fontMetrics().lineSpacing())
@@ -229,30 +232,16 @@ class TrainingPanel(QWidget):
         self.result_label.setFont(font)
         self.result_label.setMinimumHeight(2 * self.result_label.fontMetrics().lineSpacing())
 
-        # Matplotlib takes a few hundred milliseconds to load: the curves are built just after the
-        # window has appeared (or on first use), in this holder.
+    def _build_plots_holder(self) -> QWidget:
+        """Matplotlib takes a few hundred milliseconds to load: the curves are built just after the
+        window has appeared (or on first use), in this holder."""
         self._plots: TrainingPlots | None = None
         self._plots_holder = QWidget()
         self._plots_holder.setMinimumHeight(180)
         self._plots_holder.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         holder_layout = QVBoxLayout(self._plots_holder)
         holder_layout.setContentsMargins(0, 0, 0, 0)
-
-        self.controls = QWidget()
-        column = QVBoxLayout(self.controls)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(data_box)
-        column.addWidget(opt_box)
-        column.addLayout(buttons)
-        self.progress = QWidget()
-        column = QVBoxLayout(self.progress)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(progress)
-        column.addWidget(self.eta_label)
-        column.addWidget(self.result_label)
-        column.addWidget(self._plots_holder, 1)
-        self._outer.addWidget(self.controls)
-        self._outer.addWidget(self.progress, 1)
+        return self._plots_holder
 
     @property
     def plots(self) -> TrainingPlots:
@@ -343,15 +332,22 @@ class TrainingPanel(QWidget):
 
     def _refresh_source(self) -> None:
         self.source_label.setText("Looking for the data...")
-        self._probe.probe(self.dataset_name(), app_settings.data_dir())
+        if self._probe is not None:
+            self._probe.cancel()  # its answer is for another choice
+        name, data_dir = self.dataset_name(), app_settings.data_dir()
+        self._probe = run_worker(self, "dataset-probe", lambda _state: find_source(name, data_dir),
+                                 self._on_source_found, self._on_source_missing)
 
-    def _on_source_found(self, name: str, result: object) -> None:
-        if name != self.dataset_name():
-            return
-        source, is_sample, error = result  # type: ignore[misc]
-        self.source_label.setText(self.describe_source(str(source), bool(is_sample), error))
-        self.source_label.setToolTip(str(error or source))
-        self._emit_source(str(source), bool(is_sample))
+    def _on_source_found(self, found: tuple[str, bool]) -> None:
+        source, is_sample = found
+        self.source_label.setText(self.describe_source(source, is_sample))
+        self.source_label.setToolTip(source)
+        self._emit_source(source, is_sample)
+
+    def _on_source_missing(self, error: str) -> None:
+        self.source_label.setText(self.describe_source("", False, error))
+        self.source_label.setToolTip(error)
+        self._emit_source("", False)
 
     @staticmethod
     def describe_source(source: str, is_sample: bool, error: str | None = None) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -218,7 +219,20 @@ class Worker(QObject, Generic[T]):
             self.error.emit(value)
         self.finished.emit()
         if self._delete_when_finished:
+            # Release the handlers (and what they hold) now, while the worker is whole: a handler
+            # holding the last reference to the parent must not delete it from inside this deletion.
+            _disconnect(self.progress, self.done, self.error, self.cancelled, self.finished)
             self.deleteLater()
+
+
+def _disconnect(*signals: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a signal nobody listened to
+        for signal in signals:
+            try:
+                signal.disconnect()
+            except (RuntimeError, TypeError, SystemError):
+                pass
 
 
 def _spent(_state: TaskState) -> Any:
