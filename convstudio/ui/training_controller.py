@@ -1,7 +1,7 @@
-"""Runs the core trainer in a worker thread and feeds its events to the GUI from a timer.
+"""Runs the core trainer in a :class:`Worker` and re-emits its events as Qt signals.
 
-The worker only calls core code and writes plain records into an :class:`EventChannel`; the GUI
-thread drains the channel every ~100 ms and re-emits the records as Qt signals, so no widget is ever
+The worker's function only calls core code and the trainer writes plain records into an
+:class:`EventChannel`; the worker drains it on the GUI thread every ~100 ms, so no widget is ever
 touched off the GUI thread and no signal crosses threads. While a run is live the document is
 locked, so edits are refused with a message instead of changing the network under the trainer.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from convstudio.core.settings import TrainSettings
 from convstudio.core.training_events import (
@@ -31,6 +31,7 @@ from convstudio.core.training_events import (
 )
 
 from . import settings as app_settings
+from .worker import TaskState, Worker
 
 __all__ = ["LOCK_REASON", "RunRequest", "TrainingController"]
 
@@ -73,16 +74,13 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.document = document
         self._checkpoint_root = Path(checkpoint_dir) if checkpoint_dir else None
-        self._timer = QTimer(self)
-        self._timer.setInterval(drain_interval_ms)
-        self._timer.timeout.connect(self.drain)
-        self._thread: threading.Thread | None = None
-        self._channel: EventChannel | None = None
+        self._drain_interval_ms = drain_interval_ms
+        self._worker: Worker[TrainFinished] | None = None
+        self._worker_done: Worker[TrainFinished] | None = None
         self._trainer: Any = None
         self._trainer_lock = threading.Lock()
         self._stop_requested = False
         self._paused = False
-        self._finished_seen = False
         self.network_snapshot: Any = None
         self.model: Any = None
         self.last_started: TrainStarted | None = None
@@ -96,7 +94,7 @@ class TrainingController(QObject):
 
     @property
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     @property
     def is_paused(self) -> bool:
@@ -137,20 +135,22 @@ class TrainingController(QObject):
         if not request.resume_from:
             self._last_checkpoint = None
             self.epochs_done = 0
-        self.network_snapshot = self.document.network.copy()
-        self._channel = EventChannel()
+        network = self.network_snapshot = self.document.network.copy()
         self._trainer = None
         self._stop_requested = False
         self._paused = False
-        self._finished_seen = False
         self.last_request = request
         folder = Path(request.resume_from) if request.resume_from else self.new_checkpoint_dir()
         self.document.set_locked(True, LOCK_REASON)
-        self._thread = threading.Thread(
-            target=self._work, args=(self.network_snapshot, request, self._channel, folder),
-            name="training", daemon=True)
-        self._thread.start()
-        self._timer.start()
+        if self._worker_done is not None:
+            self._worker_done.deleteLater()  # the previous run's
+            self._worker_done = None
+        worker = self._worker = Worker(lambda state: self._work(state, network, request, folder), self,
+                                       name="training", interval_ms=self._drain_interval_ms, channel=EventChannel())
+        worker.progress.connect(self._dispatch)
+        worker.done.connect(self._end_run)
+        worker.error.connect(self._on_error)
+        worker.start()
         self.runningChanged.emit(True)
         return None
 
@@ -182,12 +182,9 @@ class TrainingController(QObject):
         Returns True when the run ended (its events are drained and its signals emitted).
         """
         self.stop()
-        deadline = time.monotonic() + timeout
-        while self._thread is not None and time.monotonic() < deadline:
-            self._thread.join(0.02)
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            self.drain()
-        return self._thread is None
+        if self._worker is not None:
+            self._worker.wait_responsive(timeout)
+        return self._worker is None
 
     def set_probe(self, image: Any) -> None:
         """Watch this sample's activations during runs (kept for the next run too)."""
@@ -205,8 +202,8 @@ class TrainingController(QObject):
 
     # ----------------------------------------------------------------- worker thread
 
-    def _work(self, network: Any, request: RunRequest, channel: EventChannel, checkpoint_dir: Path) -> None:
-        """Runs in the worker thread: load data, build the trainer, run it. Touches no Qt object."""
+    def _work(self, state: TaskState, network: Any, request: RunRequest, checkpoint_dir: Path) -> TrainFinished:
+        """The run (in the worker's thread): load data, build the trainer, run it. Touches no Qt object."""
         try:
             from convstudio.core.datasets import DatasetNotFound, load_dataset
             from convstudio.core.training import Trainer
@@ -214,8 +211,8 @@ class TrainingController(QObject):
             try:
                 dataset = load_dataset(request.dataset, data_dir=request.data_dir, allow_download=False)
             except DatasetNotFound as exc:
-                channel.put(TrainFinished("error", str(exc), 0, {}))
-                return
+                return TrainFinished("error", str(exc), 0, {})
+            channel: Any = state.channel
             if request.resume_from:
                 trainer = Trainer.resume_from(checkpoint_dir, network, dataset, request.settings, channel)
             else:
@@ -231,59 +228,49 @@ class TrainingController(QObject):
                 trainer.stop()
             elif self._paused:
                 trainer.pause()
-            trainer.run()
+            return trainer.run()
         except MemoryError:
-            channel.put(TrainFinished("error", "Out of memory: try a smaller batch size or a smaller network.",
-                                      0, {}))
+            return TrainFinished("error", "Out of memory: try a smaller batch size or a smaller network.", 0, {})
         except Exception as exc:  # noqa: BLE001 - every failure must reach the user
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            channel.put(TrainFinished("error", f"Training failed: {detail}", 0, {}))
+            return TrainFinished("error", f"Training failed: {detail}", 0, {})
 
     # ----------------------------------------------------------------- GUI side
 
     def drain(self) -> None:
-        """Move published events to signals (GUI thread, from the timer)."""
-        if self._channel is None:
-            return
-        self._dispatch(self._channel.drain())
-        thread = self._thread
-        if thread is not None and not thread.is_alive():
-            self._end_run()
+        """Emit the events published so far now, instead of at the next tick (scripts and tests)."""
+        if self._worker is not None:
+            self._worker.poll()
 
-    def _dispatch(self, events: list) -> None:
-        for event in events:
-            if isinstance(event, BatchEnd):
-                self.batchEnded.emit(event)
-            elif isinstance(event, EpochEnd):
-                self.epochEnded.emit(event)
-            elif isinstance(event, ProbeUpdate):
-                self.probeUpdated.emit(event)
-            elif isinstance(event, TrainStarted):
-                self.last_started = event
-                self.runStarted.emit(event)
-            elif isinstance(event, TrainFinished):
-                self._finished_seen = True
-                self.last_finished = event
+    def _dispatch(self, event: Any) -> None:
+        if isinstance(event, BatchEnd):
+            self.batchEnded.emit(event)
+        elif isinstance(event, EpochEnd):
+            self.epochEnded.emit(event)
+        elif isinstance(event, ProbeUpdate):
+            self.probeUpdated.emit(event)
+        elif isinstance(event, TrainStarted):
+            self.last_started = event
+            self.runStarted.emit(event)
+        # TrainFinished: the worker's result, handled by _end_run
 
-    def _end_run(self) -> None:
-        self._thread = None  # before emitting anything: a slot may drain again
-        assert self._channel is not None
-        self._dispatch(self._channel.drain())  # what was published just before the thread ended
-        self._timer.stop()
+    def _on_error(self, message: str) -> None:
+        self._end_run(TrainFinished("error", f"Training failed: {message}", 0, {}))
+
+    def _end_run(self, finished: TrainFinished) -> None:
+        self._worker_done, self._worker = self._worker, None  # before emitting anything: a slot may drain again
         with self._trainer_lock:
             trainer, self._trainer = self._trainer, None
         if trainer is not None:
             self.model = getattr(trainer, "model", None) or self.model
-        if not self._finished_seen:
-            self.last_finished = TrainFinished("error", "Training ended without reporting a result.", 0, {})
-        assert self.last_finished is not None
-        if self.last_finished.checkpoint:
-            self._last_checkpoint = self.last_finished.checkpoint
-            self.epochs_done = self.last_finished.epochs_done
+        self.last_finished = finished
+        if finished.checkpoint:
+            self._last_checkpoint = finished.checkpoint
+            self.epochs_done = finished.epochs_done
         self._paused = False
         self.document.set_locked(False)
         self.runningChanged.emit(False)
-        self.runFinished.emit(self.last_finished)
+        self.runFinished.emit(finished)
 
 
 def _structure(network: Any) -> tuple:
