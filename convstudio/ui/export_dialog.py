@@ -1,18 +1,16 @@
-"""The Export dialog: pick a format and a path, export in a worker thread, show the verification.
+"""The Export dialog: pick a format and a path, export in a worker, show the verification.
 
-The export itself is :func:`convstudio.core.export.export_model`, a plain function run in a
-``threading.Thread``; the thread only puts plain records (progress lines, the report, an error
-message) into a queue, and the dialog drains it on a timer in the GUI thread.
+The export itself is :func:`convstudio.core.export.export_model`, a plain function run by a
+:class:`~convstudio.ui.worker.Worker`; it reports progress lines (the newest is shown), then the
+report or a one-line error.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -39,9 +37,9 @@ from convstudio.core.export import (
 )
 from convstudio.core.network import Network
 
-__all__ = ["ExportDialog", "import_keras_file"]
+from .worker import TaskState, Worker
 
-POLL_MS = 100
+__all__ = ["ExportDialog", "import_keras_file"]
 
 
 class ExportDialog(QDialog):
@@ -60,15 +58,11 @@ class ExportDialog(QDialog):
         self.model, self.network, self.dataset, self.settings = model, network, dataset, settings
         self.report: ExportReport | None = None
         self.error: str | None = None
-        self._thread: threading.Thread | None = None
+        self._worker: Worker[ExportReport] | None = None
         self._close_when_done = False
         self._overwrite = False
         self._project_path = project_path
         self._default_path = ""
-        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._drain)
 
         self.formats = QListWidget()
         for fmt in FORMATS.values():
@@ -171,7 +165,7 @@ class ExportDialog(QDialog):
 
     def _update_buttons(self) -> None:
         fmt = FORMATS[self.format_name]
-        idle = self._thread is None
+        idle = self._worker is None
         self.export_button.setEnabled(idle and self.model is not None and fmt.availability() is None
                                       and bool(self.path_edit.text().strip()))
         for widget in (self.formats, self.path_edit, self.browse_button):
@@ -185,11 +179,11 @@ class ExportDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     def start_export(self) -> None:
-        """Run the export in a worker thread; the result arrives through the queue."""
-        if self._thread is not None or self.model is None:
+        """Run the export in a worker; its progress, then the report or the error, arrive here."""
+        if self._worker is not None or self.model is None:
             return
         fmt, path = self.format_name, self.path_edit.text().strip()
         self._overwrite = False
@@ -204,10 +198,13 @@ class ExportDialog(QDialog):
             pass  # the export itself reports why, like any other failure
         self.report, self.error = None, None
         self._set_status(f"Exporting {FORMATS[fmt].label}...")
-        self._thread = threading.Thread(target=self._work, args=(fmt, path), name="convstudio-export", daemon=True)
+        self._worker = Worker(lambda state: self._work(state, fmt, path), self, name="convstudio-export",
+                              latest_only=True, delete_when_finished=True)
+        self._worker.progress.connect(self._set_status)
+        self._worker.done.connect(self._on_done)
+        self._worker.error.connect(self._on_failed)
         self._update_buttons()
-        self._thread.start()
-        self._timer.start()
+        self._worker.start()
 
     def _confirm_overwrite(self, path: str, fmt: str) -> bool:
         """Ask before replacing an existing file, or a folder that is an earlier export of this format."""
@@ -219,49 +216,33 @@ class ExportDialog(QDialog):
                                       B.Yes | B.No, B.No)
         return answer == B.Yes
 
-    def _dataset(self) -> Any:
+    def _dataset(self, state: TaskState) -> Any:
         """The dataset for verification; a callable is loaded here, in the worker, once."""
         if callable(self.dataset):
-            self._queue.put(("progress", "Loading test images for verification..."))
+            state.report("Loading test images for verification...")
             try:
                 self.dataset = self.dataset()
             except Exception:  # noqa: BLE001 - without data the export verifies on other images
                 self.dataset = None
         return self.dataset
 
-    def _work(self, fmt: str, path: str) -> None:
-        put = self._queue.put
+    def _work(self, state: TaskState, fmt: str, path: str) -> ExportReport:
         try:
-            report = export_model(self.model, fmt, path, network=self.network, dataset=self._dataset(),
-                                  settings=self.settings, overwrite=self._overwrite,
-                                  progress=lambda line: put(("progress", line)))
-        except ExportError as exc:
-            put(("failed", str(exc)))
+            return export_model(self.model, fmt, path, network=self.network, dataset=self._dataset(state),
+                                settings=self.settings, overwrite=self._overwrite, progress=state.report)
+        except ExportError:
+            raise
         except Exception as exc:  # noqa: BLE001 - shown to the user instead of a traceback
-            put(("failed", f"the export failed unexpectedly: {exc}"))
-        else:
-            put(("done", report))
+            raise ExportError(f"the export failed unexpectedly: {exc}") from exc
 
-    def _drain(self) -> None:
-        latest_progress = None
-        while True:
-            try:
-                kind, value = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if kind == "progress":
-                latest_progress = value
-            else:
-                self._finish(kind, value)
-                return
-        if latest_progress:
-            self._set_status(latest_progress)
+    def _on_done(self, report: ExportReport) -> None:
+        self._finish("done", report)
+
+    def _on_failed(self, message: str) -> None:
+        self._finish("failed", message)
 
     def _finish(self, kind: str, value: Any) -> None:
-        self._timer.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)
-        self._thread = None
+        self._worker = None
         self._update_buttons()
         if kind == "done":
             self.report = value
@@ -277,7 +258,7 @@ class ExportDialog(QDialog):
             QDialog.reject(self)
 
     def reject(self) -> None:
-        if self._thread is not None:  # a converter cannot be interrupted; let it finish cleanly
+        if self._worker is not None:  # a converter cannot be interrupted; let it finish cleanly
             self._close_when_done = True
             self._set_status("The export is still running; the dialog closes when it is done.")
             return
