@@ -10,7 +10,6 @@ session's copy, on the timer or in the background at the end of a training run.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,7 @@ from convstudio.core.project import save_project
 from convstudio.core.session import Session
 
 from . import settings
-from .background import run_in_thread
+from .worker import Worker, run_worker
 
 __all__ = ["AUTOSAVE_NAME", "Autosaver", "SessionAutosave"]
 
@@ -116,7 +115,7 @@ class SessionAutosave:
         self.session = session
         self._parent = parent
         self._report = report
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
         self.autosaver = Autosaver(self.write, lambda: session.changes_since_autosave,
                                    interval_ms=interval_ms, parent=parent)
         self.autosaver.failed.connect(report)
@@ -133,18 +132,15 @@ class SessionAutosave:
         target = str(self.autosaver.path)
         session.changes_since_autosave = False
 
-        def done(_result: Any, error: Exception | None) -> None:
-            if self._thread is thread:
-                self._thread = None
-            if error is not None:
-                session.changes_since_autosave = True
-                self._report(f"Autosave to {target} failed: {error}")
+        def failed(error: str) -> None:
+            session.changes_since_autosave = True
+            self._report(f"Autosave to {target} failed: {error}")
 
-        thread = run_in_thread(self._parent, "autosave", lambda: save_project(project, target, model=model), done)
-        self._thread = thread
+        self._worker = run_worker(self._parent, "autosave", lambda _state: save_project(project, target, model=model),
+                                  error=failed)
 
     def wait(self) -> None:
         """Wait for a background write to finish."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.wait()

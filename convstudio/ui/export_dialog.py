@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -39,7 +38,7 @@ from convstudio.core.network import Network
 
 from .worker import TaskState, Worker
 
-__all__ = ["ExportDialog", "import_keras_file"]
+__all__ = ["ExportDialog"]
 
 
 class ExportDialog(QDialog):
@@ -264,26 +263,3 @@ class ExportDialog(QDialog):
             return
         super().reject()
 
-
-def import_keras_file(parent: QWidget | None = None, path: str | None = None) -> tuple[Network, Any] | None:
-    """Ask for a .keras file and import it; returns ``(network, model)``, or None if cancelled or refused.
-
-    A refused file is explained in a message box listing every unsupported layer.
-    """
-    from convstudio.core.importer import ModelImportError, import_keras_model
-
-    if path is None:
-        path, _ = QFileDialog.getOpenFileName(parent, "Import a Keras model", str(Path.home()),
-                                              "Keras models (*.keras *.h5)")
-        if not path:
-            return None
-    try:
-        return import_keras_model(path)
-    except ModelImportError as exc:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot import this model", str(exc).splitlines()[0],
-                          QMessageBox.StandardButton.Ok, parent)
-        if exc.problems:
-            box.setDetailedText("\n".join(exc.problems))
-            box.setInformativeText("\n".join(exc.problems[:8]))
-        box.exec()
-        return None

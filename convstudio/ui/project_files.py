@@ -20,7 +20,7 @@ from convstudio.core.session import Session, TrainedOn, model_input_shape
 from . import dialogs
 from . import settings as app_settings
 from .autosave import Autosaver
-from .background import run_in_thread
+from .worker import run_worker
 
 __all__ = ["ProjectFiles"]
 
@@ -146,21 +146,22 @@ class ProjectFiles(QObject):
             return
         trained_on = TrainedOn.describe(session.dataset_name, session.network)  # as saved with the project
 
-        def work() -> Any:
+        def work(_state: Any) -> Any:
             from convstudio.core.project import load_project_model
 
             return load_project_model(Project(Network(), weights_path=path))
 
-        def done(model: Any, error: Exception | None) -> None:
+        def failed(error: str) -> None:
+            if session.weights_path == path and not self.controller.is_running:
+                self._message(f"Trained weights not loaded: {error}", 8000)
+
+        def done(model: Any) -> None:
             if session.weights_path != path or self.controller.is_running:
                 return  # another project or a run replaced them meanwhile
-            if error is not None:
-                self._message(f"Trained weights not loaded: {error}", 8000)
-                return
             session.set_model(model, trained_on, unsaved=False)
             self.weightsLoaded.emit()
 
-        run_in_thread(self.window, "load-weights", work, done)
+        run_worker(self.window, "load-weights", work, done, failed)
 
     # ----------------------------------------------------------------- saving
 
@@ -245,15 +246,24 @@ class ProjectFiles(QObject):
                      project_path=session.path).exec()
 
     def import_model(self, path: str | None = None) -> bool:
-        """File > Import: a .keras model becomes the network, and its weights the trained model."""
+        """File > Import: a .keras model becomes the network, and its weights the trained model.
+
+        The file loads in a worker; returns True once the import has started."""
         if self.refuse_while_training("Import") or not self.maybe_save():
             return False
-        from .export_dialog import import_keras_file
+        from .model_import import choose_keras_file, import_in_background
 
-        result = import_keras_file(self.window, path)
-        if result is None:
+        path = path or choose_keras_file(self.window)
+        if not path:
             return False
-        network, model = result
+        self._message(f"Importing {path}...")
+        import_in_background(self.window, path, self._use_imported_model)
+        return True
+
+    def _use_imported_model(self, imported: tuple[Network, Any]) -> None:
+        if self.refuse_while_training("Import"):
+            return
+        network, model = imported
         session = self.session
         project = Project(network, dataset_name=session.dataset_name)
         if not session.settings_error:
@@ -264,4 +274,3 @@ class ProjectFiles(QObject):
         session.set_model(model, trained_on, unsaved=True)
         self.weightsLoaded.emit()
         self._message(f"Imported a Keras model as {len(network)} blocks, with its trained weights")
-        return True
