@@ -56,3 +56,37 @@ def test_results_arrive_without_blocking_the_event_loop(qtbot):
     assert time.monotonic() - start < 0.1  # submit returns at once
     qtbot.waitUntil(lambda: done == ["ok"], timeout=5000)
     runner.shutdown()
+
+
+def test_a_superseded_request_that_has_not_started_never_runs(qtbot):
+    runner = TaskRunner()
+    gate = threading.Event()
+    ran: list[str] = []
+    got: list[str] = []
+
+    def work(name: str):
+        def run():
+            ran.append(name)
+            if name == "first":
+                gate.wait(5)
+            return name
+        return run
+
+    runner.submit("busy", work("first"), got.append)
+    runner.submit("sample", work("old sample"), got.append)  # waits behind "first"
+    runner.submit("sample", work("new sample"), got.append)
+    gate.set()
+    assert runner.wait_idle(10)
+    assert ran == ["first", "new sample"] and got == ["first", "new sample"]
+
+
+def test_shutdown_drops_waiting_and_running_results(qtbot):
+    runner = TaskRunner()
+    gate = threading.Event()
+    got: list[int] = []
+    runner.submit("a", lambda: gate.wait(5) and 1, got.append)
+    runner.submit("b", lambda: 2, got.append)
+    runner.shutdown()
+    gate.set()
+    qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+    assert got == []

@@ -27,9 +27,10 @@ def keras_files(tmp_path_factory):
 
 
 def test_the_model_loads_in_a_worker_and_arrives_on_the_gui_thread(qtbot, keras_files, monkeypatch):
+    from PySide6.QtWidgets import QWidget
+
     from convstudio.core import importer
     from convstudio.ui.model_import import import_in_background
-    from PySide6.QtWidgets import QWidget
 
     net, model, folder = keras_files
     loaders: list[threading.Thread] = []
@@ -74,8 +75,9 @@ def test_a_refused_file_is_explained_layer_by_layer(qtbot, keras_files, monkeypa
 
 
 def test_a_missing_file_is_one_clear_line(qtbot, tmp_path):
-    from convstudio.ui.model_import import import_in_background
     from PySide6.QtWidgets import QWidget
+
+    from convstudio.ui.model_import import import_in_background
 
     parent = QWidget()
     qtbot.addWidget(parent)
