@@ -125,13 +125,9 @@ class Worker(QObject, Generic[T]):
     # ----------------------------------------------------------------- state
 
     @property
-    def is_started(self) -> bool:
-        return self._started
-
-    @property
     def is_running(self) -> bool:
-        """Started (or about to report being cancelled before it started) and not yet finished."""
-        return self.is_started and not self._finished
+        """Started and its outcome not yet delivered."""
+        return self._started and not self._finished
 
     @property
     def is_finished(self) -> bool:
