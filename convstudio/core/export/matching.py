@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..blocks import INPUT
 from ..builder import OUTPUT_SOFTMAX
 from ..shapes import analyze, format_shape
 from .formats import ExportError
@@ -41,7 +42,7 @@ def check_model(model: "keras.Model", network: "Network") -> None:
     layers = {layer.name: layer for layer in model.layers}
     for bid in analysis.order:
         info = analysis.info.get(bid)
-        if network.blocks[bid].kind != "Input" and info is not None and info.shape is not None:
+        if network.blocks[bid].kind != INPUT.kind and info is not None and info.shape is not None:
             _check_block(bid, network.blocks[bid].kind, tuple(info.shape), info.params, layers)
     known = set(analysis.order) | {OUTPUT_SOFTMAX}
     extra = [n for n, layer in layers.items() if n.split("__")[0] not in known
