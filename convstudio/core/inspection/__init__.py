@@ -19,9 +19,11 @@ from .filters import (
     sobel_horizontal,
     sobel_vertical,
 )
+from .gradient_flow import block_gradient_norms, gradient_ratio
 from .images import ImageError, drawing_to_dataset, load_image, shift_image, to_dataset_format
 from .receptive_field import FieldInfo, receptive_field, receptive_fields
 from .saliency import grad_cam, last_conv_block
+from .softmax import SoftmaxSteps, softmax_steps
 from .timeline import Snapshot, Timeline
 
 __all__ = [
@@ -30,8 +32,10 @@ __all__ = [
     "FieldInfo",
     "ImageError",
     "Snapshot",
+    "SoftmaxSteps",
     "Timeline",
     "activation_model",
+    "block_gradient_norms",
     "block_activations",
     "cell_samples",
     "confusion_matrix",
@@ -40,6 +44,7 @@ __all__ = [
     "drawing_to_dataset",
     "evaluate",
     "gaussian_kernel",
+    "gradient_ratio",
     "grad_cam",
     "hand_designed_kernels",
     "kernel_bank",
@@ -53,6 +58,7 @@ __all__ = [
     "set_conv_kernels",
     "shift_image",
     "sobel_horizontal",
+    "softmax_steps",
     "sobel_vertical",
     "to_dataset_format",
 ]

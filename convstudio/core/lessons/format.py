@@ -111,7 +111,7 @@ class Lesson:
 
     def start_state(self) -> LessonState:
         """The state a student starts from: the lesson's network and, if it has one, its explorer."""
-        state = LessonState(self.load_network(), self.input_shape)
+        state = LessonState(self.load_network(), self.input_shape, dataset=self.dataset)
         if self.explorer is not None:
             if self.explorer.block is not None:
                 state.explorer = open_block_in_explorer(state, self.explorer.block)

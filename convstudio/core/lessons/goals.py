@@ -37,6 +37,7 @@ class LessonState:
     input_shape: Shape = (28, 28, 1)
     num_classes: int = 10
     explorer: ExplorerState | None = None
+    dataset: str = "mnist"
     _cache: tuple[dict, Analysis] | None = field(default=None, repr=False)
 
     def analysis(self) -> Analysis:
@@ -122,6 +123,39 @@ def _explorer(g: dict, s: LessonState) -> tuple[Any, str]:
     return values[g["setting"]], f"explorer {g['setting']}"
 
 
+def _probe(fn: Callable[[], Any]) -> Any:
+    from .probe import ProbeError
+
+    try:
+        return fn()
+    except (ProbeError, KeyError, ZeroDivisionError) as exc:
+        raise _Unmeasurable(str(exc).strip("'\"")) from None
+
+
+def _prediction(g: dict, s: LessonState) -> tuple[Any, str]:
+    from .probe import prediction
+
+    value = _probe(lambda: prediction(s.network, s.input_shape, s.num_classes, s.dataset, g["measure"]))
+    return value, f"{g['measure'].replace('_', ' ')} on the sample"
+
+
+def _shift(g: dict, s: LessonState) -> tuple[Any, str]:
+    from .probe import shift_response
+
+    value = _probe(lambda: shift_response(s.network, s.input_shape, s.num_classes, s.dataset, g["block"],
+                                          int(g["dy"]), int(g["dx"]), g["measure"]))
+    return value, f"{g['block']} {g['measure']} for a shift of ({g['dy']}, {g['dx']})"
+
+
+def _gradient_ratio(g: dict, s: LessonState) -> tuple[Any, str]:
+    from ..inspection import gradient_ratio
+    from .probe import gradient_norms
+
+    value = _probe(lambda: gradient_ratio(gradient_norms(s.network, s.input_shape, s.num_classes, s.dataset),
+                                          g["block"], g["over"]))
+    return value, f"gradient norm of {g['block']} / {g['over']}"
+
+
 GOALS: dict[str, tuple[frozenset[str], Callable[[dict, LessonState], tuple[Any, str]]]] = {
     "param": (frozenset({"block", "param"}), _param),
     "shape": (frozenset({"block"}), _shape),
@@ -133,6 +167,9 @@ GOALS: dict[str, tuple[frozenset[str], Callable[[dict, LessonState], tuple[Any, 
     "receptive_field": (frozenset({"block"}), _receptive_field),
     "valid": (frozenset(), _valid),
     "explorer": (frozenset({"setting"}), _explorer),
+    "prediction": (frozenset({"measure"}), _prediction),
+    "shift": (frozenset({"block", "dy", "dx", "measure"}), _shift),
+    "gradient_ratio": (frozenset({"block", "over"}), _gradient_ratio),
 }
 """Goal type -> (keys it needs besides ``type`` and comparisons, measuring function); plus ``all``/``any``."""
 
@@ -189,20 +226,21 @@ def _set_params(a: dict, net: Network) -> None:
         net.set_param(a["block"], name, value)
 
 
-def _add_after(a: dict, net: Network) -> None:
+def _add_after(a: dict, net: Network) -> str:
     src = net.block(a["block"])
     params = a.get("params", {})
     outs = net.outputs_of(src.id)
     if not outs:
         new = net.add_block(a["kind"], params, (src.pos[0], src.pos[1] + 110.0), a.get("id"))
         net.connect(src.id, new)
-        return
+        return new
     dst = net.block(outs[0])
     pos = ((src.pos[0] + dst.pos[0]) / 2, (src.pos[1] + dst.pos[1]) / 2)
     new = net.add_block(a["kind"], params, pos, a.get("id"))
     index = net.disconnect(src.id, dst.id)
     net.connect(src.id, new)
     net.connect(new, dst.id, index)
+    return new
 
 
 def _remove_block(a: dict, net: Network) -> None:
@@ -214,11 +252,31 @@ def _remove_block(a: dict, net: Network) -> None:
             net.connect(srcs[0], dst)
 
 
-_NETWORK_ACTIONS: dict[str, tuple[frozenset[str], Callable[[dict, Network], None]]] = {
+def _replace_block(a: dict, net: Network) -> None:
+    """Put a block of another kind in a block's place, with the same id and the same connections."""
+    old = net.block(a["block"])
+    srcs, dsts = net.inputs_of(old.id), net.outputs_of(old.id)
+    indexes = [net.inputs_of(d).index(old.id) for d in dsts]
+    net.remove_block(old.id)
+    net.add_block(a["kind"], a.get("params", {}), old.pos, old.id)
+    for src in srcs:
+        net.connect(src, old.id)
+    for dst, index in zip(dsts, indexes):
+        net.connect(old.id, dst, index)
+
+
+def _add_skip(a: dict, net: Network) -> None:
+    """A skip connection: an Add (id ``id``) after ``to`` that also takes ``from``'s output."""
+    net.connect(a["from"], _add_after({"block": a["to"], "kind": "Add", "id": a.get("id")}, net))
+
+
+_NETWORK_ACTIONS: dict[str, tuple[frozenset[str], Callable[[dict, Network], object]]] = {
     "set_param": (frozenset({"block", "param", "value"}), _set_param),
     "set_params": (frozenset({"block", "values"}), _set_params),
     "add_after": (frozenset({"block", "kind"}), _add_after),
     "remove_block": (frozenset({"block"}), _remove_block),
+    "replace_block": (frozenset({"block", "kind"}), _replace_block),
+    "add_skip": (frozenset({"from", "to"}), _add_skip),
 }
 
 ACTIONS: dict[str, frozenset[str]] = {
@@ -226,11 +284,13 @@ ACTIONS: dict[str, frozenset[str]] = {
     "open_explorer": frozenset({"block"}),
     "explorer": frozenset({"set"}),
 }
-"""Action type -> the keys it needs besides ``type`` (``add_after`` also takes ``params`` and ``id``)."""
+"""Action type -> the keys it needs besides ``type`` (``add_after`` also takes ``params`` and ``id``,
+``replace_block`` ``params``, ``add_skip`` ``id``)."""
 
 
 def apply_network_action(action: dict[str, Any], network: Network) -> None:
-    """Perform a network edit (``set_param``, ``set_params``, ``add_after``, ``remove_block``); raises ``NetworkError``."""
+    """Perform a network edit (``set_param``, ``set_params``, ``add_after``, ``remove_block``,
+    ``replace_block``, ``add_skip``); raises ``NetworkError``."""
     try:
         _NETWORK_ACTIONS[action["type"]][1](action, network)
     except KeyError:

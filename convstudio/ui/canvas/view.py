@@ -16,18 +16,22 @@ from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEven
                            QMouseEvent, QPainter, QPalette, QTextDocument, QWheelEvent)
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QMenu, QWidget
 
+from collections.abc import Callable
+
 from convstudio.core.blocks import BLOCKS
 from convstudio.core.shapes import Analysis
 
 from ..document import AUTO_CONNECT_HELP, BLOCK_MIME, CLIPBOARD_MIME, EditorDocument, follow
 from ..icons import block_icon
+from ..explorer import can_explore
 from .block_item import BLOCK_WIDTH, BlockItem
 from .edge_item import EdgeItem
 from .scene import NetworkScene
 
-__all__ = ["CanvasView"]
+__all__ = ["EXPLORE_TEXT", "CanvasView"]
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
+EXPLORE_TEXT = "Open in convolution explorer"
 
 
 class CanvasView(QGraphicsView):
@@ -56,6 +60,8 @@ class CanvasView(QGraphicsView):
         self._internal_clipboard: dict | None = None
         self._paste_count = 0
         self._rect_pending = False
+        self.explore_block: Callable[[str], None] | None = None
+        """Opens a block in the convolution explorer; set by the window, offered in a block's menu."""
         self._update_scene_rect()
 
         self.banner = QLabel(self)
@@ -295,19 +301,7 @@ class CanvasView(QGraphicsView):
         doc = self.document
         hit = next((i for i in self._scene.items(scene_pos) if isinstance(i, (BlockItem, EdgeItem))), None)
         if isinstance(hit, BlockItem):
-            if hit.block_id not in doc.selected_ids():
-                doc.select([hit.block_id])
-            ids = doc.selected_ids()
-            menu.addAction("Delete" if len(ids) == 1 else f"Delete {len(ids)} blocks", self.delete_selection)
-            menu.addAction("Copy", self.copy_selection)
-            menu.addAction("Duplicate", lambda: doc.paste(doc.copy(ids)))
-            srcs = doc.network.inputs_of(hit.block_id)
-            if srcs:
-                menu.addAction("Disconnect inputs",
-                               lambda: doc.remove_blocks([], [(s, hit.block_id) for s in srcs]))
-            if hit.issue is not None and hit.issue.fix is not None:
-                menu.addSeparator()
-                menu.addAction(hit.issue.fix.label, hit.fix_button.click)
+            self._block_menu(menu, hit)
         elif isinstance(hit, EdgeItem):
             src, dst = hit.src, hit.dst
             menu.addAction("Disconnect", lambda: doc.disconnect_blocks(src, dst))
@@ -327,8 +321,29 @@ class CanvasView(QGraphicsView):
             menu.addAction("Fit to view", self.fit_to_view)
         for action in menu.actions():
             action.setEnabled(action.isEnabled() and not (doc.locked and action.text() not in
-                                                           ("Copy", "Select all", "Fit to view")))
+                                                           ("Copy", "Select all", "Fit to view", EXPLORE_TEXT)))
         return menu
+
+    def _block_menu(self, menu: QMenu, hit: BlockItem) -> None:
+        """The entries for a right-click on a block (it joins the selection if it was not in it)."""
+        doc = self.document
+        if hit.block_id not in doc.selected_ids():
+            doc.select([hit.block_id])
+        ids = doc.selected_ids()
+        menu.addAction("Delete" if len(ids) == 1 else f"Delete {len(ids)} blocks", self.delete_selection)
+        menu.addAction("Copy", self.copy_selection)
+        menu.addAction("Duplicate", lambda: doc.paste(doc.copy(ids)))
+        srcs = doc.network.inputs_of(hit.block_id)
+        if srcs:
+            menu.addAction("Disconnect inputs",
+                           lambda: doc.remove_blocks([], [(s, hit.block_id) for s in srcs]))
+        if hit.issue is not None and hit.issue.fix is not None:
+            menu.addSeparator()
+            menu.addAction(hit.issue.fix.label, hit.fix_button.click)
+        explore, bid = self.explore_block, hit.block_id
+        if explore is not None and can_explore(doc.network, bid):
+            menu.addSeparator()
+            menu.addAction(EXPLORE_TEXT, lambda: explore(bid))
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
         self.context_menu(self.mapToScene(event.pos())).exec(event.globalPos())
