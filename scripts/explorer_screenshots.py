@@ -1,4 +1,4 @@
-"""Screenshots of the convolution explorer and of two lessons, grabbed offscreen into ``docs/screenshots/``.
+"""Screenshots of the convolution explorer and of lessons 1, 2, 4 and 9, grabbed offscreen into ``docs/screenshots/``.
 
     .venv/bin/python scripts/explorer_screenshots.py [--out docs/screenshots]
 
@@ -47,16 +47,31 @@ def main() -> int:
     explorer.grab().save(str(out / "explorer.png"))
 
     lessons = {lesson.number: lesson for lesson in list_lessons()}
-    for number, steps in ((1, 1), (2, 2)):
+    saved = ["explorer.png"]
+    for number, steps in ((1, 1), (2, 2), (4, 3), (9, 2)):
         window = LessonWindow(lessons[number])
         window.resize(1440, 820)
         window.show()
+        _settle(app, window)
         for _ in range(steps):
             window.runner.show_me()
-        app.processEvents()
+            _settle(app, window)
         window.grab().save(str(out / f"lesson_{number}.png"))
-    print(f"saved explorer.png, lesson_1.png, lesson_2.png in {out}")
+        saved.append(f"lesson_{number}.png")
+    print(f"saved {', '.join(saved)} in {out}")
     return 0
+
+
+def _settle(app, window) -> None:
+    """Let the goal checks finish (those that run the network do so in a background thread)."""
+    import time
+
+    app.processEvents()
+    deadline = time.monotonic() + 300
+    while (window.runner.checking or window._pending) and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.05)
+    app.processEvents()
 
 
 if __name__ == "__main__":

@@ -184,6 +184,20 @@ class EditorDocument(QObject):
             self.undo_stack.push(_Pushed(cmd))
         return cmd.result
 
+    def apply_edit(self, text: str, action: Callable[[Network], Any]) -> str | None:
+        """Run ``action(network)`` as one undoable step named ``text``; the refusal reason, or None."""
+        if self._refused_by_lock():
+            return self._lock_reason
+        cmd = NetworkCommand(self.network, text, action, self.batch)
+        cmd.redo()
+        if cmd.error is not None:
+            reason = _reason(cmd.error)
+            self.editRefused.emit(reason)
+            return reason
+        if cmd.changed:
+            self.undo_stack.push(_Pushed(cmd))
+        return None
+
     # ----------------------------------------------------------------- edits
 
     def add_block(self, kind: str, pos: tuple[float, float] = (0.0, 0.0), params: dict[str, Any] | None = None,

@@ -101,3 +101,31 @@ def test_every_lesson_opens_in_a_window(qtbot, number):
     window = LessonWindow(LESSONS[number])
     qtbot.addWidget(window)
     assert window.runner.current == 0 and not window.runner.done
+
+
+def test_goals_that_run_the_network_are_checked_off_the_gui_thread(qtbot):
+    window = LessonWindow(LESSONS[6])
+    qtbot.addWidget(window)
+    runner = window.runner
+    qtbot.waitUntil(lambda: not runner.checking, timeout=120_000)
+    assert runner.current == 0 and "cannot be built" in runner.status.text()
+    runner.show_me()  # units 10
+    assert window.network.block("output").params["units"] == 10
+    qtbot.waitUntil(lambda: runner.current == 1 and not runner.checking, timeout=120_000)
+    assert "hand vs network" in runner.status.text()
+    runner.show_me()  # linear output: the hand softmax equals the network's
+    qtbot.waitUntil(lambda: runner.done, timeout=120_000)
+    assert runner.questions[0].isVisibleTo(runner)
+
+
+def test_an_answer_for_a_state_that_changed_meanwhile_is_dropped(qtbot):
+    window = LessonWindow(LESSONS[6])
+    qtbot.addWidget(window)
+    runner = window.runner
+    runner.refresh()
+    stale = runner._generation
+    window.network.set_param("output", "units", 10)
+    runner.refresh()
+    runner._checked(stale, (2, ""), None)  # an old answer arriving late changes nothing
+    assert runner.current == 0
+    qtbot.waitUntil(lambda: runner.current == 1 and not runner.checking, timeout=120_000)

@@ -16,17 +16,20 @@ from .format import (
     list_lessons,
     load_lesson,
     parse_lesson,
+    progress,
     rehearse,
 )
 from .goals import (
     ACTIONS,
     COMPARISONS,
     GOALS,
+    RUNS_NETWORK,
     GoalResult,
     LessonState,
     apply_action,
     apply_network_action,
     check_goal,
+    goal_runs_network,
     open_block_in_explorer,
 )
 
@@ -35,6 +38,7 @@ __all__ = [
     "COMPARISONS",
     "FORMAT",
     "GOALS",
+    "RUNS_NETWORK",
     "ExplorerStart",
     "GoalResult",
     "Lesson",
@@ -45,9 +49,11 @@ __all__ = [
     "apply_action",
     "apply_network_action",
     "check_goal",
+    "goal_runs_network",
     "list_lessons",
     "load_lesson",
     "open_block_in_explorer",
     "parse_lesson",
+    "progress",
     "rehearse",
 ]

@@ -38,7 +38,7 @@ from .goals import (
 )
 
 __all__ = ["FORMAT", "ExplorerStart", "Lesson", "LessonError", "Question", "Step", "list_lessons", "load_lesson",
-           "parse_lesson", "rehearse"]
+           "parse_lesson", "progress", "rehearse"]
 
 FORMAT = "convstudio-lesson"
 SCHEMA_VERSION = 1
@@ -333,6 +333,18 @@ def list_lessons(folder: str | os.PathLike[str] | None = None, problems: list[st
                 raise
             problems.append(str(exc))
     return sorted(lessons, key=lambda lesson: (lesson.number, lesson.id))
+
+
+def progress(lesson: Lesson, state: LessonState, start: int = 0) -> tuple[int, str]:
+    """From step ``start``, the index of the first step whose goal does not hold yet and what was found.
+
+    Returns ``(len(lesson.steps), "")`` when every step from ``start`` on is done.
+    """
+    for index in range(start, len(lesson.steps)):
+        result = check_goal(lesson.steps[index].goal, state)
+        if not result.reached:
+            return index, result.detail
+    return len(lesson.steps), ""
 
 
 def rehearse(lesson: Lesson) -> list[str]:

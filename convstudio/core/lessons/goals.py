@@ -16,8 +16,8 @@ from ..explorer import ExplorerError, ExplorerState
 from ..network import Network, NetworkError
 from ..shapes import Analysis, analyze, format_shape
 
-__all__ = ["ACTIONS", "COMPARISONS", "GOALS", "GoalResult", "LessonState", "apply_action",
-           "apply_network_action", "check_goal", "open_block_in_explorer"]
+__all__ = ["ACTIONS", "COMPARISONS", "GOALS", "RUNS_NETWORK", "GoalResult", "LessonState", "apply_action",
+           "apply_network_action", "check_goal", "goal_runs_network", "open_block_in_explorer"]
 
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "equals": lambda a, b: a == b,
@@ -172,6 +172,17 @@ GOALS: dict[str, tuple[frozenset[str], Callable[[dict, LessonState], tuple[Any, 
     "gradient_ratio": (frozenset({"block", "over"}), _gradient_ratio),
 }
 """Goal type -> (keys it needs besides ``type`` and comparisons, measuring function); plus ``all``/``any``."""
+
+
+RUNS_NETWORK = frozenset({"prediction", "shift", "gradient_ratio"})
+"""Goal types measured by building and running the network (seconds, not microseconds: not on a GUI thread)."""
+
+
+def goal_runs_network(goal: dict[str, Any]) -> bool:
+    """Whether checking ``goal`` (or one of its ``all``/``any`` parts) runs the network."""
+    if goal["type"] in ("all", "any"):
+        return any(goal_runs_network(g) for g in goal["goals"])
+    return goal["type"] in RUNS_NETWORK
 
 
 def _show(value: Any, as_shape: bool = False) -> str:

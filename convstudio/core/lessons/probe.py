@@ -8,6 +8,7 @@ are cached by the network's content: a goal checked again after an unrelated eve
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
@@ -25,6 +26,7 @@ PROBE_BATCH = 32
 PREDICTION_MEASURES = ("probability_sum", "max_probability", "loss", "hand_vs_network", "loss_hand_vs_keras")
 SHIFT_MEASURES = ("change", "equivariance")
 _CACHE: OrderedDict[tuple, Any] = OrderedDict()
+_LOCK = threading.RLock()  # one measurement at a time: the seed and the cache are shared
 
 
 class ProbeError(ValueError):
@@ -77,13 +79,8 @@ def _activations(network: Network, input_shape: tuple, num_classes: int, image: 
     return block_activations(_model(network, input_shape, num_classes), network, image)
 
 
-def prediction(network: Network, input_shape: tuple, num_classes: int, dataset: str, measure: str) -> float:
-    """A number about the network's output on the first sample image (see :data:`PREDICTION_MEASURES`).
-
-    ``hand_vs_network``: the largest difference between the softmax computed by hand from the
-    output block's values and the network's probabilities (0 when the output block gives logits);
-    ``loss_hand_vs_keras``: the difference between the hand-computed loss and ``keras.losses``.
-    """
+def _prediction(network: Network, input_shape: tuple, num_classes: int, dataset: str, measure: str) -> float:
+    """The unlocked measurement behind :func:`prediction`."""
     import keras
 
     from ..inspection import prepare_images, softmax_steps
@@ -111,14 +108,9 @@ def prediction(network: Network, input_shape: tuple, num_classes: int, dataset: 
     return abs(steps.loss - keras_loss)
 
 
-def shift_response(network: Network, input_shape: tuple, num_classes: int, dataset: str, block: str,
+def _shift_response(network: Network, input_shape: tuple, num_classes: int, dataset: str, block: str,
                    dy: int, dx: int, measure: str) -> float:
-    """How ``block``'s output answers a shift of the input by ``dy`` rows and ``dx`` columns.
-
-    ``change``: ``|f(shifted) − f(x)| / |f(x)|`` (0: invariant). ``equivariance``: the same with
-    ``f(x)`` shifted by the corresponding number of map cells (0: the map moves with the input);
-    only for blocks with an image-shaped output.
-    """
+    """The unlocked measurement behind :func:`shift_response`."""
     from ..inspection import shift_image
 
     if measure not in SHIFT_MEASURES:
@@ -142,8 +134,8 @@ def shift_response(network: Network, input_shape: tuple, num_classes: int, datas
     return float(np.linalg.norm(b - shift_image(a, my, mx))) / scale
 
 
-def gradient_norms(network: Network, input_shape: tuple, num_classes: int, dataset: str) -> dict[str, float]:
-    """Per-block gradient norms of the loss on the probe batch (see ``block_gradient_norms``)."""
+def _gradient_norms(network: Network, input_shape: tuple, num_classes: int, dataset: str) -> dict[str, float]:
+    """The unlocked measurement behind :func:`gradient_norms`."""
     from ..inspection import block_gradient_norms
 
     def make():
@@ -151,3 +143,32 @@ def gradient_norms(network: Network, input_shape: tuple, num_classes: int, datas
         return block_gradient_norms(_model(network, input_shape, num_classes), network, images, labels)
 
     return _cached(_key(network, input_shape, "gradients", num_classes, dataset), make)
+
+
+def prediction(network: Network, input_shape: tuple, num_classes: int, dataset: str, measure: str) -> float:
+    """A number about the network's output on the first sample image (see :data:`PREDICTION_MEASURES`).
+
+    ``hand_vs_network``: the largest difference between the softmax computed by hand from the
+    output block's values and the network's probabilities (0 when the output block gives logits);
+    ``loss_hand_vs_keras``: the difference between the hand-computed loss and ``keras.losses``.
+    """
+    with _LOCK:
+        return _prediction(network, input_shape, num_classes, dataset, measure)
+
+
+def shift_response(network: Network, input_shape: tuple, num_classes: int, dataset: str, block: str,
+                   dy: int, dx: int, measure: str) -> float:
+    """How ``block``'s output answers a shift of the input by ``dy`` rows and ``dx`` columns.
+
+    ``change``: ``|f(shifted) − f(x)| / |f(x)|`` (0: invariant). ``equivariance``: the same with
+    ``f(x)`` shifted by the corresponding number of map cells (0: the map moves with the input);
+    only for blocks with an image-shaped output.
+    """
+    with _LOCK:
+        return _shift_response(network, input_shape, num_classes, dataset, block, dy, dx, measure)
+
+
+def gradient_norms(network: Network, input_shape: tuple, num_classes: int, dataset: str) -> dict[str, float]:
+    """Per-block gradient norms of the loss on the probe batch (see ``block_gradient_norms``)."""
+    with _LOCK:
+        return _gradient_norms(network, input_shape, num_classes, dataset)

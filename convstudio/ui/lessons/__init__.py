@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .launcher import LESSONS_TEXT, LessonLauncher
 from .picker import LessonPicker
 from .runner import LessonRunner
 from .window import LessonWindow, bundled_sample
 
-__all__ = ["LessonPicker", "LessonRunner", "LessonWindow", "bundled_sample"]
+__all__ = ["LESSONS_TEXT", "LessonLauncher", "LessonPicker", "LessonRunner", "LessonWindow", "bundled_sample"]

@@ -33,9 +33,12 @@ from convstudio.core.lessons import (
     LessonState,
     Question,
     apply_action,
-    check_goal,
+    goal_runs_network,
+    progress,
 )
-from convstudio.core.network import NetworkError
+from convstudio.core.network import Network, NetworkError
+
+from ..background import run_in_thread
 
 __all__ = ["LessonRunner"]
 
@@ -97,6 +100,9 @@ class LessonRunner(QWidget):
         self._perform = perform
         self.current = 0
         self._page = 0
+        self._generation = 0
+        self.checking = False
+        """True while goals that run the network are measured in a background thread."""
         self.setWindowTitle(f"Lesson {lesson.number}: {lesson.title}")
         self._build()
         self._show_page(0)
@@ -192,14 +198,36 @@ class LessonRunner(QWidget):
         return self.current >= len(self.lesson.steps)
 
     def refresh(self) -> None:
-        """Check the current step's goal on the app's state; move on for each goal reached."""
+        """Check the current step's goal on the app's state; move on for each goal reached.
+
+        Goals that run the network are measured on a copy of the state in a background thread;
+        the answer is used only if nothing was checked since.
+        """
         state = self._state()
-        detail = ""
-        while not self.done:
-            result = check_goal(self.lesson.steps[self.current].goal, state)
-            if not result.reached:
-                detail = result.detail
-                break
+        self._generation += 1
+        if self.done or not any(goal_runs_network(s.goal) for s in self.lesson.steps[self.current:]):
+            self.checking = False
+            self._advance(*progress(self.lesson, state, self.current))
+            return
+        snapshot = LessonState(Network.from_dict(state.network.to_dict()), state.input_shape, state.num_classes,
+                               state.explorer, state.dataset)
+        generation, start = self._generation, self.current
+        self.checking = True
+        self.status.setText("Checking: running the network on a sample…")
+        run_in_thread(self, "lesson-goals", lambda: progress(self.lesson, snapshot, start),
+                      lambda result, error: self._checked(generation, result, error), poll_ms=50)
+
+    def _checked(self, generation: int, result: tuple[int, str] | None, error: Exception | None) -> None:
+        if generation != self._generation:
+            return  # the state changed meanwhile; a newer check is on its way
+        self.checking = False
+        if error is not None or result is None:
+            self.status.setText(f"The goal cannot be checked: {str(error).splitlines()[0] if error else ''}")
+            return
+        self._advance(*result)
+
+    def _advance(self, index: int, detail: str) -> None:
+        while self.current < index:
             self.current += 1
             self.stepReached.emit(self.current - 1)
             if self.done:
