@@ -17,6 +17,7 @@ from PySide6.QtCore import QMimeData, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
+from convstudio.core.network import Network
 from convstudio.core.project import Project
 from convstudio.core.session import Session, SessionEvent
 
@@ -27,6 +28,7 @@ from .dialogs import PROJECT_FILTER, NewDialog, ask, show_error
 from .document import CLIPBOARD_MIME, EditorDocument
 from .icons import app_icon
 from .inspector import InspectorWidget
+from .lessons import LessonLauncher
 from .palette import PaletteWidget
 from .project_files import ProjectFiles
 from .session_binding import SessionBinding, bind_insight
@@ -75,6 +77,10 @@ class MainWindow(QMainWindow):
         self.files.weightsLoaded.connect(self.weightsLoaded)
         make_actions(self)
         make_menus(self, self.files.fill_recent_menu)
+        self.lessons = LessonLauncher(self, self.document, self.open_lesson_network, lambda: self.session.model,
+                                      lambda: self.insight.current_image() if self.insight is not None else None)
+        self.lessons.add_to_help_menu(self.menuBar())
+        self.canvas.explore_block = self.lessons.explore_block
         self._default_state = self.saveState()
         self.resize(1400, 900)
         self.window_layout.restore()
@@ -164,6 +170,14 @@ class MainWindow(QMainWindow):
     def new_document(self, preset: str | None = None) -> bool:
         """New from ``preset`` (an id, "" for empty); asks which one when None."""
         return self.files.new_document(preset)
+
+    def open_lesson_network(self, network: Network, title: str, dataset: str) -> bool:
+        """A lesson's network in the editor, as a new unsaved project (False if the user keeps the current one)."""
+        if self.files.refuse_while_training("Start a lesson") or not self.files.maybe_save():
+            return False
+        self.files.load(Project(network, dataset_name=dataset, title=title), path=None)
+        self.show_message(f"{title}: its network is in the editor")
+        return True
 
     def open_file(self, path: str | None = None) -> bool:
         return self.files.open_file(path)

@@ -36,13 +36,13 @@ LESSONS_TEXT = "&Lessons..."
 class LessonLauncher:
     """Starts lessons and explorer windows for a main window.
 
-    ``open_network(network, title)`` puts a lesson's network in the editor and returns False when
-    the user keeps what is there; ``model()`` is the trained model or None; ``sample()`` the image
+    ``open_network(network, title, dataset)`` puts a lesson's network in the editor and returns
+    False when the user keeps what is there; ``model()`` is the trained model or None; ``sample()`` the image
     the insight panel shows, or None (then the bundled sample's first test image is used).
     """
 
     def __init__(self, parent: QWidget, document: EditorDocument,
-                 open_network: Callable[[Network, str], bool],
+                 open_network: Callable[[Network, str, str], bool],
                  model: Callable[[], keras.Model | None] = lambda: None,
                  sample: Callable[[], np.ndarray | None] = lambda: None) -> None:
         self.parent = parent
@@ -65,7 +65,7 @@ class LessonLauncher:
 
     def start(self, lesson: Lesson) -> LessonWindow | None:
         """Load ``lesson``'s network in the editor and open the lesson beside it (None if the user declines)."""
-        if not self._open_network(lesson.load_network(), f"Lesson {lesson.number}: {lesson.title}"):
+        if not self._open_network(lesson.load_network(), f"Lesson {lesson.number}: {lesson.title}", lesson.dataset):
             return None
         self.close_lesson()
         window = LessonWindow(lesson, network=self.document.network, edit_network=self.edit, sample=self._sample())
