@@ -1,4 +1,4 @@
-"""Screenshots of the convolution explorer and of lessons 1, 2, 4 and 9, grabbed offscreen into ``docs/screenshots/``.
+"""Screenshots of the convolution explorer and of lessons 1, 2, 4, 6 and 9, grabbed offscreen into ``docs/screenshots/``.
 
     .venv/bin/python scripts/explorer_screenshots.py [--out docs/screenshots]
 
@@ -48,7 +48,7 @@ def main() -> int:
 
     lessons = {lesson.number: lesson for lesson in list_lessons()}
     saved = ["explorer.png"]
-    for number, steps in ((1, 1), (2, 2), (4, 3), (9, 1)):
+    for number, steps in ((1, 1), (2, 2), (4, 3), (6, 2), (9, 1)):
         window = LessonWindow(lessons[number])
         window.resize(1440, 820)
         window.show()
@@ -68,7 +68,11 @@ def _settle(app, window) -> None:
 
     app.processEvents()
     deadline = time.monotonic() + 300
-    while (window.runner.checking or window._pending) and time.monotonic() < deadline:
+    def busy() -> bool:
+        numbers = window.numbers.toPlainText() if window.numbers is not None else ""
+        return window.runner.checking or window._pending or numbers.startswith("Running")
+
+    while busy() and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.05)
     app.processEvents()

@@ -92,3 +92,16 @@ def test_a_goal_with_a_missing_key_is_refused_on_load():
     data["steps"][0]["goal"] = {"type": "gradient_ratio", "block": "conv1"}
     with pytest.raises(LessonError, match="a 'gradient_ratio' goal needs over"):
         parse_lesson(data, "x")
+
+
+def test_the_softmax_report_shows_the_same_loss_by_hand_and_by_keras():
+    from convstudio.core.lessons.probe import probe_images, softmax_report
+
+    net = _chain(("conv", "Conv2D", CONV), ("gap", "GlobalAvgPool2D", {}),
+                 ("output", "Dense", {"units": 10, "activation": "linear"}))
+    lines = softmax_report(net, (28, 28, 1), 10, "mnist")
+    label = int(probe_images("mnist")[1][0])
+    assert f"label {label}" in lines[0] and "from the values of output" in lines[1]
+    hand = float(next(line for line in lines if "loss = -ln" in line).rsplit("= ", 1)[1])
+    by_keras = float(lines[-1].rsplit("= ", 1)[1])
+    assert hand == pytest.approx(by_keras, abs=2e-4)

@@ -129,3 +129,16 @@ def test_an_answer_for_a_state_that_changed_meanwhile_is_dropped(qtbot):
     runner._checked(stale, (2, ""), None)  # an old answer arriving late changes nothing
     assert runner.current == 0
     qtbot.waitUntil(lambda: runner.current == 1 and not runner.checking, timeout=120_000)
+
+
+def test_lesson_6_shows_the_softmax_by_hand_beside_the_network(qtbot):
+    window = LessonWindow(LESSONS[6])
+    qtbot.addWidget(window)
+    assert window.numbers is not None and "cannot be run yet" in window.numbers.toPlainText()
+    window.network.set_param("output", "units", 10)
+    qtbot.waitUntil(lambda: "keras.losses" in window.numbers.toPlainText(), timeout=120_000)
+    text = window.numbers.toPlainText()
+    assert "z - max(z)" in text and "loss = -ln p[" in text and "By the network" in text
+    other = LessonWindow(LESSONS[1])
+    qtbot.addWidget(other)
+    assert other.numbers is None

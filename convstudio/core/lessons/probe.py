@@ -19,7 +19,7 @@ from ..network import Network
 from ..resources import resource_path
 
 __all__ = ["PREDICTION_MEASURES", "PROBE_BATCH", "SHIFT_MEASURES", "ProbeError", "gradient_norms",
-           "prediction", "probe_images", "shift_response"]
+           "prediction", "probe_images", "shift_response", "softmax_report"]
 
 PROBE_SEED = 0
 PROBE_BATCH = 32
@@ -172,3 +172,27 @@ def gradient_norms(network: Network, input_shape: tuple, num_classes: int, datas
     """Per-block gradient norms of the loss on the probe batch (see ``block_gradient_norms``)."""
     with _LOCK:
         return _gradient_norms(network, input_shape, num_classes, dataset)
+
+
+def softmax_report(network: Network, input_shape: tuple, num_classes: int, dataset: str) -> list[str]:
+    """The first sample image through the network: softmax and loss by hand from the output block's
+    values, beside the network's probabilities and Keras' loss, as text lines."""
+    import keras
+
+    from ..inspection import prepare_images, softmax_steps
+    from ..shapes import analyze
+
+    with _LOCK:
+        images, labels = probe_images(dataset)
+        model = _model(network, input_shape, num_classes)
+        probs = np.asarray(model(prepare_images(images[:1]), training=False))[0].astype(np.float64)
+        out_id = analyze(network, input_shape, num_classes).output_id
+        values = _activations(network, input_shape, num_classes, images[0])[out_id].reshape(-1)
+    label = int(labels[0])
+    steps = softmax_steps(values, label)
+    keras_loss = float(keras.losses.sparse_categorical_crossentropy(np.array([label]), probs[None])[0])
+    row = ", ".join(f"{p:.3f}" for p in probs)
+    return [f"The first test image of the {dataset} sample, label {label}; starting weights (seed {PROBE_SEED}).",
+            f"By hand, from the values of {out_id}:", *(f"  {line}" for line in steps.lines()),
+            "By the network:", f"  p = [{row}]",
+            f"  keras.losses.sparse_categorical_crossentropy = {keras_loss:.4f}"]

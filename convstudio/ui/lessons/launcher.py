@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QMenuBar, QMessageBox, QWidget
 
 from convstudio.core.explorer import ExplorerError
 from convstudio.core.lessons import Lesson, apply_network_action
@@ -55,6 +55,16 @@ class LessonLauncher:
         self.action = QAction(LESSONS_TEXT, parent)
         self.action.setStatusTip("A guided course on CNNs: pick a lesson, do its steps, answer its questions")
         self.action.triggered.connect(self.choose_lesson)
+
+    def add_to_help_menu(self, bar: QMenuBar) -> None:
+        """Put Help > Lessons first in the window's Help menu (made if there is none)."""
+        menu = next((a.menu() for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        if menu is None:
+            menu = bar.addMenu("&Help")
+        first = menu.actions()[0] if menu.actions() else None
+        menu.insertAction(first, self.action)
+        if first is not None:
+            menu.insertSeparator(first)
 
     def choose_lesson(self) -> LessonWindow | None:
         """Help > Lessons: pick one in a list, then start it."""

@@ -17,11 +17,13 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSplitter, QWidget
 
 from convstudio.core.explorer import WindowSettings, block_setup
 from convstudio.core.lessons import Lesson, LessonState, apply_network_action
+from convstudio.core.lessons.probe import softmax_report
 from convstudio.core.network import Network
 from convstudio.core.resources import resource_path
 from convstudio.core.summary import format_summary
 from convstudio.ui.explorer import ConvExplorer
 
+from ..background import run_in_thread
 from .runner import LessonRunner
 
 __all__ = ["LessonWindow", "bundled_sample"]
@@ -59,6 +61,15 @@ class LessonWindow(QWidget):
         self.summary.setFont(mono)
         self.summary.setToolTip("The lesson's network, as the Summary panel shows it")
         self.side.addWidget(self.summary)
+        self.numbers: QPlainTextEdit | None = None
+        self._numbers_key: dict | None = None
+        if any(_uses(step.goal, "prediction") for step in lesson.steps):
+            self.numbers = QPlainTextEdit()
+            self.numbers.setReadOnly(True)
+            self.numbers.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+            self.numbers.setFont(mono)
+            self.numbers.setToolTip("Softmax and cross-entropy of a sample, by hand and by the network")
+            self.side.addWidget(self.numbers)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
@@ -145,3 +156,29 @@ class LessonWindow(QWidget):
     def _show_summary(self) -> None:
         state = self.state()
         self.summary.setPlainText(format_summary(self.network, state.analysis(), self.lesson.title))
+        if self.numbers is not None:
+            self._show_numbers(state)
+
+    def _show_numbers(self, state: LessonState) -> None:
+        """The softmax of a sample worked out by hand beside the network's, computed off the GUI thread."""
+        if not state.analysis().ok:
+            self.numbers.setPlainText("The network cannot be run yet: " + state.analysis().errors[0].message)
+            return
+        network = Network.from_dict(self.network.to_dict())
+        self._numbers_key = key = network.to_dict()
+
+        def done(lines: list[str] | None, error: Exception | None) -> None:
+            if self.numbers is None or key != self._numbers_key:
+                return
+            text = "\n".join(lines) if lines else f"The network cannot be run: {error}"
+            self.numbers.setPlainText(text)
+
+        self.numbers.setPlainText("Running the network on a sample…")
+        run_in_thread(self, "lesson-numbers", lambda: softmax_report(network, state.input_shape, state.num_classes,
+                                                                     state.dataset), done, poll_ms=50)
+
+
+def _uses(goal: dict[str, Any], kind: str) -> bool:
+    if goal["type"] in ("all", "any"):
+        return any(_uses(g, kind) for g in goal["goals"])
+    return goal["type"] == kind
