@@ -126,7 +126,7 @@ def test_an_answer_for_a_state_that_changed_meanwhile_is_dropped(qtbot):
     stale = runner._generation
     window.network.set_param("output", "units", 10)
     runner.refresh()
-    runner._checked(stale, (2, ""), None)  # an old answer arriving late changes nothing
+    runner._checked(stale, (2, ""))  # an old answer arriving late changes nothing
     assert runner.current == 0
     qtbot.waitUntil(lambda: runner.current == 1 and not runner.checking, timeout=120_000)
 

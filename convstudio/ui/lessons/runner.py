@@ -38,7 +38,7 @@ from convstudio.core.lessons import (
 )
 from convstudio.core.network import Network, NetworkError
 
-from ..background import run_in_thread
+from ..worker import run_worker
 
 __all__ = ["LessonRunner"]
 
@@ -214,15 +214,16 @@ class LessonRunner(QWidget):
         generation, start = self._generation, self.current
         self.checking = True
         self.status.setText("Checking: running the network on a sample…")
-        run_in_thread(self, "lesson-goals", lambda: progress(self.lesson, snapshot, start),
-                      lambda result, error: self._checked(generation, result, error), poll_ms=50)
+        run_worker(self, "lesson-goals", lambda _task: progress(self.lesson, snapshot, start),
+                   lambda result: self._checked(generation, result),
+                   lambda message: self._checked(generation, None, message), interval_ms=50)
 
-    def _checked(self, generation: int, result: tuple[int, str] | None, error: Exception | None) -> None:
+    def _checked(self, generation: int, result: tuple[int, str] | None, error: str = "") -> None:
         if generation != self._generation:
             return  # the state changed meanwhile; a newer check is on its way
         self.checking = False
-        if error is not None or result is None:
-            self.status.setText(f"The goal cannot be checked: {str(error).splitlines()[0] if error else ''}")
+        if result is None:
+            self.status.setText(f"The goal cannot be checked: {error.splitlines()[0] if error else ''}")
             return
         self._advance(*result)
 

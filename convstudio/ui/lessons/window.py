@@ -23,7 +23,7 @@ from convstudio.core.resources import resource_path
 from convstudio.core.summary import format_summary
 from convstudio.ui.explorer import ConvExplorer
 
-from ..background import run_in_thread
+from ..worker import run_worker
 from .runner import LessonRunner
 
 __all__ = ["LessonWindow", "bundled_sample"]
@@ -167,15 +167,15 @@ class LessonWindow(QWidget):
         network = Network.from_dict(self.network.to_dict())
         self._numbers_key = key = network.to_dict()
 
-        def done(lines: list[str] | None, error: Exception | None) -> None:
-            if self.numbers is None or key != self._numbers_key:
-                return
-            text = "\n".join(lines) if lines else f"The network cannot be run: {error}"
-            self.numbers.setPlainText(text)
+        def show(text: str) -> None:
+            if self.numbers is not None and key == self._numbers_key:
+                self.numbers.setPlainText(text)
 
         self.numbers.setPlainText("Running the network on a sample…")
-        run_in_thread(self, "lesson-numbers", lambda: softmax_report(network, state.input_shape, state.num_classes,
-                                                                     state.dataset), done, poll_ms=50)
+        run_worker(self, "lesson-numbers",
+                   lambda _task: softmax_report(network, state.input_shape, state.num_classes, state.dataset),
+                   lambda lines: show("\n".join(lines)),
+                   lambda message: show(f"The network cannot be run: {message}"), interval_ms=50)
 
 
 def _uses(goal: dict[str, Any], kind: str) -> bool:
