@@ -105,3 +105,19 @@ def test_the_softmax_report_shows_the_same_loss_by_hand_and_by_keras():
     hand = float(next(line for line in lines if "loss = -ln" in line).rsplit("= ", 1)[1])
     by_keras = float(lines[-1].rsplit("= ", 1)[1])
     assert hand == pytest.approx(by_keras, abs=2e-4)
+
+
+def test_measuring_leaves_the_random_generators_of_the_app_alone():
+    import random
+
+    import numpy as np
+
+    net = _chain(("conv", "Conv2D", {**CONV, "filters": 3}), ("gap", "GlobalAvgPool2D", {}),
+                 ("output", "Dense", {"units": 10}))
+    np.random.seed(123)
+    random.seed(7)
+    expected = (np.random.rand(), random.random())
+    np.random.seed(123)
+    random.seed(7)
+    assert check_goal({"type": "prediction", "measure": "probability_sum", "at_least": 0.99}, LessonState(net)).reached
+    assert (np.random.rand(), random.random()) == expected

@@ -8,6 +8,7 @@ are cached by the network's content: a goal checked again after an unrelated eve
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -64,11 +65,15 @@ def _model(network: Network, input_shape: tuple, num_classes: int):
 
         from ..builder import BuildError, build_model
 
+        numpy_state, python_state = np.random.get_state(), random.getstate()
         keras.utils.set_random_seed(PROBE_SEED)
         try:
             return build_model(network, input_shape, num_classes, name="probe")
         except BuildError as exc:
             raise ProbeError(" ".join(str(exc).splitlines()[:2])) from None
+        finally:  # the seed is for these weights only: leave NumPy's and Python's generators as they were
+            np.random.set_state(numpy_state)
+            random.setstate(python_state)
 
     return _cached(_key(network, input_shape, "model", num_classes), make)
 
