@@ -391,7 +391,7 @@ class Trainer:
         if strategy_name(strategy) != "one device":
             where += f", {strategy_name(strategy)}"
         self.channel.put(TrainStarted(f"{where}; {speed.reason}", total, self.initial_epoch, steps, counts["train"],
-                                      counts["val"], ds.source, ds.is_sample))
+                                      counts["val"], ds.source, ds.is_sample, int(counts.get("test", 0))))
 
         callbacks, early = self._keras_callbacks(has_val)
         self._state = RunState(self._stop, self._running, steps, epochs_done=self.initial_epoch)
@@ -424,8 +424,9 @@ class Trainer:
         found = {"diagnosis": diagnosis.kind if diagnosis else ""}
         advice = f" {diagnosis.message}" if diagnosis else ""
         if self._stop.is_set():
-            return TrainFinished("stopped", f"Stopped after {done} epoch(s); the weights trained so far are kept."
-                                 + advice, done, history, **extra, **found)
+            self._save_checkpoint()  # the weights trained so far, also mid-epoch, so Train more can go on
+            extra["checkpoint"] = self._checkpoint
+            return TrainFinished("stopped", stopped_message(done) + advice, done, history, **extra, **found)
         test_loss = test_acc = None
         if splits.counts.get("test", 0) > 0 and splits.test is not None:
             result = model.evaluate(splits.test, verbose=0, return_dict=True)
@@ -459,6 +460,13 @@ class Trainer:
             self.channel.put(TrainWarning(warning))
             return
         self._checkpoint = str(self.checkpoint_dir)
+
+
+def stopped_message(epochs_done: int) -> str:
+    """What a stopped run says: how far it got and that its weights are kept."""
+    if epochs_done == 0:
+        return "Stopped during the first epoch; the weights trained so far are kept."
+    return f"Stopped after {epochs_done} epoch{'s' if epochs_done != 1 else ''}; the weights trained so far are kept."
 
 
 def _monitor(name: str, has_val: bool) -> str:

@@ -38,6 +38,7 @@ class TrainStarted:
     val_samples: int
     dataset_source: str = ""
     is_sample: bool = False
+    test_samples: int = 0
 
 
 @dataclass(frozen=True)

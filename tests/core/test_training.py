@@ -112,6 +112,29 @@ def test_stop_from_another_thread_keeps_weights(small):
     assert all(np.isfinite(w).all() for w in trained)
 
 
+def test_a_stop_in_the_first_epoch_says_so_and_leaves_a_checkpoint_to_continue(small, tmp_path):
+    channel = EventChannel()
+    trainer = Trainer(tiny_net(), small, settings(epochs=500, batch_size=8), channel, tmp_path / "run")
+    thread, result = start_in_thread(trainer)
+    wait_for(channel, BatchEnd)
+    trainer.stop()
+    thread.join(15)
+    finished = result[0]
+    assert finished.status == "stopped" and finished.epochs_done == 0
+    assert finished.message.startswith("Stopped during the first epoch; the weights trained so far are kept.")
+    assert finished.checkpoint == str(tmp_path / "run")
+    assert read_checkpoint_state(tmp_path / "run")["epoch"] == 0
+    more = Trainer.resume_from(tmp_path / "run", tiny_net(), small, settings(epochs=1), EventChannel()).run()
+    assert more.status == "completed" and more.epochs_done == 1
+
+
+def test_stopped_message_counts_epochs():
+    from convstudio.core.training import stopped_message
+
+    assert stopped_message(1) == "Stopped after 1 epoch; the weights trained so far are kept."
+    assert stopped_message(3).startswith("Stopped after 3 epochs;")
+
+
 def test_pause_and_resume_from_another_thread(small):
     channel = EventChannel()
     trainer = Trainer(tiny_net(), small, settings(epochs=3, batch_size=16), channel)
