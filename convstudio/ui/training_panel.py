@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convstudio.core.provenance import describe_test_accuracy
 from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
 
@@ -37,7 +39,7 @@ from .plots import TrainingPlots
 from .training_controller import RunRequest, TrainingController
 from .worker import Worker, run_worker
 
-__all__ = ["DATASETS", "OPTIMIZER_LABELS", "TrainingPanel", "format_duration"]
+__all__ = ["DATASETS", "OPTIMIZER_LABELS", "TrainingPanel", "ask_keep_or_start_over", "format_duration"]
 
 DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
 OPTIMIZER_LABELS = {"sgd": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop"}
@@ -61,6 +63,20 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
+
+
+def ask_keep_or_start_over(parent: QWidget) -> str:
+    """Ask what Start does with a trained model: ``"keep"`` training it, ``"restart"`` or ``"cancel"``."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Start training",
+                      "This network already has a trained model. Keep training it, or start over from new "
+                      "random weights (the trained weights are then replaced)?", parent=parent)
+    keep = box.addButton("Keep training", QMessageBox.ButtonRole.AcceptRole)
+    restart = box.addButton("Start over", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    return "keep" if clicked is keep else "restart" if clicked is restart else "cancel"
 
 
 def find_source(name: str, data_dir: str | None) -> tuple[str, bool]:
@@ -105,6 +121,9 @@ class TrainingPanel(QWidget):
         self._run_epochs = 0
         self._run_initial_epoch = 0
         self._steps = 0
+        self._started: TrainStarted | None = None
+        self._paused_since: float | None = None
+        self._paused_seconds = 0.0
         self._build()
         self._connect()
         self._probe: Worker | None = None  # finds where the chosen dataset comes from
@@ -384,8 +403,30 @@ class TrainingPanel(QWidget):
         self._update_buttons()
 
     def start(self) -> bool:
-        """Start a fresh run with the shown settings; reports problems and returns False."""
+        """Start a run with the shown settings; reports problems and returns False.
+
+        With a trained model to continue, asks first whether to keep training it or start over.
+        """
+        if self.controller.checkpoint:
+            choice = ask_keep_or_start_over(self)
+            if choice == "cancel":
+                return False
+            if choice == "keep":
+                return self._start(int(self.epochs_spin.value()))
         return self._start(None)
+
+    def clear_results(self) -> None:
+        """Forget the shown run (curves, progress, result): what is shown next is another model's."""
+        self._started = None
+        if self._plots is not None:
+            self.plots.clear(int(self.epochs_spin.value()))
+            self.plots.flush()
+        for bar, word in ((self.epoch_bar, "Epoch"), (self.batch_bar, "Batch")):
+            bar.setRange(0, 1)
+            bar.setValue(0)
+            bar.setFormat(f"{word}: not started")
+        self.eta_label.setText("")
+        self.result_label.setText("")
 
     def train_more(self) -> bool:
         """Continue from the last checkpoint for the chosen number of epochs."""
@@ -459,6 +500,8 @@ class TrainingPanel(QWidget):
     # ----------------------------------------------------------------- progress
 
     def _on_started(self, event: TrainStarted) -> None:
+        self._started = event
+        self._paused_since, self._paused_seconds = None, 0.0
         self._run_epochs = event.epochs
         self._run_initial_epoch = event.initial_epoch
         self._steps = event.steps_per_epoch
@@ -482,10 +525,14 @@ class TrainingPanel(QWidget):
         self.batch_bar.setValue(min(event.step, steps))
         self.epoch_bar.setValue(min(event.epoch, self.epoch_bar.maximum()))  # epochs completed
         self.epoch_bar.setFormat(f"Epoch {event.epoch + 1} / {self.epoch_bar.maximum()}")
+        if self._paused_since is not None:
+            self.eta_label.setText("Paused")  # a batch reported just before the pause: no countdown
+            return
         done = (event.epoch - self._run_initial_epoch) * steps + event.step
         total = (self._run_epochs - self._run_initial_epoch) * steps
-        if done > 0 and event.seconds > 0:
-            remaining = event.seconds / done * max(0, total - done)
+        seconds = event.seconds - self._paused_seconds  # time spent paused is not training time
+        if done > 0 and seconds > 0:
+            remaining = seconds / done * max(0, total - done)
             speed = f", {event.samples_per_second:,.0f} images/s" if event.samples_per_second else ""
             self.eta_label.setText(f"Loss {event.loss:.4f}, accuracy {event.accuracy:.1%}; "
                                    f"about {format_duration(remaining)} left{speed}")
@@ -505,7 +552,12 @@ class TrainingPanel(QWidget):
     def _on_paused(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         if paused:
+            self._paused_since = time.monotonic()
             self.eta_label.setText("Paused")
+        elif self._paused_since is not None:
+            self._paused_seconds += time.monotonic() - self._paused_since
+            self._paused_since = None
+            self.eta_label.setText("Resumed")
         self.message.emit("Training paused" if paused else "Training resumed")
 
     def _on_finished(self, event: TrainFinished) -> None:
@@ -515,12 +567,9 @@ class TrainingPanel(QWidget):
         self.epoch_bar.setValue(min(event.epochs_done, self.epoch_bar.maximum()))
         self.epoch_bar.setFormat(f"{event.epochs_done} / {self.epoch_bar.maximum()} epochs done")
         self.plots.flush()
+        self._paused_since = None
         head = _FINISH_TEXT.get(event.status, event.status)
-        lines = [f"{head} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}."]
-        if event.test_accuracy is not None:
-            lines.append(f"Test accuracy: {event.test_accuracy:.2%}")
-        if event.message and (event.status != "completed" or event.diagnosis):
-            lines.append(event.message)
+        lines = self._result_lines(event, head)
         lines += list(event.warnings)
         self.result_label.setText("\n".join(lines))
         self.eta_label.setText("")
@@ -532,3 +581,45 @@ class TrainingPanel(QWidget):
                                "\n".join(([event.message] if event.diagnosis else []) + list(event.warnings)))
         else:
             self.message.emit(lines[-1] if event.test_accuracy is not None else head)
+
+    def show_history(self, history: dict[str, list[float]]) -> None:
+        """Draw the curves of an earlier run (a reopened project) from its per-epoch history."""
+        self.clear_results()
+        losses = list(history.get("loss", []))
+        if not losses:
+            return
+        epochs = len(losses)
+        self.plots.clear(epochs)
+        for epoch, loss in enumerate(losses):
+            acc = _at(history.get("accuracy"), epoch)
+            self.plots.add_batch(BatchEnd(epoch, 1, 1, float(loss), acc, 0.0))
+            metrics = {k: _at(v, epoch) for k, v in history.items() if k.startswith("val_")}
+            if "val_loss" in metrics:
+                self.plots.add_epoch(EpochEnd(epoch, epochs, metrics, 0.0))
+        self.plots.flush()
+        self.epoch_bar.setRange(0, epochs)
+        self.epoch_bar.setValue(epochs)
+        self.epoch_bar.setFormat(f"{epochs} / {epochs} epochs done")
+        self.result_label.setText(f"Trained for {epochs} epoch{'s' if epochs != 1 else ''} (saved with the project).")
+
+    def _result_lines(self, event: TrainFinished, head: str) -> list[str]:
+        """The result text: how the run ended, the test accuracy (saying when it is on the bundled sample)."""
+        if event.status == "stopped" and event.message:
+            lines = [f"Training {event.message[0].lower()}{event.message[1:]}"]  # the message says how far
+        else:
+            lines = [f"{head} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}."]
+        if event.test_accuracy is not None:
+            started = self._started
+            lines.append(describe_test_accuracy(event.test_accuracy, bool(started and started.is_sample),
+                                                started.test_samples if started else 0))
+        if event.status != "stopped" and event.message and (event.status != "completed" or event.diagnosis):
+            lines.append(event.message)
+        return lines
+
+
+def _at(values: list[float] | None, index: int) -> float:
+    """``values[index]`` as a float, NaN when missing."""
+    try:
+        return float(values[index]) if values is not None else float("nan")
+    except (IndexError, TypeError, ValueError):
+        return float("nan")

@@ -75,6 +75,9 @@ def test_a_run_started_from_the_panel_draws_curves_locks_edits_and_stops(qtbot, 
     assert not controller.is_running and not document.locked
     assert "stopped" in panel.result_label.text().lower()
     assert panel.start_button.isEnabled()
+    if finished.args[0].epochs_done == 0:  # stopped mid-epoch: said once, and the weights can go on
+        assert "0 epoch" not in panel.result_label.text()
+    assert panel.more_button.isEnabled()
     assert document.add_block("Dense", (0.0, 200.0)) is not None  # editing works again
     qtbot.waitUntil(lambda: panel.plots.draw_count > 0, timeout=2000)
 
