@@ -135,6 +135,9 @@ class ExportDialog(QDialog):
         if item is None:
             return
         fmt = FORMATS[item.data(Qt.ItemDataRole.UserRole)]
+        if self.report is not None or self.error is not None:  # that result was another format's
+            self.report, self.error = None, None
+            self._set_status("")
         reason = fmt.availability()
         self.description.setText(fmt.description + (f"\n\n{reason}" if reason else ""))
         text = self.path_edit.text().strip()

@@ -78,6 +78,17 @@ def test_shows_the_reason_when_the_export_fails(qtbot, exportable, tmp_path):
     assert not (tmp_path / "missing").exists() and dialog.export_button.isEnabled()
 
 
+def test_another_format_clears_the_previous_formats_result(qtbot, exportable, tmp_path):
+    dialog = _dialog(qtbot, exportable)
+    dialog.select_format("keras")
+    dialog.path_edit.setText(str(tmp_path / "missing" / "m.keras"))
+    with qtbot.waitSignal(dialog.failed, timeout=30_000):
+        dialog.export_button.click()
+    assert dialog.status.text().startswith("Export failed") and dialog.error
+    dialog.select_format("tflite")
+    assert dialog.status.text() == "" and dialog.error is None and dialog.report is None
+
+
 def test_without_a_model_nothing_can_be_exported(qtbot, exportable):
     dialog = _dialog(qtbot, exportable, model=None)
     assert not dialog.export_button.isEnabled()
