@@ -351,3 +351,58 @@ def test_prediction_updates_repaint_the_bars_without_a_full_draw(qtbot, tmp_path
     path = tmp_path / "prediction.png"
     assert view.save_png(str(path)) and path.stat().st_size > 500
     assert all(a.get_animated() for a in view._bars)  # still blitted after saving
+
+
+def _as_fashion(dataset: Dataset) -> Dataset:
+    return Dataset("fashion_mnist", dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test,
+                   ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                    "Ankle boot"], source="fashion slice")
+
+
+def test_a_model_trained_on_mnist_is_not_shown_with_fashion_data(panel, trained):
+    net, model, dataset = trained
+    panel.set_model(model, trained_on="mnist")
+    assert panel.wait_idle()
+    assert panel.confusion.evaluation is not None and panel.prediction.probabilities is not None
+    panel.set_dataset(_as_fashion(dataset))
+    assert panel.wait_idle()
+    note = "Stale: The model was trained on MNIST; train again for Fashion-MNIST."
+    assert panel.confusion.evaluation is None and panel.confusion.status.text() == note
+    assert panel.prediction.probabilities is None and panel.grad_cam.cam is None
+    assert panel.feature_maps.tile_count() == 0 and panel.status.text() == note
+    panel.chooser.select_test_index(3)  # another sample: still nothing computed with this model
+    assert panel.wait_idle() and panel.prediction.probabilities is None
+    panel.set_dataset(dataset)  # back to the data it was trained on
+    assert panel.wait_idle()
+    assert panel.confusion.evaluation is not None and panel.stale_reason() is None
+
+
+def test_a_result_asked_for_before_the_data_changed_is_dropped(panel, trained):
+    net, model, dataset = trained
+    panel.set_model(model, trained_on="mnist")  # evaluation submitted for MNIST...
+    panel._dataset = _as_fashion(dataset)  # ...and the data changes before it is delivered
+    assert panel.wait_idle()
+    assert panel.confusion.evaluation is None
+
+
+def test_the_receptive_field_caption_follows_the_block(panel, trained):
+    net, model, _ = trained
+    panel.on_probe(_probe(net, model, panel.current_image()))
+    fm = panel.feature_maps
+    fm.set_block("conv2d_2")
+    assert fm.show_unit(2, 7) is not None
+    assert "of conv2d_2" in fm.field_label.text() and fm.input_view._highlight is not None
+    fm.set_block("conv2d_1")
+    assert "conv2d_2" not in fm.field_label.text() and fm.input_view._highlight is None
+
+
+def test_a_new_sample_starts_unshifted(panel):
+    chooser = panel.chooser
+    chooser.select_test_index(1)
+    chooser.dx_spin.setValue(3)
+    assert "shifted" in chooser.describe()
+    chooser.select_test_index(2)
+    assert chooser.dx_spin.value() == 0 and "shifted" not in chooser.describe()
+    chooser.dy_spin.setValue(-2)
+    chooser.set_image(np.zeros((28, 28), np.uint8), source="drawing")
+    assert chooser.dy_spin.value() == 0

@@ -17,6 +17,9 @@ from .tile_grid import TileGrid
 __all__ = ["FeatureMapView"]
 
 
+_FIELD_HINT = "Click a unit of a map to see its receptive field on the input."
+
+
 def _as_tiles(value: np.ndarray) -> list[np.ndarray]:
     """Maps ``(h, w, c)`` as ``c`` tiles; a flat vector as one near-square tile (NaN padded)."""
     value = np.asarray(value, dtype=np.float32)
@@ -62,7 +65,7 @@ class FeatureMapView(QWidget):
         self.enlarged.unitClicked.connect(lambda _t, y, x: self.show_unit(y, x))
         self.input_view = TileGrid(cmap="gray", scale="fixed", labels=True, save_name="input.png")
         self.input_view.set_scale("fixed", (0.0, 255.0))
-        self.field_label = QLabel("Click a unit of a map to see its receptive field on the input.")
+        self.field_label = QLabel(_FIELD_HINT)
         self.field_label.setWordWrap(True)
 
         top = QHBoxLayout()
@@ -135,6 +138,7 @@ class FeatureMapView(QWidget):
 
     def _on_block(self, _index: int) -> None:
         self._map_index = 0
+        self._clear_field()
         self._refresh()
         bid = self.current_block()
         if bid:
@@ -175,7 +179,7 @@ class FeatureMapView(QWidget):
         bid = self.current_block()
         self.enlarged.set_arrays([arrays[index]], [f"{bid} map {index}"])
         self.enlarged.set_scale("fixed", self.grid.color_limits()[index])  # the same colours as in the grid
-        self.input_view.set_highlight(None)
+        self._clear_field()  # a caption of another map, block or sample must not stay
 
     def _on_unit(self, tile: int, y: int, x: int) -> None:
         self.show_unit(y, x)
@@ -204,6 +208,11 @@ class FeatureMapView(QWidget):
                                  f"it sees input rows {y0}-{y1 - 1}, columns {x0}-{x1 - 1} "
                                  f"({y1 - y0}x{x1 - x0} pixels).")
         return box
+
+    def _clear_field(self) -> None:
+        """Forget the receptive field shown: it belonged to another block, map or sample."""
+        self.field_label.setText(_FIELD_HINT)
+        self.input_view.set_highlight(None)
 
     def save_png(self, path: str) -> bool:
         return self.grab().save(path, "PNG")

@@ -25,8 +25,10 @@ from convstudio.core.inspection import (
     set_conv_kernels,
 )
 from convstudio.core.network import Network, NetworkEvent
+from convstudio.core.provenance import ResultKey, model_token
 from convstudio.core.training_events import ProbeUpdate, TrainStarted
 
+from ..result_guard import ResultGuard, stale_note
 from .feature_maps import FeatureMapView
 from .filter_view import FilterView
 from .plots import ConfusionView, GradCamView, PredictionView
@@ -55,7 +57,9 @@ class InsightPanel(QWidget):
         self._dataset: Dataset | None = None
         self._network: Network | None = None
         self._model: Any = None
+        self._trained_on: str | None = None
         self._act_model: Any = None
+        self.guard = ResultGuard(self._result_key)
         self._image: np.ndarray = np.zeros((28, 28), dtype=np.uint8)
         self.timeline = Timeline()
         self.runner = TaskRunner(self)
@@ -109,7 +113,7 @@ class InsightPanel(QWidget):
         if dataset is not None:
             self.feature_maps.set_network(self._network, dataset.input_shape)
         self.chooser.set_dataset(dataset)
-        if self._model is not None:
+        if self._model is not None and not self._show_if_stale():
             self._evaluate()
 
     def load_dataset(self, name: str, data_dir: str | None = None) -> None:
@@ -174,24 +178,35 @@ class InsightPanel(QWidget):
                                           "it is recomputed when training ends.")
         self.status.setText("Training: maps and filters follow the probe sample.")
 
-    def set_model(self, model: "keras.Model | None") -> None:
-        """A trained model: from now on the panel computes everything for any chosen sample."""
+    def set_model(self, model: "keras.Model | None", trained_on: Any = None) -> None:
+        """A trained model: from now on the panel computes everything for any chosen sample.
+
+        ``trained_on`` is the dataset key the model was trained on (or a record with a ``dataset``
+        field); None for a model of unknown origin. A model is never shown with other data.
+        """
         self._model = model
+        self._trained_on = getattr(trained_on, "dataset", trained_on)
         self._act_model = None
         if model is None:
             return
+        if self._show_if_stale():
+            return
 
         def show_kernels(kernels: dict[str, np.ndarray]) -> None:
-            if self._model is model:  # not a model that a newer run has replaced
-                self.filters.set_kernels(kernels)
-                self.filters.set_preview_enabled(True)
+            self.filters.set_kernels(kernels)
+            self.filters.set_preview_enabled(True)
 
         # Reading the weights waits for TensorFlow: in the worker, not on the GUI thread.
-        self.runner.submit("read the filters", lambda: self._model_kernels(model), show_kernels)
+        self.runner.submit("read the filters", lambda: self._model_kernels(model),
+                           self.guard.deliver(self.guard.key(), show_kernels))
         if self._dataset is not None:
             self.grad_cam.set_choices(list(self._dataset.class_names), self._conv_blocks())
         self._analyse_sample()
         self._evaluate()
+
+    def stale_reason(self) -> str | None:
+        """Why the trained model is not shown with the chosen data (it was trained on other data)."""
+        return self.guard.reason()
 
     def current_image(self) -> np.ndarray:
         return self._image.copy()
@@ -210,7 +225,7 @@ class InsightPanel(QWidget):
     def _on_image(self, image: np.ndarray) -> None:
         self._image = np.asarray(image, dtype=np.uint8)
         self.probeImageChanged.emit(self._image.copy())
-        if self._model is not None:
+        if self._model is not None and not self.guard.reason():
             self._analyse_sample()
         else:
             self.feature_maps.set_activations({}, self._image)
@@ -234,6 +249,26 @@ class InsightPanel(QWidget):
 
     def _on_failed(self, key: str, message: str) -> None:
         self.status.setText(f"Could not {key}: {message}")
+
+    def _result_key(self) -> ResultKey:
+        dataset = self._dataset.name if self._dataset is not None else None
+        return ResultKey(model_token(self._model), dataset, self._trained_on, self.chooser.describe())
+
+    def _show_if_stale(self) -> bool:
+        """Clear every result and say why when the model does not fit the data; True when it does not."""
+        reason = self.guard.reason()
+        if not reason:
+            return False
+        note = stale_note(reason)
+        self.feature_maps.caption = ""
+        self.feature_maps.set_activations({}, self._image)
+        self.prediction.set_probabilities(None)
+        self.grad_cam.set_cam(None, None, note)
+        self.confusion.set_evaluation(None)
+        self.confusion.status.setText(note)
+        self.status.setText(note)
+        self._idle_status = note
+        return True
 
     # ------------------------------------------------------------------ computations (worker thread)
 
@@ -267,7 +302,8 @@ class InsightPanel(QWidget):
                    if cam_block else None)
             return {"activations": acts, "probabilities": probs, "cam": cam, "cam_class": cam_class, "image": image}
 
-        self.runner.submit("analyse the sample", work, self._show_sample)
+        self.runner.submit("analyse the sample", work,
+                           self.guard.deliver(self.guard.key(per_sample=True), self._show_sample))
 
     def _show_sample(self, result: dict[str, Any]) -> None:
         self.feature_maps.caption = "trained model"
@@ -287,7 +323,7 @@ class InsightPanel(QWidget):
             probs = np.asarray(model(prepare_images(image), training=False))[0]
             return {"cam": cam, "cam_class": class_index, "image": image, "probabilities": probs}
 
-        self.runner.submit("compute Grad-CAM", work, self._show_cam)
+        self.runner.submit("compute Grad-CAM", work, self.guard.deliver(self.guard.key(per_sample=True), self._show_cam))
 
     def _show_cam(self, result: dict[str, Any]) -> None:
         cam = result.get("cam")
@@ -326,7 +362,7 @@ class InsightPanel(QWidget):
             self.feature_maps.set_block(block_id)
             self.tabs.setCurrentWidget(self.feature_maps)
 
-        self.runner.submit("preview the hand-designed kernels", work, show)
+        self.runner.submit("preview the hand-designed kernels", work, self.guard.deliver(self.guard.key(per_sample=True), show))
 
     def _evaluate(self) -> None:
         model, dataset = self._model, self._dataset
@@ -335,4 +371,5 @@ class InsightPanel(QWidget):
         x, y, n = dataset.x_test, dataset.y_test, dataset.num_classes
         self.confusion.status.setText(f"Evaluating on {len(x)} test images…")
         self.runner.submit("compute the confusion matrix", lambda: evaluate(model, x, y, n),
-                           lambda ev: self.confusion.set_evaluation(ev, x, list(dataset.class_names)))
+                           self.guard.deliver(self.guard.key(), lambda ev: self.confusion.set_evaluation(
+                               ev, x, list(dataset.class_names))))

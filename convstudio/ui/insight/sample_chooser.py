@@ -189,6 +189,7 @@ class SampleChooser(QWidget):
             self.index_spin.blockSignals(True)
             self.index_spin.setValue(index)
             self.index_spin.blockSignals(False)
+        self._reset_shift()
         self._base = np.asarray(self._dataset.x_test[index], dtype=np.uint8)
         self._label = int(self._dataset.y_test[index])
         self._source = f"test image #{index}"
@@ -203,6 +204,8 @@ class SampleChooser(QWidget):
         image = np.asarray(image)
         if image.shape != (28, 28):
             raise ValueError(f"a sample must be 28x28, got {'x'.join(map(str, image.shape))}")
+        if source != self._source:  # another sample (more strokes on a drawing keep it)
+            self._reset_shift()
         self._base = image.astype(np.uint8)
         self._label = label
         self._source = source
@@ -246,6 +249,13 @@ class SampleChooser(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Load an image", "", "Images (*.png *.jpg *.jpeg *.bmp)")
         if path:
             self.load_file(path)
+
+    def _reset_shift(self) -> None:
+        """A new sample starts unshifted (a shift belongs to the sample it was applied to)."""
+        for spin in (self.dx_spin, self.dy_spin):
+            spin.blockSignals(True)
+            spin.setValue(0)
+            spin.blockSignals(False)
 
     def _emit(self) -> None:
         image = self.image()
