@@ -13,13 +13,14 @@ from .shapes import analyze
 __all__ = ["join_neighbours", "joinable_neighbours"]
 
 
-def _problems(network: Network, input_shape: tuple[int, ...], ignore: str | None = None) -> set[tuple]:
-    analysis = analyze(network, input_shape)
+def _problems(network: Network, input_shape: tuple[int, ...], num_classes: int,
+              ignore: str | None = None) -> set[tuple]:
+    analysis = analyze(network, input_shape, num_classes)
     return {(issue.block_id, issue.message) for issue in analysis.errors if issue.block_id != ignore}
 
 
 def joinable_neighbours(network: Network, block_id: str,
-                        input_shape: tuple[int, ...] = (28, 28, 1)) -> tuple[str, str] | None:
+                        input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10) -> tuple[str, str] | None:
     """``(input, output)`` of ``block_id`` when deleting it may join them, else None.
 
     It must have exactly one input and one output, the output must take no other input from the
@@ -38,8 +39,8 @@ def joinable_neighbours(network: Network, block_id: str,
         _remove_and_join(trial, block_id, src, dst)
     except NetworkError:
         return None
-    before = _problems(network, input_shape, ignore=block_id)
-    after = _problems(trial, input_shape)
+    before = _problems(network, input_shape, num_classes, ignore=block_id)
+    after = _problems(trial, input_shape, num_classes)
     return (src, dst) if after <= before else None
 
 

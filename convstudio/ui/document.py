@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from convstudio.core.blocks import Fix, get_spec
+from convstudio.core.bridging import join_neighbours, joinable_neighbours
 from convstudio.core.events import Emitter
 from convstudio.core.layout import tidy_positions
 from convstudio.core.network import Network, NetworkError, NetworkEvent
@@ -252,6 +253,16 @@ class EditorDocument(QObject):
                 net.remove_block(bid)
 
         self._push(text, action)
+
+    def joinable_neighbours(self, block_id: str) -> tuple[str, str] | None:
+        """The blocks that deleting ``block_id`` could join (see :mod:`convstudio.core.bridging`)."""
+        return joinable_neighbours(self.network, block_id, self.input_shape, self.num_classes)
+
+    def delete_and_join(self, block_id: str) -> bool:
+        """Delete a block between two blocks and feed the one before into the one after, in one step."""
+        done = self._push(f"Delete {block_id} and join its neighbours",
+                          lambda net: (join_neighbours(net, block_id), True)[1])
+        return bool(done)
 
     def connect_blocks(self, src: str, dst: str) -> bool:
         """Feed ``src`` into ``dst``; returns whether it was done (refusals emit editRefused)."""

@@ -401,7 +401,9 @@ class CanvasView(QGraphicsView):
         ids = self.document.selected_ids()
         edges = self._scene.selected_edges()
         if ids or edges:
-            self.document.remove_blocks(ids, edges)
+            from ..delete_join import delete_selection
+
+            delete_selection(self, self.document, ids, edges)
 
     def select_all(self) -> None:
         self.document.select(list(self.document.network.blocks))
