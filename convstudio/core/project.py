@@ -1,7 +1,8 @@
 """Project files: a network, its training settings and dataset choice as versioned JSON.
 
 A project is saved atomically (a temporary file in the same folder, then ``os.replace``), with the
-trained model beside it as ``<stem>.weights.keras`` when there is one. Loading checks everything
+trained model beside it as ``<stem>.weights.keras`` when there is one, and the training history of
+those weights in the file itself (written after the weights, so the two always match). Loading checks everything
 and raises :class:`ProjectError` with a clear message for damaged, foreign or newer files.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import atomic_write_text, atomic_write_with
+from .history import HistoryError, history_from_json, history_to_json
 from .network import Network, NetworkError
 from .settings import SettingsError, TrainSettings
 from .text import brief, terminal_safe
@@ -58,6 +60,8 @@ class Project:
     weights_path: str | None = None
     title: str = ""
     description: str = ""
+    history: list[dict[str, float]] = field(default_factory=list)
+    """Per-epoch metrics of the run that made the weights (kept only with weights)."""
 
 
 def project_to_dict(project: Project, weights: str | None = None) -> dict[str, Any]:
@@ -71,6 +75,8 @@ def project_to_dict(project: Project, weights: str | None = None) -> dict[str, A
     data["training"] = project.settings.to_dict()
     data["dataset"] = {"name": project.dataset_name, "data_dir": project.data_dir}
     data["weights"] = weights
+    if weights and project.history:
+        data["history"] = history_to_json(project.history)
     return data
 
 
@@ -284,7 +290,11 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     weights_path = _read_weights(source, data)
     title = _text_field(source, data, "title", "title", MAX_TITLE)
     description = _text_field(source, data, "description", "description", MAX_DESCRIPTION)
-    return Project(network, settings, name, data_dir, weights_path, title, description)
+    try:
+        history = history_from_json(data.get("history")) if weights_path else []
+    except HistoryError as exc:
+        raise _fail(source, str(exc)) from None
+    return Project(network, settings, name, data_dir, weights_path, title, description, history)
 
 
 def load_project_model(project: Project) -> "keras.Model | None":
