@@ -68,6 +68,7 @@ class TrainingController(QObject):
     runFinished = Signal(object)
     runningChanged = Signal(bool)
     pausedChanged = Signal(bool)
+    checkpointChanged = Signal()  # a model from disk can now be continued (or no longer)
 
     def __init__(self, document: Any, parent: QObject | None = None, checkpoint_dir: str | None = None,
                  drain_interval_ms: int = 100) -> None:
@@ -88,6 +89,7 @@ class TrainingController(QObject):
         self.last_request: RunRequest | None = None
         self.epochs_done = 0
         self._last_checkpoint: str | None = None
+        self._adopted: tuple[Any, dict[str, Any]] | None = None  # a loaded model still to write as a checkpoint
         self._probe_image: Any = None
 
     # ----------------------------------------------------------------- state
@@ -108,6 +110,23 @@ class TrainingController(QObject):
         if _structure(self.network_snapshot) != _structure(self.document.network):
             return None
         return self._last_checkpoint
+
+    def adopt_model(self, model: Any, history: dict[str, list[float]], dataset: str) -> None:
+        """A trained model from disk (a reopened project) becomes the one Train more continues.
+
+        It is written as a checkpoint only when Train more starts (in the worker thread), so opening
+        a project costs nothing; ``history`` (``{metric: values per epoch}``) continues with it.
+        """
+        if self.is_running:
+            return
+        epochs = max((len(v) for v in history.values()), default=0)
+        self.model = model
+        self.network_snapshot = self.document.network.copy()
+        self.epochs_done = epochs
+        self._last_checkpoint = str(self.new_checkpoint_dir()) if model is not None else None
+        self._adopted = (model, {"epoch": epochs, "history": history, "dataset": dataset}) if model is not None \
+            else None
+        self.checkpointChanged.emit()
 
     def new_checkpoint_dir(self) -> Path:
         """A fresh folder for a new run's checkpoints (the oldest runs beyond a few are removed)."""
@@ -134,6 +153,7 @@ class TrainingController(QObject):
             return f"The network has errors; fix them before training ({where}{first.message})."
         if not request.resume_from:
             self._last_checkpoint = None
+            self._adopted = None
             self.epochs_done = 0
         network = self.network_snapshot = self.document.network.copy()
         self._trainer = None
@@ -145,7 +165,8 @@ class TrainingController(QObject):
         if self._worker_done is not None:
             self._worker_done.deleteLater()  # the previous run's
             self._worker_done = None
-        worker = self._worker = Worker(lambda state: self._work(state, network, request, folder), self,
+        adopted, self._adopted = (self._adopted if request.resume_from else None), None
+        worker = self._worker = Worker(lambda state: self._work(state, network, request, folder, adopted), self,
                                        name="training", interval_ms=self._drain_interval_ms, channel=EventChannel())
         worker.progress.connect(self._dispatch)
         worker.done.connect(self._end_run)
@@ -202,11 +223,16 @@ class TrainingController(QObject):
 
     # ----------------------------------------------------------------- worker thread
 
-    def _work(self, state: TaskState, network: Any, request: RunRequest, checkpoint_dir: Path) -> TrainFinished:
+    def _work(self, state: TaskState, network: Any, request: RunRequest, checkpoint_dir: Path,
+              adopted: tuple[Any, dict[str, Any]] | None = None) -> TrainFinished:
         """The run (in the worker's thread): load data, build the trainer, run it. Touches no Qt object."""
         try:
             from convstudio.core.datasets import DatasetNotFound, load_dataset
+            from convstudio.core.checkpoint import write_checkpoint
             from convstudio.core.training import Trainer
+
+            if adopted is not None:  # a model from disk: its checkpoint is written now, off the GUI thread
+                write_checkpoint(checkpoint_dir, adopted[0], adopted[1])
 
             try:
                 dataset = load_dataset(request.dataset, data_dir=request.data_dir, allow_download=False)

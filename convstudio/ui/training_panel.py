@@ -298,6 +298,7 @@ class TrainingPanel(QWidget):
         c.runningChanged.connect(lambda _running: self._update_buttons())
         c.document.analysisChanged.connect(lambda _analysis: self._update_buttons())
         c.pausedChanged.connect(self._on_paused)
+        c.checkpointChanged.connect(self._update_buttons)
 
     # ----------------------------------------------------------------- settings
 

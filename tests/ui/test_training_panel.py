@@ -236,3 +236,25 @@ def test_progress_texts_do_not_resize_the_curves(qtbot, panel):
     panel.result_label.setText("")
     qtbot.wait(50)
     assert plots.size() == size
+
+
+def test_a_model_from_disk_can_be_trained_more_with_its_history(qtbot, panel):
+    import keras
+
+    from convstudio.core.builder import build_model
+
+    controller = panel.controller
+    keras.utils.set_random_seed(1)
+    model = build_model(controller.document.network)
+    history = {"loss": [0.9, 0.6], "accuracy": [0.7, 0.8]}
+    controller.adopt_model(model, history, "mnist")
+    panel.show_history(history)
+    assert panel.more_button.isEnabled() and panel.plots.train_x == [1.0, 2.0]
+    panel.more_spin.setValue(1)
+    started: list = []
+    controller.runStarted.connect(started.append)
+    with qtbot.waitSignal(controller.runFinished, timeout=60_000) as more:
+        qtbot.mouseClick(panel.more_button, Qt.MouseButton.LeftButton)
+    assert more.args[0].status == "completed", more.args[0].message
+    assert started[0].initial_epoch == 2 and more.args[0].epochs_done == 3
+    assert more.args[0].history["loss"][:2] == [0.9, 0.6]
