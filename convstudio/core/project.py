@@ -62,6 +62,8 @@ class Project:
     description: str = ""
     history: list[dict[str, float]] = field(default_factory=list)
     """Per-epoch metrics of the run that made the weights (kept only with weights)."""
+    source_path: str | None = None
+    """In a crash-safety copy: the project file it is a copy of (Save goes back there after recovery)."""
 
 
 def project_to_dict(project: Project, weights: str | None = None) -> dict[str, Any]:
@@ -75,6 +77,8 @@ def project_to_dict(project: Project, weights: str | None = None) -> dict[str, A
     data["training"] = project.settings.to_dict()
     data["dataset"] = {"name": project.dataset_name, "data_dir": project.data_dir}
     data["weights"] = weights
+    if project.source_path:
+        data["source_path"] = project.source_path
     if weights and project.history:
         data["history"] = history_to_json(project.history)
     return data
@@ -113,7 +117,8 @@ def _check_savable(project: Project) -> None:
     for what, value, limit in (("title", project.title, MAX_TITLE), ("description", project.description,
                                                                       MAX_DESCRIPTION),
                                ("dataset folder", project.data_dir, MAX_PATH),
-                               ("weights path", project.weights_path, MAX_PATH)):
+                               ("weights path", project.weights_path, MAX_PATH),
+                               ("project path", project.source_path, MAX_PATH)):
         why = _bad_text(value, limit) if isinstance(value, str) else None
         if why:
             raise ProjectError(f"the project cannot be saved: its {what} {why}")
@@ -294,7 +299,8 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         history = history_from_json(data.get("history")) if weights_path else []
     except HistoryError as exc:
         raise _fail(source, str(exc)) from None
-    return Project(network, settings, name, data_dir, weights_path, title, description, history)
+    source_path = _text_field(source, data, "source_path", "project path", MAX_PATH, None)
+    return Project(network, settings, name, data_dir, weights_path, title, description, history, source_path)
 
 
 def load_project_model(project: Project) -> "keras.Model | None":

@@ -131,7 +131,8 @@ class Session:
         self.title, self.description = project.title, project.description
         self.weights_path = project.weights_path
         self.path = str(path) if path else None
-        self.model, self.trained_on, self.history = None, None, []
+        self.model, self.trained_on = None, None
+        self.history = [dict(epoch) for epoch in project.history]  # the history of the project's weights
         self.model_unsaved = False
         self.network_modified = not clean
         self.changes_since_autosave = not clean
@@ -144,12 +145,13 @@ class Session:
         """The project as it is now (a copy of the network)."""
         return Project(network=self.network.copy(), settings=self.settings, dataset_name=self.dataset_name,
                        data_dir=self.data_dir, weights_path=self.weights_path, title=self.title,
-                       description=self.description)
+                       description=self.description, history=[dict(epoch) for epoch in self.history])
 
     def autosave_project(self) -> Project:
         """The project to write as the crash-safety copy (titled after the file when it has none)."""
         project = self.to_project()
         project.title = project.title or (Path(self.path).stem if self.path else "")
+        project.source_path = self.path  # a recovered copy saves back to the project's own file
         return project
 
     def unsaved_model(self) -> Any:

@@ -287,7 +287,9 @@ class MainWindow(QMainWindow):
     def delete_selection(self) -> None:
         ids = self.document.selected_ids()
         if ids:
-            self.document.remove_blocks(ids)
+            from .delete_join import delete_selection
+
+            delete_selection(self, self.document, ids)
 
     def select_all(self) -> None:
         self.document.select(list(self.document.network.blocks))

@@ -56,7 +56,7 @@ class ProjectFiles(QObject):
         if not session.is_modified:
             return True
         what = "The network has unsaved changes" if session.network_modified else "The trained weights are not saved"
-        name = Path(session.path).name if session.path else "Untitled"
+        name = session.display_name  # the name the window title shows
         B = QMessageBox.StandardButton
         answer = dialogs.ask(self.window, "Unsaved changes", f"{what} ({name}). Save them first?",
                              B.Save | B.Discard | B.Cancel, B.Save)
@@ -132,7 +132,7 @@ class ProjectFiles(QObject):
         except ProjectError as exc:
             dialogs.show_error(self.window, "Cannot recover", str(exc))
             return False
-        self.load(project, path=None, clean=False)
+        self.load(project, path=project.source_path, clean=False)  # Save goes to the project's own file
         self.session.mark_model_unsaved(bool(project.weights_path))
         self._message("Recovered the autosaved network; save it to keep it")
         return True

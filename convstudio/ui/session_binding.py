@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from convstudio.core.history import history_to_columns
 from convstudio.core.session import Session, SessionEvent, TrainedOn, model_input_shape
 from convstudio.core.settings import SettingsError
 
@@ -60,6 +61,8 @@ class SessionBinding:
             self.session.set_dataset(self.panel.dataset_name())
 
     def _on_session_event(self, event: SessionEvent) -> None:
+        if event.kind == "model":
+            self._on_model(event.value)
         if event.kind != "loaded":
             return
         self._pushing = True
@@ -69,6 +72,17 @@ class SessionBinding:
         finally:
             self._pushing = False
         self.controller.model = None  # the last run's model belongs to the project that was open
+        self.controller.adopt_model(None, {}, self.session.dataset_name)
+        self.panel.clear_results()  # so do its curves and its test accuracy
+
+    def _on_model(self, model: Any) -> None:
+        """A model that no run here made (a project's saved weights, an import): show its own history
+        (none for an import) instead of the last run's, and let Train more continue it."""
+        if model is None or model is self.controller.model or self.controller.is_running:
+            return
+        columns = history_to_columns(self.session.history)
+        self.controller.adopt_model(model, columns, self.session.dataset_name)
+        self.panel.show_history(columns)
 
     # ----------------------------------------------------------------- runs
 
@@ -108,7 +122,7 @@ def bind_insight(panel: Any, session: Session, controller: Any, training_panel: 
 
     def follow(event: SessionEvent) -> None:
         if event.kind == "model" and event.value is not None:
-            panel.set_model(event.value)
+            panel.set_model(event.value, session.trained_on)
         elif event.kind == "dataset":
             load_dataset()
 
