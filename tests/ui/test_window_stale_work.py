@@ -112,8 +112,8 @@ def test_the_insight_views_know_what_the_sessions_model_was_trained_on(window):
 
     net = small_network()
     window.document.load_network(net)
-    window.session.set_model(build_model(net), TrainedOn.describe("mnist", window.session.network))
+    window.build_insight()
     insight = window.insight
-    insight.runner.shutdown()  # nothing computed here: only what the panel is told
-    assert insight._trained_on == "mnist"
+    window.session.set_model(build_model(net), TrainedOn.describe("mnist", window.session.network))
+    assert insight.wait_idle() and insight._trained_on == "mnist"
     assert insight.guard.key().trained_on == "mnist"
