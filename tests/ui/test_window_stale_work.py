@@ -50,12 +50,10 @@ def _finish_a_run(window) -> None:
 
 def test_import_keras_model_clears_the_last_runs_curves_and_result(window, monkeypatch):
     from convstudio.core.builder import build_model
-    from convstudio.ui import export_dialog
 
     _finish_a_run(window)
     net = small_network()
-    monkeypatch.setattr(export_dialog, "import_keras_file", lambda *_a: (net, build_model(net)))
-    assert window.files.import_model("x.keras")
+    window.files._use_imported_model((net, build_model(net)))  # what the import's worker delivers
     panel = window.training_panel
     assert panel.result_label.text() == "" and not panel.plots.train_x
 
