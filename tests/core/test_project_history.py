@@ -53,3 +53,26 @@ def test_a_damaged_history_is_a_one_line_error(tmp_path):
     for bad in ("x", [1], [{"": 1.0}], [{"loss": True}]):
         with pytest.raises(HistoryError):
             history_from_json(bad)
+
+
+def test_a_crash_safety_copy_remembers_the_projects_own_file(tmp_path):
+    from convstudio.core.session import Session
+
+    save_project(project(), tmp_path / "lenet.json")
+    session = Session.open(tmp_path / "lenet.json")
+    copy = session.write_autosave(str(tmp_path / "autosave.json"))
+    recovered = load_project(copy)
+    assert recovered.source_path == str(tmp_path / "lenet.json")
+    assert load_project(tmp_path / "lenet.json").source_path is None  # only copies carry it
+
+
+def test_a_session_keeps_the_history_of_its_projects_weights(tmp_path):
+    from convstudio.core.session import Session
+
+    weights = tmp_path / "a.weights.keras"
+    weights.write_bytes(b"w")
+    p = project()
+    p.weights_path, p.history = str(weights), [{"loss": 0.7}]
+    save_project(p, tmp_path / "a.json")
+    session = Session.open(tmp_path / "a.json")
+    assert session.history == [{"loss": 0.7}] and session.to_project().history == [{"loss": 0.7}]
