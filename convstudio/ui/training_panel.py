@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convstudio.core.provenance import describe_test_accuracy
+from convstudio.core.provenance import data_mismatch, describe_test_accuracy
 from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
 
@@ -122,6 +122,7 @@ class TrainingPanel(QWidget):
         self._run_initial_epoch = 0
         self._steps = 0
         self._started: TrainStarted | None = None
+        self._result: tuple[str, str | None] = ("", None)  # the last result and the dataset it is on
         self._paused_since: float | None = None
         self._paused_seconds = 0.0
         self._build()
@@ -285,6 +286,7 @@ class TrainingPanel(QWidget):
         self.optimizer_combo.currentIndexChanged.connect(self._update_optimizer_fields)
         self.early_check.toggled.connect(self.patience_spin.setEnabled)
         self.dataset_combo.currentIndexChanged.connect(self._refresh_source)
+        self.dataset_combo.currentIndexChanged.connect(self._show_result)
         self.data_dir_button.clicked.connect(self.choose_data_folder)
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
@@ -427,6 +429,7 @@ class TrainingPanel(QWidget):
             bar.setValue(0)
             bar.setFormat(f"{word}: not started")
         self.eta_label.setText("")
+        self._result = ("", None)
         self.result_label.setText("")
 
     def train_more(self) -> bool:
@@ -455,6 +458,7 @@ class TrainingPanel(QWidget):
         # Redraw now, before the worker starts: a full redraw for new limits takes about 16 ms alone
         # but several times that once the worker competes for the interpreter.
         self.plots.flush()
+        self._result = ("", None)
         self.result_label.setText("")
         self.eta_label.setText("Preparing data and model...")
         reason = self.controller.start(request)
@@ -572,7 +576,9 @@ class TrainingPanel(QWidget):
         head = _FINISH_TEXT.get(event.status, event.status)
         lines = self._result_lines(event, head)
         lines += list(event.warnings)
-        self.result_label.setText("\n".join(lines))
+        request = self.controller.last_request
+        self._result = ("\n".join(lines), request.dataset if request is not None else None)
+        self._show_result()
         self.eta_label.setText("")
         self._update_buttons()
         if event.status in ("error", "nan"):
@@ -601,7 +607,14 @@ class TrainingPanel(QWidget):
         self.epoch_bar.setRange(0, epochs)
         self.epoch_bar.setValue(epochs)
         self.epoch_bar.setFormat(f"{epochs} / {epochs} epochs done")
-        self.result_label.setText(f"Trained for {epochs} epoch{'s' if epochs != 1 else ''} (saved with the project).")
+        self._result = (f"Trained for {epochs} epoch{'s' if epochs != 1 else ''} (saved with the project).", None)
+        self._show_result()
+
+    def _show_result(self, *_args: object) -> None:
+        """The last result, with a note when it was measured on other data than the chosen one."""
+        text, dataset = self._result
+        mismatch = data_mismatch(dataset, self.dataset_name()) if text else None
+        self.result_label.setText(f"{text}\nStale: {mismatch}" if mismatch else text)
 
     def _result_lines(self, event: TrainFinished, head: str) -> list[str]:
         """The result text: how the run ended, the test accuracy (saying when it is on the bundled sample)."""

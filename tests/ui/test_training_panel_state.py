@@ -101,3 +101,18 @@ def test_start_on_a_trained_model_asks_first(panel, monkeypatch, choice, expecte
     panel.start()
     assert asked == ["asked"]
     assert calls == ([] if choice == "cancel" else [expected])
+
+
+def test_a_result_on_other_data_than_the_chosen_says_so(panel):
+    from convstudio.core.settings import TrainSettings
+    from convstudio.ui.training_controller import RunRequest
+
+    panel.controller.last_request = RunRequest("mnist", TrainSettings())
+    panel.controller.runStarted.emit(started())
+    panel._on_finished(TrainFinished("completed", "Finished 3 epochs.", 3, {}, 0.4, 0.9902))
+    assert "Stale" not in panel.result_label.text()
+    panel.set_dataset_name("fashion_mnist")
+    assert panel.result_label.text().endswith(
+        "Stale: The model was trained on MNIST; train again for Fashion-MNIST.")
+    panel.set_dataset_name("mnist")
+    assert "Stale" not in panel.result_label.text() and "99.02%" in panel.result_label.text()
