@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .blocks import INPUT, Refusal, Shape, is_added_softmax, pair, spec_for_keras
 from .builder import BuildError, build_model
-from .layout import tidy_positions
+from .layout import lay_out
 from .network import Network, NetworkError
 from .shapes import analyze
 
@@ -258,8 +258,7 @@ def _assemble(graph: _Graph, mapped: _Mapped) -> tuple[Network, dict[Any, str]]:
                     network.connect(ids[src], ids[layer])
             except NetworkError as exc:
                 graph.problems.append(_named(layer, exc))
-    for bid, pos in tidy_positions(network, origin=(0.0, 0.0)).items():
-        network.blocks[bid].pos = pos
+    lay_out(network)
     return network, ids
 
 

@@ -9,8 +9,12 @@ edges from crossing, and each layer is centred under the one above.
 from __future__ import annotations
 
 from .network import Network
+from .routing import Rect
 
-__all__ = ["tidy_positions", "layers"]
+__all__ = ["BLOCK_SIZE", "block_rects", "lay_out", "layers", "tidy_positions"]
+
+BLOCK_SIZE = (216.0, 90.0)
+"""How large a block is drawn, about (the canvas passes the real heights when it has them)."""
 
 
 def layers(network: Network) -> list[list[str]]:
@@ -82,3 +86,16 @@ def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
         tallest = max(((heights or {}).get(bid, 0.0) for bid in layer), default=0.0)
         y += max(y_gap, tallest + min_space)
     return positions
+
+
+def block_rects(network: Network, heights: dict[str, float] | None = None) -> dict[str, Rect]:
+    """Each block's rectangle ``(x, y, width, height)`` at its position, drawn ``BLOCK_SIZE`` large."""
+    width, height = BLOCK_SIZE
+    return {b.id: (b.pos[0], b.pos[1], width, (heights or {}).get(b.id, height)) for b in network}
+
+
+def lay_out(network: Network, origin: tuple[float, float] = (0.0, 0.0)) -> Network:
+    """Move every block of ``network`` to its tidy position (presets and imports open this way)."""
+    for bid, pos in tidy_positions(network, origin=origin, heights=dict.fromkeys(network.blocks, BLOCK_SIZE[1])).items():
+        network.blocks[bid].pos = pos
+    return network

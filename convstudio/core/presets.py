@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .layout import lay_out
 from .project import Project, ProjectError, load_project
 from .resources import resource_path
 
@@ -38,7 +39,8 @@ def list_presets() -> list[tuple[str, str, str]]:
 
 
 def load_preset(preset_id: str) -> Project:
-    """A fresh, editable copy of preset ``preset_id`` (no trained weights)."""
+    """A fresh, editable copy of preset ``preset_id`` (no trained weights), laid out like Tidy."""
     project = load_project(preset_path(preset_id))
     project.weights_path = None
+    lay_out(project.network)
     return project
