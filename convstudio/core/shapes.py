@@ -19,7 +19,12 @@ __all__ = ["Analysis", "BlockInfo", "Issue", "analyze", "apply_fix", "format_sha
 
 @dataclass(frozen=True)
 class Issue:
-    """A problem found by validation. ``block_id`` is None for network-wide problems."""
+    """A problem found by validation. ``block_id`` is None for network-wide problems.
+
+    ``severity`` is ``"error"``, ``"warning"`` or ``"hint"``: a hint is the next step of a network
+    that is not finished yet (an empty canvas, a lone Input block). Like an error it keeps the
+    network from training, but it is guidance and is shown as such, never as a fault.
+    """
 
     block_id: str | None
     message: str
@@ -59,7 +64,8 @@ class Analysis:
 
     @property
     def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity == "error"]
+        """The issues that keep the network from training: errors and hints (the next step)."""
+        return [i for i in self.issues if i.severity in ("error", "hint")]
 
     def issues_for(self, block_id: str) -> list[Issue]:
         return [i for i in self.issues if i.block_id == block_id]
@@ -96,7 +102,8 @@ def analyze(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int
     order, cyclic = network.topological_order()
     result.order = order
     if not len(network):
-        result.issues.append(Issue(None, "The network is empty: drag an Input block onto the canvas to start"))
+        result.issues.append(Issue(None, "The network is empty: drag an Input block onto the canvas to start",
+                                   severity="hint"))
         return result
     _check_structure(network, cyclic, result.issues)
     feeds: dict[str, list[str]] = {bid: [] for bid in network.blocks}
@@ -180,7 +187,10 @@ def _check_output(network: Network, result: Analysis) -> None:
     shape = result.shape(out)
     problem = None if shape is None else output_issue(network.blocks[out].kind, network.blocks[out].params, shape,
                                                       result.num_classes)
-    if problem is not None:
+    if problem is not None and network.blocks[out].kind == INPUT.kind:
+        issues.append(Issue(out, "Next: add blocks below the Input, ending in "
+                                 f"Dense({result.num_classes}, softmax)", severity="hint", fix=problem[2]))
+    elif problem is not None:
         message, severity, fix = problem
         issues.append(Issue(out, message, severity=severity, fix=fix))
 

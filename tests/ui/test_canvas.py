@@ -336,15 +336,27 @@ def test_context_menus_for_block_edge_and_canvas(view, document):
     assert not _action(menu, "Delete").isEnabled() and _action(menu, "Copy").isEnabled()
 
 
-def test_tidy_keeps_a_tall_error_block_clear_of_the_next(qtbot):
+def test_an_error_card_sits_beside_its_block_and_covers_nothing(qtbot):
     doc = EditorDocument(Network.chain(["Input", ("Conv2D", {"filters": 4}),
                                         ("Dense", {"units": 10, "activation": "softmax"}), "Dropout"]))
     view = CanvasView(doc)
     qtbot.addWidget(view)
     doc.tidy()
-    rects = {bid: it.sceneBoundingRect() for bid, it in view.network_scene.blocks.items()}
-    assert rects["dense_1"].height() > 120  # the error text makes it tall
-    assert rects["dropout_1"].top() - rects["dense_1"].bottom() >= 50
+    blocks = view.network_scene.blocks
+    dense, dropout = blocks["dense_1"], blocks["dropout_1"]
+    assert dense.is_error and dense.issue.message
+    card = dense.mapRectToScene(dense.card_rect())
+    body = dense.body_rect()
+    assert card.left() >= body.right()  # beside the block, not under it
+    assert card.height() > 40 and body.height() < 100  # the block keeps its height
+    for bid, other in blocks.items():
+        if bid != "dense_1":
+            assert not card.intersects(other.body_rect()), bid
+    port = dropout.input_port.sceneBoundingRect()
+    assert not card.intersects(port) and not body.intersects(port)
+    # the fix button lives on the card and still works
+    fix = dense.fix_button
+    assert fix.isVisible() and card.contains(fix.sceneBoundingRect().center())
 
 
 def test_ctrl_wheel_zooms_and_middle_drag_pans(view):
@@ -384,6 +396,6 @@ def test_dragging_backwards_from_a_free_input_port_connects(view, document):
     document.disconnect_blocks("maxpool2d_1", "flatten_1")
     document.move_blocks({"flatten_1": (400.0, 450.0)})
     start = item(view, "flatten_1").input_anchor()
-    end = item(view, "maxpool2d_1").sceneBoundingRect().center()  # anywhere on the feeding block
+    end = item(view, "maxpool2d_1").body_rect().center()  # anywhere on the feeding block
     drag(view, start, end)
     assert document.network.inputs_of("flatten_1") == ["maxpool2d_1"]

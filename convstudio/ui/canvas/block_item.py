@@ -1,15 +1,17 @@
 """A block on the canvas: kind, id, key parameters, output shape, parameter count and issues.
 
 The item holds only its block id; it redraws from the network and the document's analysis. A block
-with an error is drawn red with the reason wrapped on it (amber for warnings); when the issue has a
-fix, a button on the block applies it in one click.
+with an error is drawn red, its reason on a card beside it (amber for warnings, neutral grey for a
+hint about the next step), so the block keeps its height and covers nothing below it; when the issue
+has a fix, a button on the card applies it in one click.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsSceneMouseEvent, QStyle
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsObject, QGraphicsSceneMouseEvent, QStyle,
+                               QStyleOptionGraphicsItem)
 
 from convstudio.core.blocks import Fix, get_spec
 from convstudio.core.network import Block
@@ -26,6 +28,14 @@ PAD = 9.0
 GRID = 10.0
 ERROR = QColor("#D32F2F")
 WARNING = QColor("#EF8F00")
+HINT = QColor("#546E7A")
+OVERVIEW_LOD = 0.6
+"""Below this zoom a block's small print is unreadable: it shows only its name, large (overview)."""
+READABLE_PX = 12.0
+FIT_MIN_ZOOM = 0.35
+"""Fit to View goes no lower: a block's name in the overview is still ``READABLE_PX`` tall on screen."""
+CARD_GAP = 12.0
+CARD_WIDTH = 220.0
 
 
 def param_summary(block: Block) -> str:
@@ -80,6 +90,28 @@ class FixButton(QGraphicsObject):
         painter.setFont(self.parentItem().small_bold)
         painter.drawText(self._size, Qt.AlignCenter, "\u2192 " + self.label)
 
+    def overview_font(self, lod: float) -> QFont:
+        """The name's font at zoom ``lod``: at least ``READABLE_PX`` on screen while it fits the block."""
+        font = QFont(self.title_font)
+        font.setPixelSize(int(min(self._height * 0.5, max(13.0, READABLE_PX / max(lod, 1e-3)))))
+        return font
+
+    def _paint_overview(self, painter: QPainter, lod: float) -> None:
+        """Zoomed far out: the block in its colour with its name in a large font (red if in error)."""
+        rect = QRectF(0, 0, BLOCK_WIDTH, self._height)
+        painter.setPen(QPen(QColor("#1565C0") if self.isSelected() else self.issue_color(),
+                            max(2.0, 1.5 / max(lod, 1e-3)) if self.isSelected() or self.is_error else 1.0))
+        painter.setBrush(ERROR if self.is_error else category_color(self.kind))
+        painter.drawRoundedRect(rect, 10, 10)
+        font = self.overview_font(lod)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        room = rect.adjusted(6, 2, -6, -2)
+        name = self.block_id
+        if QFontMetricsF(font).horizontalAdvance(name) > room.width():
+            name = name.replace("_", "_\u200b")  # a long name may break after its underscores
+        painter.drawText(room, Qt.AlignCenter | Qt.TextWordWrap, name)
+
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self._hover = True
         self.update()
@@ -132,6 +164,7 @@ class BlockItem(QGraphicsItem):
         self._hover = False
         self._height = 80.0
         self._issue_rect = QRectF()
+        self._card = QRectF()
         self._state: tuple | None = None
         self.input_port = PortItem(self, is_output=False) if get_spec(block.kind).max_inputs > 0 else None
         self.output_port = PortItem(self, is_output=True)
@@ -167,7 +200,7 @@ class BlockItem(QGraphicsItem):
         spec = get_spec(block.kind)
         text = f"<b>{spec.label}</b> ({block.id})<br>{spec.help}"
         if self.issue is not None:
-            color = ERROR.name() if self.issue.severity == "error" else WARNING.name()
+            color = self.issue_color().name()
             text += f"<br><br><span style='color:{color}'><b>{self.issue.severity.title()}:</b> {self.issue.message}</span>"
         return text
 
@@ -178,23 +211,33 @@ class BlockItem(QGraphicsItem):
     def issue_color(self) -> QColor:
         if self.issue is None:
             return QColor("#607D8B")
-        return ERROR if self.issue.severity == "error" else WARNING
+        return {"error": ERROR, "hint": HINT}.get(self.issue.severity, WARNING)
+
+    @property
+    def is_error(self) -> bool:
+        return self.issue is not None and self.issue.severity == "error"
+
+    def card_rect(self) -> QRectF:
+        """Where the issue card is drawn, beside the block (empty without an issue)."""
+        return QRectF(self._card)
 
     def _relayout(self) -> None:
+        """The block keeps one height; an issue goes on a card beside it, never over the block below."""
         self.prepareGeometryChange()
         h = HEADER + PAD + 16 + 18 + PAD - 4
         self._issue_rect = QRectF()
+        self._card = QRectF()
         if self.issue is not None:
             fm = QFontMetricsF(self.small)
-            width = BLOCK_WIDTH - 2 * PAD
+            left, width = BLOCK_WIDTH + CARD_GAP, CARD_WIDTH - 2 * PAD
             rect = fm.boundingRect(QRectF(0, 0, width, 1000), Qt.TextWordWrap, self.issue.message)
-            self._issue_rect = QRectF(PAD, h, width, min(rect.height(), fm.lineSpacing() * 5) + 2)
-            h += self._issue_rect.height() + 6
+            self._issue_rect = QRectF(left + PAD, PAD, width, min(rect.height(), fm.lineSpacing() * 6) + 2)
+            bottom = self._issue_rect.bottom() + 6
             self.fix_button.set_fix(self.issue.fix, self.small_bold)
             if self.issue.fix is not None:
-                self.fix_button.setPos(PAD, h)
-                h += self.fix_button.boundingRect().height() + 6
-            h += 2
+                self.fix_button.setPos(left + PAD, bottom)
+                bottom += self.fix_button.boundingRect().height() + 6
+            self._card = QRectF(left, 0, CARD_WIDTH, bottom + PAD - 6)
         else:
             self.fix_button.set_fix(None, self.small_bold)
         self._height = h
@@ -214,8 +257,12 @@ class BlockItem(QGraphicsItem):
     def output_anchor(self) -> QPointF:
         return self.mapToScene(QPointF(BLOCK_WIDTH / 2, self._height))
 
+    def body_rect(self) -> QRectF:
+        """The block itself in scene coordinates (without its issue card)."""
+        return QRectF(self.scenePos(), QSizeF(BLOCK_WIDTH, self._height))
+
     def boundingRect(self) -> QRectF:  # noqa: N802
-        return QRectF(-3, -3, BLOCK_WIDTH + 6, self._height + 6)
+        return QRectF(-3, -3, BLOCK_WIDTH + 6, self._height + 6).united(self._card.adjusted(-3, -3, 3, 3))
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -227,6 +274,10 @@ class BlockItem(QGraphicsItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.Antialiasing)
         painter.setRenderHint(QPainter.TextAntialiasing)
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < OVERVIEW_LOD:
+            self._paint_overview(painter, lod)
+            return
         rect = QRectF(0, 0, BLOCK_WIDTH, self._height)
         selected = bool(option.state & QStyle.State_Selected)
         color = category_color(self.kind)
@@ -244,9 +295,9 @@ class BlockItem(QGraphicsItem):
         if selected:
             border, width = QColor("#1565C0"), 2.5
         body = QColor("#FFFFFF")
-        if self.issue is not None and self.issue.severity == "error":
+        if self.is_error:
             body = QColor("#FFF5F5")
-        elif self.issue is not None:
+        elif self.issue is not None and self.issue.severity == "warning":
             body = QColor("#FFFBF2")
         painter.setBrush(body)
         painter.setPen(QPen(border, width))
@@ -258,7 +309,7 @@ class BlockItem(QGraphicsItem):
         square.addRect(QRectF(0, HEADER / 2, BLOCK_WIDTH, HEADER / 2))
         header = header.united(square)
         painter.setPen(Qt.NoPen)
-        painter.setBrush(ERROR if self.issue is not None and self.issue.severity == "error" else color)
+        painter.setBrush(ERROR if self.is_error else color)
         painter.drawPath(header)
         painter.setPen(QPen(border, width))
         painter.setBrush(Qt.NoBrush)
@@ -291,9 +342,44 @@ class BlockItem(QGraphicsItem):
         painter.setPen(QColor("#607D8B"))
         painter.drawText(QRectF(PAD, y, BLOCK_WIDTH - 2 * PAD, 16), Qt.AlignRight | Qt.AlignVCenter, self.params_text)
         if self.issue is not None:
-            painter.setPen(self.issue_color().darker(110))
-            painter.setFont(self.small)
-            painter.drawText(self._issue_rect, Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop, self.issue.message)
+            self._paint_card(painter)
+
+    def _paint_card(self, painter: QPainter) -> None:
+        """The issue card beside the block, with a pointer towards it: red, amber, or a neutral hint."""
+        color = self.issue_color()
+        fill = {"error": QColor("#FFF5F5"), "hint": QColor("#F5F8FA")}.get(self.issue.severity, QColor("#FFFBF2"))
+        card = self._card
+        pointer = QPolygonF([QPointF(card.left(), 10), QPointF(card.left() - CARD_GAP + 2, 17),
+                             QPointF(card.left(), 24)])
+        painter.setPen(QPen(color.lighter(130) if self.issue.severity == "hint" else color, 1.2))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(card, 6, 6)
+        painter.drawPolygon(pointer)
+        painter.setPen(color.darker(110))
+        painter.setFont(self.small)
+        painter.drawText(self._issue_rect, Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop, self.issue.message)
+
+    def overview_font(self, lod: float) -> QFont:
+        """The name's font at zoom ``lod``: at least ``READABLE_PX`` on screen while it fits the block."""
+        font = QFont(self.title_font)
+        font.setPixelSize(int(min(self._height * 0.5, max(13.0, READABLE_PX / max(lod, 1e-3)))))
+        return font
+
+    def _paint_overview(self, painter: QPainter, lod: float) -> None:
+        """Zoomed far out: the block in its colour with its name in a large font (red if in error)."""
+        rect = QRectF(0, 0, BLOCK_WIDTH, self._height)
+        painter.setPen(QPen(QColor("#1565C0") if self.isSelected() else self.issue_color(),
+                            max(2.0, 1.5 / max(lod, 1e-3)) if self.isSelected() or self.is_error else 1.0))
+        painter.setBrush(ERROR if self.is_error else category_color(self.kind))
+        painter.drawRoundedRect(rect, 10, 10)
+        font = self.overview_font(lod)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        room = rect.adjusted(6, 2, -6, -2)
+        name = self.block_id
+        if QFontMetricsF(font).horizontalAdvance(name) > room.width():
+            name = name.replace("_", "_\u200b")  # a long name may break after its underscores
+        painter.drawText(room, Qt.AlignCenter | Qt.TextWordWrap, name)
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self._hover = True

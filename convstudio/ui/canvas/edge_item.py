@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSceneMouseEvent, QStyle
 
-__all__ = ["EdgeItem", "curve"]
+__all__ = ["EdgeItem", "curve", "polyline"]
 
 END_GRAB = 22.0
 
@@ -23,6 +23,21 @@ def curve(a: QPointF, b: QPointF) -> QPainterPath:
     return path
 
 
+def polyline(points: list[QPointF], radius: float = 12.0) -> QPainterPath:
+    """A path through ``points`` with rounded corners (a connection routed around blocks)."""
+    path = QPainterPath(points[0])
+    for prev, corner, nxt in zip(points, points[1:], points[2:]):
+        def toward(p: QPointF, q: QPointF) -> QPointF:
+            d = q - p
+            length = max(1e-6, (d.x() ** 2 + d.y() ** 2) ** 0.5)
+            r = min(radius, length / 2)
+            return p + d * (r / length)
+        path.lineTo(toward(corner, prev))
+        path.quadTo(corner, toward(corner, nxt))
+    path.lineTo(points[-1])
+    return path
+
+
 class EdgeItem(QGraphicsPathItem):
     """The view of ``src -> dst``; ``update_path`` follows the two blocks."""
 
@@ -32,6 +47,7 @@ class EdgeItem(QGraphicsPathItem):
         self.dst = dst
         self.drop_highlight = False
         self.invalid = False
+        self.route: list[QPointF] | None = None
         self._hover = False
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
@@ -43,9 +59,11 @@ class EdgeItem(QGraphicsPathItem):
     def key(self) -> tuple[str, str]:
         return (self.src, self.dst)
 
-    def update_path(self, a: QPointF, b: QPointF) -> None:
+    def update_path(self, a: QPointF, b: QPointF, route: list[QPointF] | None = None) -> None:
+        """Follow the ports ``a`` and ``b``: an S-curve, or the corner points ``route`` when given."""
         self._a, self._b = QPointF(a), QPointF(b)
-        self.setPath(curve(a, b))
+        self.route = route
+        self.setPath(polyline(route) if route and len(route) > 2 else curve(a, b))
 
     def end_point(self) -> QPointF:
         return self._b

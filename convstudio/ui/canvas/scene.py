@@ -10,12 +10,13 @@ from __future__ import annotations
 import weakref
 
 import shiboken6
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from convstudio.core.blocks import INPUT, get_spec
 from convstudio.core.network import NetworkEvent
+from convstudio.core.routing import route_edge
 from convstudio.core.shapes import Analysis
 
 from ..document import EditorDocument, follow
@@ -46,6 +47,7 @@ class NetworkScene(QGraphicsScene):
         self._rubber: QGraphicsPathItem | None = None
         self._hover_target: PortItem | None = None
         self._dot_color = QColor("#CFD6DD")
+        self._reroute_pending = False
         self.set_dark(False)
         self.setItemIndexMethod(QGraphicsScene.NoIndex)
         self._rebuild()
@@ -75,6 +77,7 @@ class NetworkScene(QGraphicsScene):
         for e in net.edges:
             self._add_edge_item(e.src, e.dst)
         self._on_analysis(self.document.analysis)
+        self._schedule_reroute()
 
     def _add_block_item(self, block_id: str) -> None:
         item = BlockItem(self.document, self.document.network.blocks[block_id])
@@ -90,19 +93,48 @@ class NetworkScene(QGraphicsScene):
         self._route(item)
 
     def _route(self, edge: EdgeItem) -> None:
+        """Attach ``edge`` to its blocks; it bends around any other block between its two ends."""
         a, b = self.blocks.get(edge.src), self.blocks.get(edge.dst)
-        if a is not None and b is not None:
-            edge.update_path(a.output_anchor(), b.input_anchor())
+        if a is None or b is None:
+            return
+        start, end = a.output_anchor(), b.input_anchor()
+        route = None
+        if end.y() > start.y():
+            lo, hi = start.y(), end.y()
+            others = []
+            for bid, item in self.blocks.items():
+                if bid in (edge.src, edge.dst):
+                    continue
+                r = item.body_rect()
+                if r.bottom() >= lo and r.top() <= hi:
+                    others.append((r.x(), r.y(), r.width(), r.height()))
+            points = route_edge((start.x(), start.y()), (end.x(), end.y()), others)
+            if len(points) > 2:
+                route = [QPointF(*p) for p in points]
+        edge.update_path(start, end, route)
+
+    def reroute(self) -> None:
+        """Route every connection again (after blocks moved, appeared or changed size)."""
+        self._reroute_pending = False
+        for edge in self.edges.values():
+            self._route(edge)
+
+    def _schedule_reroute(self) -> None:
+        if not self._reroute_pending:
+            self._reroute_pending = True
+            QTimer.singleShot(0, self, self.reroute)
 
     def _on_network_event(self, event: NetworkEvent) -> None:
         net = self.document.network
         kind = event.kind
         if kind == "added":
             self._add_block_item(event.block_id)
+            self._schedule_reroute()
         elif kind == "removed":
             item = self.blocks.pop(event.block_id, None)
             if item is not None:
                 self.removeItem(item)
+            self._schedule_reroute()
         elif kind == "connected":
             self._add_edge_item(event.src, event.dst)
         elif kind == "disconnected":
@@ -131,6 +163,7 @@ class NetworkScene(QGraphicsScene):
             if bid in net.blocks and item.refresh(net.blocks[bid], analysis.info.get(bid), by_block.get(bid, [])):
                 for e in self._edges_of(bid):
                     self._route(e)
+                self._schedule_reroute()  # a block that grew may now stand in another connection's way
         for edge in self.edges.values():
             bad = analysis.shape(edge.src) is None and net.blocks.get(edge.src) is not None \
                 and net.blocks[edge.src].kind != INPUT.kind
@@ -146,9 +179,14 @@ class NetworkScene(QGraphicsScene):
         return {bid: item.height for bid, item in self.blocks.items()}
 
     def block_moved(self, item: BlockItem) -> None:
-        """Called by a block item while it moves: keep its connections attached."""
-        for e in self._edges_of(item.block_id):
+        """Called by a block item while it moves: keep its connections attached and clear of it."""
+        mine = self._edges_of(item.block_id)
+        for e in mine:
             self._route(e)
+        area = item.body_rect()
+        for e in self.edges.values():
+            if e not in mine and (e.route is not None or e.path().boundingRect().intersects(area)):
+                self._route(e)
 
     # ----------------------------------------------------------------- selection
 

@@ -24,7 +24,7 @@ from convstudio.core.shapes import Analysis
 from ..document import AUTO_CONNECT_HELP, BLOCK_MIME, CLIPBOARD_MIME, EditorDocument, follow
 from ..icons import block_icon
 from ..explorer import can_explore
-from .block_item import BLOCK_WIDTH, BlockItem
+from .block_item import BLOCK_WIDTH, FIT_MIN_ZOOM, BlockItem
 from .edge_item import EdgeItem
 from .scene import NetworkScene
 
@@ -100,6 +100,8 @@ class CanvasView(QGraphicsView):
             self.banner.hide()
             return
         error = any(i.severity == "error" for i in issues)
+        hint = all(i.severity == "hint" for i in issues)
+        self.banner.setProperty("severity", "error" if error else "hint" if hint else "warning")
         self._banner_fixes = [i.fix for i in issues]
         lines = []
         for n, issue in enumerate(issues):
@@ -109,6 +111,8 @@ class CanvasView(QGraphicsView):
             lines.append(line)
         self.banner.setText("<br>".join(lines))
         bg, fg, border = ("#FDECEA", "#B71C1C", "#EF9A9A") if error else ("#FFF4E5", "#8A4B00", "#FFCC80")
+        if hint:
+            bg, fg, border = ("#EEF3F7", "#37474F", "#B0BEC5")  # guidance, not a fault
         self.banner.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border: 1px solid {border};"
                                   " border-radius: 6px; font-weight: 600; }")
         self._place_banner()
@@ -177,13 +181,21 @@ class CanvasView(QGraphicsView):
         self.zoom_by(1 / 1.2)
 
     def fit_to_view(self) -> None:
-        """Show every block, at no more than 100 %."""
+        """Show every block, at no more than 100 %, and never so small that names are unreadable.
+
+        A network too large for that opens at the readable floor, from its top (the Input).
+        """
         rect = self._scene.items_rect()
         if rect.isNull():
             return
         self.fitInView(rect.adjusted(-40, -60, 40, 40), Qt.KeepAspectRatio)
         if self.zoom() > 1.0:
             self.zoom_by(1.0 / self.zoom())
+        if self.zoom() < FIT_MIN_ZOOM:
+            self.zoom_by(FIT_MIN_ZOOM / self.zoom())
+            half = self.viewport().height() / 2 / self.zoom()
+            self.centerOn(QPointF(rect.center().x(), rect.top() - 60 + half))
+            return
         self.centerOn(rect.center())
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
