@@ -29,7 +29,7 @@ from .resources import ResourceNotFound, resource_path
 
 __all__ = [
     "CLASS_NAMES", "DATASET_NAMES", "DATA_DIR_ENV", "MAX_DATA_BYTES", "OFFLINE_ENV", "Dataset", "DatasetNotFound",
-    "canonical_name", "clear_cache", "display_name", "load_dataset",
+    "canonical_name", "clear_cache", "display_name", "folder_problem", "load_dataset",
 ]
 
 DATASET_NAMES = ("mnist", "fashion_mnist")
@@ -251,6 +251,29 @@ def _find_idx(folder: Path) -> tuple[list[Path], list[str]]:
         else:
             found.append(hit)
     return found, missing
+
+
+def folder_problem(folder: str | os.PathLike[str]) -> str | None:
+    """Why ``folder`` cannot be a data folder (one line naming what was looked for), or None.
+
+    Only looks for the files by name (no reading), so a dialog can answer at once; a folder with a
+    damaged file passes here and is explained when the data is loaded.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        return f"{_show(root)} is not a folder"
+    subs = sorted({s for names in _SUBDIRS.values() for s in names})
+    try:
+        for d in (root, *(root / s for s in subs)):
+            if not d.is_dir():
+                continue
+            if any((d / n).is_file() for names in _NPZ_NAMES.values() for n in names) or _find_idx(d)[0]:
+                return None
+    except OSError as exc:
+        return f"{_show(root)} cannot be read ({exc.strerror or exc})"
+    npz = ", ".join(sorted({n for names in _NPZ_NAMES.values() for n in names}))
+    return (f"No dataset in {_show(root)}: looked for {npz} and the four IDX files "
+            f"(train-images-idx3-ubyte[.gz] ...), there and in {', '.join(s + '/' for s in subs)}")
 
 
 def _idx_reader(files: Sequence[Path]) -> Callable[[], Arrays]:

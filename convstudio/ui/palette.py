@@ -7,7 +7,8 @@ Double-clicking (or Enter on) a block emits :attr:`PaletteWidget.blockActivated`
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from convstudio.core.blocks import BLOCKS, CATEGORIES, BlockSpec
 
@@ -71,7 +72,12 @@ class PaletteWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
+        self.no_match = QLabel(self)
+        self.no_match.setWordWrap(True)
+        self.no_match.setStyleSheet("QLabel { color: palette(placeholder-text); padding: 6px; }")
+        self.no_match.hide()
         layout.addWidget(self.filter)
+        layout.addWidget(self.no_match)
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._groups: dict[str, QTreeWidgetItem] = {}
@@ -115,6 +121,9 @@ class PaletteWidget(QWidget):
             item.setHidden(bool(needle) and needle not in hay)
         for group in self._groups.values():
             group.setHidden(all(group.child(i).isHidden() for i in range(group.childCount())))
+        nothing = bool(needle) and not self.kinds()
+        self.no_match.setText(f"No block matches '{text.strip()}'" if nothing else "")
+        self.no_match.setVisible(nothing)
 
     def _activated(self, item: QTreeWidgetItem) -> None:
         kind = item.data(0, KIND_ROLE)

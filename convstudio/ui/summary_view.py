@@ -42,9 +42,12 @@ class SummaryWidget(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
+        self.table.setTextElideMode(Qt.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)  # the block name gives way, elided
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(36)
         self.totals = QLabel(self)
         self.totals.setTextFormat(Qt.RichText)
         self.totals.setWordWrap(True)
@@ -98,6 +101,7 @@ class SummaryWidget(QWidget):
                         if c == 0:
                             item.setIcon(block_icon(self.document.network.blocks[bid].kind))
                             item.setData(Qt.UserRole, bid)
+                            item.setToolTip(f"{bid} ({kind})")
                         self.table.setItem(r, c, item)
                     elif item.text() != text:
                         item.setText(text)
@@ -115,6 +119,29 @@ class SummaryWidget(QWidget):
             f"<b>Multiply-adds:</b> {format_count(analysis.total_macs)} per image &nbsp; "
             f"<b>Activations:</b> {format_bytes(analysis.activation_bytes)} per image &nbsp; {state}")
         self._on_document_selection(self.document.selected_ids())
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Keep Params in view without sideways scrolling: a narrow table drops Type, then MACs.
+
+        The type stays in each block's icon and tooltip; widen the panel to see the columns again.
+        """
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width()
+        name = min(120, max(60, self.table.sizeHintForColumn(0)))
+        for c in (1, 4):
+            self.table.setColumnHidden(c, False)
+        for c in (1, 4):
+            needed = name + sum(self.table.sizeHintForColumn(k) + 12 for k in range(1, len(COLUMNS))
+                                if not self.table.isColumnHidden(k))
+            if needed <= room:
+                break
+            self.table.setColumnHidden(c, True)
+        header.setStretchLastSection(False)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def row_of(self, block_id: str) -> int:
         for r in range(self.table.rowCount()):

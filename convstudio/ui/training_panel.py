@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convstudio.core.datasets import folder_problem
 from convstudio.core.provenance import data_mismatch, describe_test_accuracy
 from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
@@ -394,10 +395,20 @@ class TrainingPanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Folder with the dataset files",
                                                   app_settings.data_dir() or os.path.expanduser("~"))
         if folder:
-            app_settings.set_data_dir(folder)
-            self._refresh_source()
-            self.dataChanged.emit()
-            self.message.emit(f"Data folder: {folder}")
+            self.use_data_folder(folder)
+
+    def use_data_folder(self, folder: str) -> bool:
+        """Use ``folder`` for the data; a folder without any dataset in it is refused, saying why."""
+        problem = folder_problem(folder)
+        if problem is not None:
+            self.source_label.setText(f"{problem}. The data in use is unchanged.")
+            self.message.emit(problem)
+            return False
+        app_settings.set_data_dir(folder)
+        self._refresh_source()
+        self.dataChanged.emit()
+        self.message.emit(f"Data folder: {folder}")
+        return True
 
     # ----------------------------------------------------------------- control
 

@@ -78,3 +78,33 @@ def test_summary_lists_blocks_and_totals_and_follows_edits(qtbot):
     doc.set_param("conv2d_1", "filters", 2)  # hidden: catches up when shown again
     widget.show()
     assert widget.table.item(1, 2).text() == "28x28x2"
+
+
+def test_an_empty_filter_result_says_so(qtbot):
+    palette = PaletteWidget()
+    qtbot.addWidget(palette)
+    palette.show()
+    palette.filter.setText("zebra")
+    assert palette.kinds() == []
+    assert palette.no_match.isVisible() and palette.no_match.text() == "No block matches 'zebra'"
+    palette.filter.setText("conv")
+    assert palette.kinds() and not palette.no_match.isVisible()
+
+
+def test_summary_params_visible_without_sideways_scroll_in_a_narrow_panel(qtbot):
+    doc = EditorDocument(Network.chain(["Input", ("Conv2D", {"filters": 64, "padding": "same"}),
+                                        ("GlobalAvgPool2D", {}), ("Dense", {"units": 10, "activation": "softmax"})]))
+    widget = SummaryWidget(doc)
+    qtbot.addWidget(widget)
+    widget.resize(260, 400)  # the docked panel's default width
+    widget.show()
+    qtbot.waitExposed(widget)
+    table = widget.table
+    params = 3
+    assert not table.isColumnHidden(params)
+    right = table.columnViewportPosition(params) + table.columnWidth(params)
+    assert right <= table.viewport().width() and table.horizontalScrollBar().maximum() == 0
+    assert table.item(1, 0).toolTip() == "conv2d_1 (Conv2D)"  # the type stays at hand
+    widget.resize(700, 400)
+    qtbot.wait(10)
+    assert not table.isColumnHidden(1) and not table.isColumnHidden(4)  # wide: every column
