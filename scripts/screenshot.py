@@ -47,7 +47,6 @@ def main() -> int:
     os.environ.pop("CONVSTUDIO_DATA_DIR", None)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from convstudio.ui import settings as app_settings
@@ -124,10 +123,7 @@ def main() -> int:
     pump(300, lambda: len(epochs) >= 2 or bool(finished))
     pump(1.5)  # some of the third epoch
     shot("training")
-    window.right_tabs.setCurrentIndex(1)  # the insight views follow the probe sample live
-    for name in ("palette", "inspector", "summary"):
-        window.docks[name].hide()  # room for the views
-    window.resizeDocks([window.docks["training"]], [1090], Qt.Orientation.Horizontal)
+    window.docks["insight"].raise_()  # under the canvas: the views follow the probe sample live
     pump(2.0)
     shot("inside_the_network_live")
     window.controller.stop_and_wait(10.0)

@@ -11,6 +11,8 @@ from . import settings as app_settings
 __all__ = ["WindowLayout", "scrolled"]
 
 _INSIGHT_TAB = "Inside the network"
+INSIGHT_HEIGHT = 420
+"""The insight dock's starting height: tiles large enough to read, the network still in view above."""
 
 
 def scrolled(widget: QWidget) -> QScrollArea:
@@ -23,8 +25,10 @@ def scrolled(widget: QWidget) -> QScrollArea:
 
 
 class WindowLayout:
-    """Builds and keeps the window's docks: blocks, inspector and summary on the left, training and
-    the insight views as tabs on the right; restores and saves their state."""
+    """Builds and keeps the window's docks: blocks, inspector and summary on the left, training on
+    the right, and the insight views in their own dock under the canvas, so the network and what is
+    inside it are seen together (the dock floats, or tabs elsewhere, when a user wants it larger);
+    restores and saves their state."""
 
     def __init__(self, window: QMainWindow, palette: QWidget, inspector: QWidget, summary: QWidget,
                  training_panel: QWidget) -> None:
@@ -35,12 +39,11 @@ class WindowLayout:
         self.insight_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         training_scroll = scrolled(training_panel)
         training_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # The insight views share the training dock as a second tab (two groups of tabified docks
-        # leave a stray tab bar behind in Qt 6.11, so only the inspector and summary are tabified).
+        # Two groups of tabified docks leave a stray tab bar behind in Qt 6.11, so only the inspector
+        # and summary are tabified; the training panel sits in a tab widget of its own.
         self.right_tabs = QTabWidget()
         self.right_tabs.setDocumentMode(True)
         self.right_tabs.addTab(training_scroll, "Training")
-        self.right_tabs.addTab(self.insight_placeholder, _INSIGHT_TAB)
         self._make_docks(palette, inspector, summary)
         self.dataset_label = QLabel("")
         self.device_label = QLabel("Loading TensorFlow...")
@@ -57,6 +60,7 @@ class WindowLayout:
             ("inspector", "Inspector", inspector, left),
             ("summary", "Summary", summary, left),
             ("training", "Training", self.right_tabs, right),
+            ("insight", _INSIGHT_TAB, self.insight_placeholder, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]
         for name, title, widget, area in specs:
             dock = QDockWidget(title, window)
@@ -75,18 +79,17 @@ class WindowLayout:
         window.setCorner(Qt.Corner.BottomLeftCorner, left)
         window.setCorner(Qt.Corner.BottomRightCorner, right)
         window.resizeDocks([self.docks["palette"], self.docks["inspector"]], [400, 450], Qt.Orientation.Vertical)
-        window.resizeDocks([self.docks["palette"], self.docks["training"]], [300, 470], Qt.Orientation.Horizontal)
+        window.resizeDocks([self.docks["palette"], self.docks["training"]], [290, 470], Qt.Orientation.Horizontal)
+        window.resizeDocks([self.docks["insight"]], [INSIGHT_HEIGHT], Qt.Orientation.Vertical)
 
     def _on_training_dock_moved(self, area: Qt.DockWidgetArea) -> None:
         horizontal = area in (Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.TopDockWidgetArea)
         self.training_panel.set_orientation(Qt.Orientation.Horizontal if horizontal else Qt.Orientation.Vertical)
 
     def place_insight(self, panel: QWidget) -> None:
-        """Put the insight panel where its placeholder was. Its views want about 800 px: it scrolls
-        inside the tab rather than squeeze the canvas."""
-        index = self.right_tabs.indexOf(self.insight_placeholder)
-        self.right_tabs.removeTab(index)
-        self.right_tabs.insertTab(index, scrolled(panel), _INSIGHT_TAB)
+        """Put the insight panel in its dock, where its placeholder was; below its minimum size it
+        scrolls inside the dock rather than squeeze the canvas."""
+        self.docks["insight"].setWidget(scrolled(panel))
         self.insight_placeholder.deleteLater()
 
     def raise_inspector(self) -> None:

@@ -66,17 +66,18 @@ def window(qtbot, storage, prompts):
 def test_window_opens_with_canvas_docks_and_menus(window):
     assert isinstance(window.centralWidget(), CanvasView)
     docks = window.docks
-    assert set(docks) == {"palette", "inspector", "summary", "training"}
+    assert set(docks) == {"palette", "inspector", "summary", "training", "insight"}
     for dock in docks.values():
         assert isinstance(dock, QDockWidget) and dock.toggleViewAction().isChecked()
         assert dock.features() & QDockWidget.DockWidgetFeature.DockWidgetMovable
-    for name in ("palette", "inspector", "training"):
+    for name in ("palette", "inspector", "training", "insight"):
         assert docks[name].isVisible()
     assert window.tabifiedDockWidgets(docks["inspector"]) == [docks["summary"]]
     tabs = window.right_tabs
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Training", "Inside the network"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Training"]
+    assert docks["insight"].windowTitle() == "Inside the network"
     window.build_insight()
-    assert tabs.widget(1).widget() is window.insight
+    assert docks["insight"].widget().widget() is window.insight
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus[:3] == ["File", "Edit", "View"]
     assert window.windowTitle().startswith("Untitled")
