@@ -26,6 +26,8 @@ _VAL = "#d62728"
 _LOSS_TOP = 2.5  # cross-entropy of a 10-class guess is about 2.3
 # Fixed margins (figure fractions) for two axes side by side with 7-9 pt text: no layout engine
 # runs on the redraws during a run.
+X_ROOM = 0.05
+"""Room right of the last epoch (a fraction of the run), so its validation point is drawn whole."""
 _MARGINS = {"left": 0.09, "right": 0.98, "bottom": 0.2, "top": 0.88, "wspace": 0.3}
 
 
@@ -93,7 +95,7 @@ class TrainingPlots(QWidget):
 
     def _apply_limits(self) -> None:
         for ax in (self.loss_ax, self.acc_ax):
-            ax.set_xlim(0.0, self._epochs)
+            ax.set_xlim(0.0, self._epochs * (1.0 + X_ROOM))
         self.loss_ax.set_ylim(0.0, self._loss_top)
         self.acc_ax.set_ylim(0.0, 1.0)
 
@@ -146,7 +148,8 @@ class TrainingPlots(QWidget):
         if self._saving:
             return
         self._update_data()  # a draw Qt asked for (first show, resize) paints the latest points too
-        self._drawn_limits = (self.loss_ax.get_xlim()[1], self.loss_ax.get_ylim()[1])
+        drawn_epochs = round(self.loss_ax.get_xlim()[1] / (1.0 + X_ROOM), 6)  # the axis adds X_ROOM
+        self._drawn_limits = (drawn_epochs, self.loss_ax.get_ylim()[1])
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._draw_curves()
         self.full_draw_count += 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from convstudio.core.training_events import BatchEnd, EpochEnd
-from convstudio.ui.plots import TrainingPlots
+from convstudio.ui.plots import X_ROOM, TrainingPlots
 
 
 def _plots(qtbot) -> TrainingPlots:
@@ -21,7 +23,7 @@ def test_points_reach_the_lines_and_repaints_are_blits(qtbot):
     plots.clear(epochs=2)  # new x limits: one full redraw
     plots.add_batch(BatchEnd(0, 1, 10, 2.0, 0.1, 0.1))
     qtbot.waitUntil(lambda: plots.full_draw_count >= 2, timeout=3000)
-    assert plots.loss_ax.get_xlim() == (0.0, 2.0)
+    assert plots.loss_ax.get_xlim() == pytest.approx((0.0, 2.0 * (1 + X_ROOM)))
     full = plots.full_draw_count
     for step in range(2, 11):
         plots.add_batch(BatchEnd(0, step, 10, 2.0 / step, step / 10, 0.1 * step))
@@ -63,7 +65,7 @@ def test_a_new_run_reuses_the_artists_and_redraws_fully_only_for_new_limits(qtbo
     assert plots.full_draw_count == full
     plots.clear(epochs=3)  # new x limits: one full redraw
     qtbot.waitUntil(lambda: plots.full_draw_count > full, timeout=3000)
-    assert plots.loss_ax.get_xlim() == (0.0, 3.0)
+    assert plots.loss_ax.get_xlim() == pytest.approx((0.0, 3.0 * (1 + X_ROOM)))
     assert [plots._loss_line, plots._acc_line, plots._val_loss_pts, plots._val_acc_pts] == artists
     assert all(a.axes is not None for a in artists)  # still in their axes, not rebuilt
 
@@ -89,3 +91,15 @@ def test_saved_png_includes_the_blitted_curves_and_live_drawing_goes_on(qtbot, t
     drawn = plots.full_draw_count
     plots.add_batch(BatchEnd(0, 10, 10, 0.1, 0.99, 1.0))
     qtbot.waitUntil(lambda: plots.full_draw_count > drawn, timeout=3000)  # back to live drawing
+
+
+def test_the_last_validation_point_is_drawn_whole(qtbot):
+    plots = _plots(qtbot)
+    plots.clear(epochs=2)
+    for epoch in (0, 1):
+        plots.add_epoch(EpochEnd(epoch, 2, {"loss": 0.5, "val_loss": 0.4, "val_accuracy": 0.8}, 1.0))
+    qtbot.waitUntil(lambda: list(plots._val_acc_pts.get_xdata()) == [1.0, 2.0], timeout=2000)
+    for ax, pts in ((plots.loss_ax, plots._val_loss_pts), (plots.acc_ax, plots._val_acc_pts)):
+        x, _ = ax.transData.transform((2.0, 0.5))
+        radius = pts.get_markersize() / 2 * plots.figure.dpi / 72
+        assert x + radius <= ax.bbox.x1  # not cut at the plot's right edge

@@ -28,6 +28,17 @@ def _canvas(width: float, height: float):
     return figure, canvas
 
 
+def label_room(names: list[str], fontsize: float, figure_px: float, dpi: float = 100.0) -> float:
+    """The figure fraction that tick labels ``names`` need beside an axis (plus the axis label).
+
+    An estimate from the longest name (0.62 em per character), so full names such as
+    "T-shirt/top" fit without a layout pass; capped at 45 % of the figure.
+    """
+    longest = max((len(n) for n in names), default=1)
+    needed = longest * fontsize * 0.62 * dpi / 72 + 22
+    return min(0.45, needed / max(figure_px, 1.0))
+
+
 def _default_names(n: int) -> list[str]:
     return [str(i) for i in range(n)]
 
@@ -118,6 +129,8 @@ class PredictionView(QWidget):
         ax.set_xlabel("probability", fontsize=8)
         ax.tick_params(labelsize=8)
         names = self.class_names if len(self.class_names) == n else _default_names(n)
+        width = self.figure.get_size_inches()[0] * self.figure.dpi
+        self.figure.subplots_adjust(left=max(0.12, label_room(names, 8, width, self.figure.dpi)))
         y = np.arange(n)
         self._bars = list(ax.barh(y, np.zeros(n), color="#9db4cc", animated=True))
         ax.set_yticks(y, names)
@@ -289,11 +302,13 @@ class ConfusionView(QWidget):
         self.draw_count = 0
         self._stale = True
         self.canvas.mpl_connect("button_press_event", self._on_click)
+        self.canvas.mpl_connect("motion_notify_event", self._on_hover)
         self.evaluation: Evaluation | None = None
         self.images: np.ndarray | None = None
         self.class_names: list[str] = []
         self.cell: tuple[int, int] | None = None
         self.title = QLabel("Samples in the chosen cell (most confident first):")
+        self.title.setWordWrap(True)  # a narrow side column wraps the header instead of cutting it
         self.list = QListWidget()
         self.list.setIconSize(QSize(28, 28))
         self.list.setMinimumWidth(170)
@@ -363,9 +378,11 @@ class ConfusionView(QWidget):
                 if m[t, p]:
                     ax.text(p, t, str(m[t, p]), ha="center", va="center", fontsize=6.5,
                             color="white" if rates[t, p] > 0.5 else ("#b00000" if t != p else "black"))
-        short = [s if len(s) <= 7 else s[:6] + "…" for s in names]
-        ax.set_xticks(range(n), short, rotation=90, fontsize=7)
-        ax.set_yticks(range(n), short, fontsize=7)
+        width, height = self.figure.get_size_inches() * self.figure.dpi
+        self.figure.subplots_adjust(left=max(0.12, label_room(names, 7, width, self.figure.dpi)),
+                                    bottom=max(0.14, label_room(names, 7, height, self.figure.dpi)))
+        ax.set_xticks(range(n), names, rotation=90, fontsize=7)  # full names: nothing cut
+        ax.set_yticks(range(n), names, fontsize=7)
         ax.set_xlabel("predicted", fontsize=8)
         ax.set_ylabel("true", fontsize=8)
         if self.cell is not None:
@@ -382,6 +399,25 @@ class ConfusionView(QWidget):
         p, t = int(round(event.xdata)), int(round(event.ydata))
         if 0 <= t < n and 0 <= p < n:
             self.select_cell(t, p)
+
+    def cell_tip(self, true_class: int, pred_class: int) -> str:
+        """The hover text of one cell, with the full class names."""
+        ev = self.evaluation
+        if ev is None:
+            return ""
+        names = self._names(len(ev.matrix))
+        return (f"true {names[true_class]}, predicted {names[pred_class]}: "
+                f"{int(ev.matrix[true_class, pred_class])} image(s)")
+
+    def _on_hover(self, event) -> None:
+        tip = ""
+        if event.inaxes is self.ax and self.evaluation is not None and event.xdata is not None:
+            n = len(self.evaluation.matrix)
+            p, t = int(round(event.xdata)), int(round(event.ydata))
+            if 0 <= t < n and 0 <= p < n:
+                tip = self.cell_tip(t, p)
+        if tip != self.canvas.toolTip():
+            self.canvas.setToolTip(tip)
 
     def select_cell(self, true_class: int, pred_class: int) -> np.ndarray:
         """List the samples of one cell, most confident first; returns their test indices."""
