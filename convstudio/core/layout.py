@@ -50,6 +50,21 @@ def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
         return {}
     if origin is None:
         origin = (min(b.pos[0] for b in network), min(b.pos[1] for b in network))
+    grouped, parents = _with_shortcut_slots(network)
+    slot = _slots(grouped, parents)
+    positions: dict[str, tuple[float, float]] = {}
+    y = origin[1]
+    for layer in grouped:
+        for bid in layer:
+            if bid in network.blocks:
+                positions[bid] = (origin[0] + slot[bid] * x_gap, y)
+        tallest = max(((heights or {}).get(bid, 0.0) for bid in layer), default=0.0)
+        y += max(y_gap, tallest + min_space)
+    return positions
+
+
+def _with_shortcut_slots(network: Network) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """The layers, with a placeholder in every layer a connection skips, and each entry's parents."""
     grouped = layers(network)
     depth = {bid: i for i, layer in enumerate(grouped) for bid in layer}
     parents: dict[str, list[str]] = {bid: [] for bid in depth}
@@ -64,6 +79,11 @@ def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
             parents[dummy] = [prev]
             prev = dummy
         parents[e.dst].append(prev)
+    return grouped, parents
+
+
+def _slots(grouped: list[list[str]], parents: dict[str, list[str]]) -> dict[str, float]:
+    """Column of every entry: layers ordered by their parents' mean column, centred under them."""
     slot: dict[str, float] = {}
     for i, layer in enumerate(grouped):
         if i > 0:
@@ -77,15 +97,7 @@ def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
         centre = (min(above) + max(above)) / 2 if above else 0.0
         for j, bid in enumerate(layer):
             slot[bid] = centre - (len(layer) - 1) / 2 + j
-    positions: dict[str, tuple[float, float]] = {}
-    y = origin[1]
-    for layer in grouped:
-        for bid in layer:
-            if bid in network.blocks:
-                positions[bid] = (origin[0] + slot[bid] * x_gap, y)
-        tallest = max(((heights or {}).get(bid, 0.0) for bid in layer), default=0.0)
-        y += max(y_gap, tallest + min_space)
-    return positions
+    return slot
 
 
 def block_rects(network: Network, heights: dict[str, float] | None = None) -> dict[str, Rect]:

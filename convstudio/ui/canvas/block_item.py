@@ -81,6 +81,8 @@ class FixButton(QGraphicsObject):
         return self._size
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        if QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform()) < OVERVIEW_LOD:
+            return  # the overview shows names only; the card and its button come back when zoomed in
         painter.setRenderHint(QPainter.Antialiasing)
         color = self.parentItem().issue_color()
         painter.setPen(Qt.NoPen)
