@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
+    from .runs import RunRecorder
+
 __all__ = [
     "CHECKPOINT_MODEL",
     "CHECKPOINT_STATE",
@@ -187,15 +189,20 @@ class Trainer:
     one a fresh model is built from the network. ``checkpoint_dir`` receives a checkpoint after every
     completed epoch (:mod:`convstudio.core.checkpoint`); one that cannot be written (a full disk) is
     a :class:`TrainWarning`, the previous one stays, and training goes on.
+    ``recorder`` (a :class:`~convstudio.core.runs.RunRecorder`) records the run in its run folder and
+    adds the health monitor's warnings to the events.
     ``pause``, ``resume``, ``stop`` and ``set_probe`` may be called from any thread.
     """
 
     def __init__(self, network: Network, dataset: Dataset, settings: TrainSettings, channel: EventChannel,
-                 checkpoint_dir: str | Path | None = None, model: "keras.Model | None" = None) -> None:
+                 checkpoint_dir: str | Path | None = None, model: "keras.Model | None" = None,
+                 recorder: "RunRecorder | None" = None) -> None:
         self.network = network.copy()
         self.dataset = dataset
         self.settings = settings
-        self.channel = channel
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.recorder = recorder
+        self.channel = recorder.attach(self, channel) if recorder is not None else channel
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.model = model
         self.initial_epoch = 0
@@ -256,7 +263,8 @@ class Trainer:
 
     @classmethod
     def resume_from(cls, checkpoint_dir: str | Path, network: Network, dataset: Dataset,
-                    settings: TrainSettings, channel: EventChannel) -> "Trainer":
+                    settings: TrainSettings, channel: EventChannel,
+                    recorder: "RunRecorder | None" = None) -> "Trainer":
         """A trainer that continues the checkpoint in ``checkpoint_dir`` for ``settings.epochs`` more epochs.
 
         History is appended to the checkpoint's, and new checkpoints go to the same folder. The
@@ -282,7 +290,7 @@ class Trainer:
                 compile_model(model, settings)  # another optimizer: start its state afresh
             elif before.get("learning_rate") != settings.learning_rate:
                 model.optimizer.learning_rate.assign(settings.learning_rate)  # the user chose a new rate
-        trainer = cls(network, dataset, settings, channel, checkpoint_dir, model=model)
+        trainer = cls(network, dataset, settings, channel, checkpoint_dir, model=model, recorder=recorder)
         trainer.initial_epoch = state["epoch"]
         trainer.history = {k: [float(v) for v in vals] for k, vals in state["history"].items()}
         return trainer
@@ -400,6 +408,8 @@ class Trainer:
             history=self.history, total_epochs=total, learning_rate=_lr_of,
             probe=ActivationProbe(self.network, self.channel), probe_image=self.probe_image,
             probe_interval_s=s.probe_interval_s, save=self._save_checkpoint)
+        if self.recorder is not None:
+            callbacks += self.recorder.keras_callbacks(self, self._state, steps, s.epochs)
         callback_list = LazyBatchLogs(callbacks, add_history=True, add_progbar=False, model=model, verbose=0,
                                       epochs=total, steps=steps)
         model.fit(train, validation_data=splits.val if has_val else None, epochs=total, steps_per_epoch=steps,

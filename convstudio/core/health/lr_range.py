@@ -1,0 +1,100 @@
+"""The learning-rate range test: train a copy of the model for a few batches while the rate grows.
+
+The loss is recorded against a learning rate that grows geometrically from ``start`` to ``end``;
+it falls once the rate is large enough to learn and blows up once it is too large. The suggested
+rate is a tenth of the rate at the lowest (smoothed) loss, a common rule of thumb (Smith, 2017).
+The user's model is not touched: the test trains a clone with its own optimizer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .events import LR_TOO_HIGH, LR_TOO_LOW, HealthWarning
+
+__all__ = ["LearningRateRange", "advise_learning_rate", "lr_range_test"]
+
+_BLOW_UP = 4.0  # stop once the smoothed loss is this many times its best
+_SMOOTH = 0.7
+TOO_HIGH = 10.0
+"""A learning rate more than this many times the suggested one is warned about as too high."""
+TOO_LOW = 100.0
+"""A learning rate less than the suggested one divided by this is warned about as too low."""
+
+
+@dataclass(frozen=True)
+class LearningRateRange:
+    """Loss against learning rate (same length; the sweep stops early once the loss blows up)."""
+
+    learning_rates: list[float]
+    losses: list[float]
+    suggested: float
+
+    @property
+    def best(self) -> float:
+        """The learning rate at the lowest smoothed loss."""
+        return self.suggested * 10.0
+
+
+def _smoothed(losses: list[float]) -> list[float]:
+    out, avg = [], 0.0
+    for i, loss in enumerate(losses, 1):
+        avg = _SMOOTH * avg + (1 - _SMOOTH) * loss
+        out.append(avg / (1 - _SMOOTH ** i))
+    return out
+
+
+def lr_range_test(model, images: np.ndarray, labels: np.ndarray, *, batch_size: int = 32, steps: int = 30,
+                  start: float = 1e-6, end: float = 1.0, optimizer: str = "sgd", seed: int = 0) -> LearningRateRange:
+    """Sweep the learning rate over ``steps`` batches of ``images``/``labels`` on a copy of ``model``.
+
+    ``images`` are uint8 pixels or already normalised floats.
+
+    ``optimizer`` is ``"sgd"``, ``"adam"`` or ``"rmsprop"``. Returns the curve and a suggested rate.
+    """
+    import keras
+
+    from ..pipeline import normalize
+
+    if np.asarray(images).dtype == np.uint8:
+        images = normalize(images)
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    opt = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}.get(optimizer, keras.optimizers.SGD)(start)
+    clone.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(seed)
+    factor = (end / start) ** (1.0 / max(1, steps - 1))
+    rates, losses = [], []
+    for i in range(steps):
+        lr = start * factor ** i
+        opt.learning_rate.assign(lr)
+        pick = rng.choice(len(images), size=min(batch_size, len(images)), replace=False)
+        loss = float(clone.train_on_batch(images[pick], labels[pick]))
+        rates.append(lr)
+        losses.append(loss)
+        smooth = _smoothed([v for v in losses if math.isfinite(v)] or [math.inf])
+        if not math.isfinite(loss) or (i > 2 and smooth[-1] > _BLOW_UP * min(smooth)):
+            break
+    finite = [(r, s) for r, s in zip(rates, _smoothed(losses)) if math.isfinite(s)]
+    best = min(finite, key=lambda rs: rs[1])[0] if finite else start
+    return LearningRateRange(rates, losses, best / 10.0)
+
+
+def advise_learning_rate(result: LearningRateRange, learning_rate: float) -> HealthWarning | None:
+    """A warning when ``learning_rate`` is far above or below the range test's suggestion."""
+    suggested = result.suggested
+    values = {"learning_rate": learning_rate, "suggested": suggested}
+    if learning_rate > TOO_HIGH * suggested:
+        return HealthWarning(
+            LR_TOO_HIGH, f"The learning rate {learning_rate:g} is too high: the range test's loss is lowest "
+                         f"near {result.best:.2g} and grows beyond it.",
+            f"Try about {suggested:.2g}.", values=values)
+    if learning_rate < suggested / TOO_LOW:
+        return HealthWarning(
+            LR_TOO_LOW, f"The learning rate {learning_rate:g} is too low: the loss barely moves at that rate in "
+                        f"the range test, so training will be slow.",
+            f"Try about {suggested:.2g}.", values=values)
+    return None
