@@ -145,6 +145,7 @@ class _Progress:
         self.out.flush()
 
     def handle(self, event: Any) -> None:
+        from convstudio.core.health import HealthWarning
         from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted, TrainWarning
 
         if isinstance(event, TrainStarted):
@@ -178,6 +179,8 @@ class _Progress:
             self._line(f"epoch {event.epoch + 1}/{event.epochs} done in {event.seconds:.1f} s: " + ", ".join(parts))
         elif isinstance(event, TrainWarning):
             self._line(f"warning: {event.message}")
+        elif isinstance(event, HealthWarning):
+            self._line(f"health: {event.text}")
         elif isinstance(event, TrainFinished):
             self._line(event.message)
 
@@ -333,13 +336,13 @@ def _require_trainable(project: Any, dataset: Any) -> None:
 
 
 def _make_trainer(args: argparse.Namespace, project: Any, dataset: Any, settings: Any, channel: Any,
-                  checkpoint_dir: Path) -> Any:
+                  checkpoint_dir: Path, recorder: Any = None) -> Any:
     from convstudio.core.training import CheckpointError, Trainer
 
     if not args.resume:
-        return Trainer(project.network, dataset, settings, channel, checkpoint_dir)
+        return Trainer(project.network, dataset, settings, channel, checkpoint_dir, recorder=recorder)
     try:
-        return Trainer.resume_from(checkpoint_dir, project.network, dataset, settings, channel)
+        return Trainer.resume_from(checkpoint_dir, project.network, dataset, settings, channel, recorder=recorder)
     except CheckpointError as exc:
         raise CliError(str(exc)) from None
 
@@ -439,11 +442,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     dataset = _training_data(args, project)
     _require_trainable(project, dataset)
     progress = _Progress(sys.stdout)
-    trainer = _make_trainer(args, project, dataset, settings, _printing_channel(progress), out_dir / "checkpoint")
+    recorder = _run_recorder(args, project, path, out_dir / "checkpoint")
+    trainer = _make_trainer(args, project, dataset, settings, _printing_channel(progress), out_dir / "checkpoint",
+                            recorder)
     start = time.perf_counter()
     finished = _run_interruptibly(trainer)
     wall = time.perf_counter() - start
     problems = _save_run(out_dir, trainer, finished, _run_record(path, dataset, settings, finished, progress, wall))
+    if recorder is not None and recorder.folder is not None:
+        print(f"run recorded: {recorder.folder} (convstudio-cli runs show {args.project} {recorder.folder.name})")
     return _train_exit_code(finished, dataset, problems)
 
 
@@ -487,6 +494,159 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- run history
+
+
+def _runs_root(project_path: Path) -> Path:
+    """``<stem>.runs`` beside the project (for a bundled preset, in the current folder)."""
+    return _default_run_dir(project_path).with_name(f"{project_path.stem}.runs")
+
+
+def _run_recorder(args: argparse.Namespace, project: Any, path: Path, checkpoint_dir: Path) -> Any:
+    """The recorder of this training run (None with --no-record)."""
+    if getattr(args, "no_record", False):
+        return None
+    from convstudio.core.runs import RunRecorder
+
+    resumed = str(checkpoint_dir) if args.resume else None
+    return RunRecorder(_runs_root(path), title=project.title or path.stem, origin="cli", resumed_from=resumed)
+
+
+def _project_runs(arg: str) -> Path:
+    """The runs folder of a project file, a preset id, or a ``.runs`` folder given directly."""
+    given = Path(arg)
+    if given.is_dir() and given.suffix == ".runs":
+        return given
+    if given.suffix == ".json" or os.sep in arg or given.exists():
+        return _runs_root(given)
+    return _runs_root(_load_project(arg)[1])
+
+
+def _find_run(root: Path, ref: str) -> Any:
+    from convstudio.core.runs import RunError, find_run, load_run
+
+    try:
+        return load_run(find_run(root, ref))
+    except RunError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+def _table(rows: list[list[str]], right: set[int]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+             for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    from convstudio.core.runs import RunError, list_runs
+
+    root = _project_runs(args.project)
+    try:
+        runs = list_runs(root, sort=args.sort, descending=not args.ascending)
+    except RunError as exc:
+        raise CliError(str(exc)) from None
+    if not runs:
+        print(f"No runs recorded in {root} yet (train with: convstudio-cli train {args.project}).")
+        return EXIT_OK
+    rows = [["run", "outcome", "test acc", "params", "epochs", "time", "data", "health"]]
+    for s in runs:
+        data = s.dataset + (" (sample)" if s.is_sample else "")
+        params = "-" if s.parameters is None else f"{s.parameters:,}"
+        rows.append([s.id, s.outcome_label, _percent(s.test_accuracy), params, str(s.epochs_done),
+                     f"{s.duration_s:.1f} s", data, ", ".join(k.replace("_", " ") for k in s.health) or "ok"])
+    print(_table(rows, right={2, 3, 4, 5}))
+    print(f"{len(runs)} run(s) in {root}; TensorBoard: tensorboard --logdir {root}")
+    return EXIT_OK
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    run = _find_run(_project_runs(args.project), args.run)
+    s, r = run.summary, run.record
+    data = r.get("dataset") or {}
+    print(f"run {s.id}: {s.outcome_label}" + (f" - {s.message}" if s.message else ""))
+    print(f"started {s.started}, {s.duration_s:.1f} s, {s.epochs_done} epoch(s) on {s.device or 'an unknown device'}")
+    print(f"data: {data.get('name')} from {data.get('source') or 'an unknown source'}"
+          + (" [bundled sample]" if data.get("is_sample") else ""))
+    params = "-" if s.parameters is None else f"{s.parameters:,}"
+    t = run.settings
+    print(f"network: {len(run.network)} blocks, {params} parameters; training: {t.optimizer} lr {t.learning_rate:g}, "
+          f"batch {t.batch_size}, {t.epochs} epochs, seed {t.seed}")
+    if s.test_accuracy is not None:
+        print(f"test accuracy {_percent(s.test_accuracy)}, test loss {s.test_loss if s.test_loss is None else f'{s.test_loss:.4f}'}")
+    epochs = run.metrics.get("epochs") or []
+    if epochs:
+        keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate") if k in epochs[0]]
+        rows = [["epoch", *keys, "seconds"]]
+        rows += [[str(e["epoch"] + 1), *(f"{e[k]:.4g}" for k in keys), f"{e.get('seconds', 0):.1f}"] for e in epochs]
+        print(_table(rows, right=set(range(len(keys) + 2))))
+    for warning in r.get("health") or []:
+        print(f"health: {warning.get('message', '')} {warning.get('advice', '')}".rstrip())
+    for which in ("final", "best"):
+        path = run.model_path(which)
+        if path is not None:
+            print(f"{which} model: {path}")
+    print(f"folder: {s.folder}")
+    return EXIT_OK
+
+
+def cmd_runs_compare(args: argparse.Namespace) -> int:
+    from convstudio.core.runs import compare_runs, format_comparison
+
+    root = _project_runs(args.project)
+    print(format_comparison(compare_runs(_find_run(root, args.run_a), _find_run(root, args.run_b))))
+    return EXIT_OK
+
+
+def cmd_runs_delete(args: argparse.Namespace) -> int:
+    from convstudio.core.runs import RunError, delete_run
+
+    run = _find_run(_project_runs(args.project), args.run)
+    if not args.yes:
+        raise CliError(f"this deletes {run.summary.folder} and its models; add --yes to confirm")
+    try:
+        delete_run(run.summary.folder)
+    except RunError as exc:
+        raise CliError(str(exc)) from None
+    print(f"deleted run {run.summary.id}")
+    return EXIT_OK
+
+
+def _add_runs_parser(sub: Any) -> None:
+    from convstudio.core.runs import SORT_KEYS
+
+    runs = sub.add_parser("runs", help="list, show, compare or delete a project's recorded runs")
+    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION")
+    rsub.required = True
+    p = rsub.add_parser("list", help="a table of the project's runs")
+    p.add_argument("project", help="project file (.json), preset id, or a .runs folder")
+    p.add_argument("--sort", choices=SORT_KEYS, default="time", help="newest, most accurate, largest or longest first")
+    p.add_argument("--ascending", action="store_true", help="reverse the order")
+    p.set_defaults(func=cmd_runs_list)
+    p = rsub.add_parser("show", help="one run in detail (RUN: folder name, its last part, or 1 for the newest)")
+    p.add_argument("project")
+    p.add_argument("run")
+    p.set_defaults(func=cmd_runs_show)
+    p = rsub.add_parser("compare", help="what changed between two runs: network block by block, settings, results")
+    p.add_argument("project")
+    p.add_argument("run_a")
+    p.add_argument("run_b")
+    p.set_defaults(func=cmd_runs_compare)
+    p = rsub.add_parser("delete", help="delete a run folder")
+    p.add_argument("project")
+    p.add_argument("run")
+    p.add_argument("--yes", action="store_true", help="confirm the deletion")
+    p.set_defaults(func=cmd_runs_delete)
+    for action in rsub.choices.values():  # -v after the action too, like after every command
+        action.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                            help="show TensorFlow's own log messages (hidden by default)")
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -525,6 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--batch-size is the global batch")
     p.add_argument("--no-sample", action="store_true", help="fail instead of using the bundled sample")
     p.add_argument("--offline", action="store_true", help="never try to download the dataset")
+    p.add_argument("--no-record", action="store_true", help="do not record this run in <project>.runs")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("info", help="print a project's model summary, validation messages and data source")
@@ -559,6 +720,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset the project trains on (default: mnist)")
     p.add_argument("--force", action="store_true", help="overwrite an existing project and its weights")
     p.set_defaults(func=cmd_import)
+
+    _add_runs_parser(sub)
 
     verbose_help = "show TensorFlow's own log messages (hidden by default)"
     parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)

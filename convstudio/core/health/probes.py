@@ -63,7 +63,7 @@ def gradient_norms(model: "keras.Model", blocks: list[str], images: np.ndarray, 
     layers = [model.get_layer(b) for b in blocks]
     variables = [v for layer in layers for v in layer.trainable_variables]
     with tf.GradientTape() as tape:
-        probabilities = tf.cast(model([images], training=False), tf.float32)
+        probabilities = tf.cast(model(images, training=False), tf.float32)
         loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities))
     grads = tape.gradient(loss, variables)
     norms, i = {}, 0
