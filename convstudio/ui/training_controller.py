@@ -4,6 +4,9 @@ The worker's function only calls core code and the trainer writes plain records 
 :class:`EventChannel`; the worker drains it on the GUI thread every ~100 ms, so no widget is ever
 touched off the GUI thread and no signal crosses threads. While a run is live the document is
 locked, so edits are refused with a message instead of changing the network under the trainer.
+Every run is recorded (:mod:`convstudio.core.runs`) in the project's run folder (``project_path``
+set by the window), or in the data folder for a project never saved; the health monitor's records
+arrive as ``healthWarning`` and ``healthProbed``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from convstudio.core.health import HealthProbe, HealthWarning
 from convstudio.core.settings import TrainSettings
 from convstudio.core.training_events import (
     BatchEnd,
@@ -68,6 +72,8 @@ class TrainingController(QObject):
     runFinished = Signal(object)
     runningChanged = Signal(bool)
     pausedChanged = Signal(bool)
+    healthWarning = Signal(object)  # HealthWarning
+    healthProbed = Signal(object)  # HealthProbe, once per epoch
     checkpointChanged = Signal()  # a model from disk can now be continued (or no longer)
 
     def __init__(self, document: Any, parent: QObject | None = None, checkpoint_dir: str | None = None,
@@ -91,6 +97,12 @@ class TrainingController(QObject):
         self._last_checkpoint: str | None = None
         self._adopted: tuple[Any, dict[str, Any]] | None = None  # a loaded model still to write as a checkpoint
         self._probe_image: Any = None
+        self.project_path: str | None = None
+        self.project_title = ""
+        self.record_runs = True
+        self.health_warnings: list[HealthWarning] = []
+        self.last_run_folder: Path | None = None
+        self._recorder: Any = None
 
     # ----------------------------------------------------------------- state
 
@@ -128,6 +140,13 @@ class TrainingController(QObject):
             else None
         self.checkpointChanged.emit()
 
+    def runs_dir(self) -> Path:
+        """Where this project's runs are recorded: ``<stem>.runs`` beside it, else in the data folder."""
+        from convstudio.core.runs import runs_root
+
+        unsaved = self._checkpoint_root if self._checkpoint_root else app_settings.app_data_dir()
+        return runs_root(self.project_path, unsaved)
+
     def new_checkpoint_dir(self) -> Path:
         """A fresh folder for a new run's checkpoints (the oldest runs beyond a few are removed)."""
         root = self._checkpoint_root or app_settings.app_data_dir() / "checkpoints"
@@ -161,6 +180,8 @@ class TrainingController(QObject):
         self._paused = False
         self.last_request = request
         folder = Path(request.resume_from) if request.resume_from else self.new_checkpoint_dir()
+        self.health_warnings = []
+        self._recorder = self._new_recorder(request)
         self.document.set_locked(True, LOCK_REASON)
         if self._worker_done is not None:
             self._worker_done.deleteLater()  # the previous run's
@@ -174,6 +195,14 @@ class TrainingController(QObject):
         worker.start()
         self.runningChanged.emit(True)
         return None
+
+    def _new_recorder(self, request: RunRequest) -> Any:
+        if not self.record_runs:
+            return None
+        from convstudio.core.runs import RunRecorder
+
+        title = self.project_title or (Path(self.project_path).stem if self.project_path else "Untitled")
+        return RunRecorder(self.runs_dir(), title=title, origin="gui", resumed_from=request.resume_from)
 
     def pause(self) -> None:
         if self.is_running and not self._paused:
@@ -239,10 +268,12 @@ class TrainingController(QObject):
             except DatasetNotFound as exc:
                 return TrainFinished("error", str(exc), 0, {})
             channel: Any = state.channel
+            recorder = self._recorder  # set before the worker started
             if request.resume_from:
-                trainer = Trainer.resume_from(checkpoint_dir, network, dataset, request.settings, channel)
+                trainer = Trainer.resume_from(checkpoint_dir, network, dataset, request.settings, channel,
+                                              recorder=recorder)
             else:
-                trainer = Trainer(network, dataset, request.settings, channel, checkpoint_dir)
+                trainer = Trainer(network, dataset, request.settings, channel, checkpoint_dir, recorder=recorder)
             if self._probe_image is not None:
                 try:
                     trainer.set_probe(self._probe_image)
@@ -278,6 +309,11 @@ class TrainingController(QObject):
         elif isinstance(event, TrainStarted):
             self.last_started = event
             self.runStarted.emit(event)
+        elif isinstance(event, HealthWarning):
+            self.health_warnings.append(event)
+            self.healthWarning.emit(event)
+        elif isinstance(event, HealthProbe):
+            self.healthProbed.emit(event)
         # TrainFinished: the worker's result, handled by _end_run
 
     def _on_error(self, message: str) -> None:
@@ -289,6 +325,7 @@ class TrainingController(QObject):
             trainer, self._trainer = self._trainer, None
         if trainer is not None:
             self.model = getattr(trainer, "model", None) or self.model
+        self.last_run_folder = self._recorder.folder if self._recorder is not None else None
         self.last_finished = finished
         if finished.checkpoint:
             self._last_checkpoint = finished.checkpoint
