@@ -1,7 +1,8 @@
 """ConvStudio's command line: train, inspect and export projects without a display.
 
 ``convstudio-cli train PROJECT`` trains in the main thread and prints a plain-text progress bar
-(redrawn in place on a terminal, one line per quarter epoch otherwise); ``info`` prints the model
+(redrawn in place on a terminal, one line per quarter epoch otherwise) and records the run in
+``<project>.runs`` (``runs list/show/compare/delete`` read the records); ``info`` prints the model
 summary, validation messages and the data that training would use; ``export`` writes a trained
 model; ``import`` turns a ``.keras`` model into a project; ``presets`` lists the bundled networks.
 Errors are one clear message and a non-zero exit code, never a traceback; TensorFlow's own log
@@ -565,10 +566,8 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_runs_show(args: argparse.Namespace) -> int:
-    run = _find_run(_project_runs(args.project), args.run)
-    s, r = run.summary, run.record
-    data = r.get("dataset") or {}
+def _print_run_header(run: Any) -> None:
+    s, data = run.summary, run.record.get("dataset") or {}
     print(f"run {s.id}: {s.outcome_label}" + (f" - {s.message}" if s.message else ""))
     print(f"started {s.started}, {s.duration_s:.1f} s, {s.epochs_done} epoch(s) on {s.device or 'an unknown device'}")
     print(f"data: {data.get('name')} from {data.get('source') or 'an unknown source'}"
@@ -578,20 +577,31 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     print(f"network: {len(run.network)} blocks, {params} parameters; training: {t.optimizer} lr {t.learning_rate:g}, "
           f"batch {t.batch_size}, {t.epochs} epochs, seed {t.seed}")
     if s.test_accuracy is not None:
-        print(f"test accuracy {_percent(s.test_accuracy)}, test loss {s.test_loss if s.test_loss is None else f'{s.test_loss:.4f}'}")
-    epochs = run.metrics.get("epochs") or []
-    if epochs:
-        keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate") if k in epochs[0]]
-        rows = [["epoch", *keys, "seconds"]]
-        rows += [[str(e["epoch"] + 1), *(f"{e[k]:.4g}" for k in keys), f"{e.get('seconds', 0):.1f}"] for e in epochs]
-        print(_table(rows, right=set(range(len(keys) + 2))))
-    for warning in r.get("health") or []:
+        loss = "-" if s.test_loss is None else f"{s.test_loss:.4f}"
+        print(f"test accuracy {_percent(s.test_accuracy)}, test loss {loss}")
+
+
+def _print_epochs(epochs: list[dict[str, Any]]) -> None:
+    if not epochs:
+        return
+    keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate") if k in epochs[0]]
+    rows = [["epoch", *keys, "seconds"]]
+    rows += [[str(e["epoch"] + 1), *(f"{e.get(k, float('nan')):.4g}" for k in keys), f"{e.get('seconds', 0):.1f}"]
+             for e in epochs]
+    print(_table(rows, right=set(range(len(keys) + 2))))
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    run = _find_run(_project_runs(args.project), args.run)
+    _print_run_header(run)
+    _print_epochs(run.metrics.get("epochs") or [])
+    for warning in run.record.get("health") or []:
         print(f"health: {warning.get('message', '')} {warning.get('advice', '')}".rstrip())
     for which in ("final", "best"):
         path = run.model_path(which)
         if path is not None:
             print(f"{which} model: {path}")
-    print(f"folder: {s.folder}")
+    print(f"folder: {run.summary.folder}")
     return EXIT_OK
 
 

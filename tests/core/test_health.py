@@ -147,6 +147,11 @@ def test_dead_relus_are_counted_per_block_and_warned_about(sample):
     [warning] = HealthMonitor(10, 1e-3).observe_probe(HealthProbe(3, {}, shares))
     assert warning.kind == DEAD_RELU and warning.blocks == ("dense_2",) and "100% of dense_2" in warning.message
     assert "BatchNorm" in warning.advice and warning.epoch == 3
+    no_gradient = {"dense_1": 0.0, "dense_2": 0.0, "dense_3": 0.4}  # nothing flows back through dead units
+    found = HealthMonitor(10, 1e-3).observe_probe(HealthProbe(0, no_gradient, {"dense_1": 0.2, "dense_2": 1.0}))
+    assert [w.kind for w in found] == [DEAD_RELU, VANISHING]  # dense_1 is alive: its vanishing gradient is news
+    found = HealthMonitor(10, 1e-3).observe_probe(HealthProbe(0, no_gradient, {"dense_1": 1.0, "dense_2": 1.0}))
+    assert [w.kind for w in found] == [DEAD_RELU]  # the dead units explain the missing gradient
 
 
 def _scaled(model, factors: dict[str, float]):

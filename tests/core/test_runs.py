@@ -124,7 +124,6 @@ def test_the_recorder_publishes_the_events_unchanged_and_in_order(two_runs):
 
 
 def test_tensorboard_reads_the_scalars_and_filter_images(two_runs):
-    pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     _, trainer, finished, _, _, _ = two_runs

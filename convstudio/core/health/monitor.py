@@ -133,7 +133,12 @@ class HealthMonitor:
     def observe_probe(self, probe: HealthProbe) -> list[HealthWarning]:
         """Feed one epoch's probe figures; returns the warnings they raised."""
         self.probes.append(probe)
-        return self._new(gradient_warning(probe.epoch, probe.gradient_norms), _dead_warning(probe.epoch, probe.dead_relu))
+        dead = _dead_warning(probe.epoch, probe.dead_relu)
+        gradients = gradient_warning(probe.epoch, probe.gradient_norms)
+        if gradients is not None and gradients.kind == VANISHING and dead is not None \
+                and set(gradients.blocks) <= set(dead.blocks):
+            gradients = None  # no gradient through units that never fire: the dead ReLUs are the cause
+        return self._new(dead, gradients)
 
     def _epoch_warnings(self, epoch: int) -> list[HealthWarning | None]:
         found: list[HealthWarning | None] = []
