@@ -156,6 +156,13 @@ def test_delete_removes_only_run_folders(two_runs, tmp_path):
     assert not second.recorder.folder.exists() and len(list_runs(root)) == 1
 
 
+@pytest.mark.parametrize("total, every", [(12, 1), (399, 1), (1000, 5), (8440, 5), (100_000, 50)])
+def test_batch_points_are_decimated_to_at_most_a_few_thousand(total, every):
+    from convstudio.core.runs.recorder import MAX_BATCH_POINTS, batch_stride
+
+    assert batch_stride(total) == every and total // every <= MAX_BATCH_POINTS
+
+
 def test_runs_live_beside_the_project_or_in_the_data_folder(tmp_path):
     assert runs_root(tmp_path / "digits.json", tmp_path / "data") == tmp_path.resolve() / "digits.runs"
     assert runs_root(None, tmp_path / "data") == tmp_path / "data" / "runs"

@@ -31,10 +31,12 @@ if TYPE_CHECKING:
 
     from ..training import Trainer
 
-__all__ = ["MAX_BATCH_POINTS", "PROBE_BATCH", "RecordingChannel", "RunRecorder", "active_runs"]
+__all__ = ["MAX_BATCH_POINTS", "PROBE_BATCH", "RecordingChannel", "RunRecorder", "active_runs", "batch_stride"]
 
 MAX_BATCH_POINTS = 2000
 """At most about this many per-batch points are kept per run (every N-th batch)."""
+MIN_BATCH_EVERY = 5
+"""Runs long enough to keep 200 points record at most every 5th batch (each read waits for the device)."""
 PROBE_BATCH = 64
 """Images in the health probe batch."""
 
@@ -46,6 +48,13 @@ def active_runs() -> set[str]:
     """Resolved folders of the runs this process is recording now."""
     with _ACTIVE_LOCK:
         return set(_ACTIVE)
+
+
+def batch_stride(total_batches: int) -> int:
+    """Record every N-th batch: every one of a short run, at least every 5th (fewer waits for the device)
+    once that still leaves 200 points, and never more than :data:`MAX_BATCH_POINTS` points."""
+    total = max(1, int(total_batches))
+    return max(math.ceil(total / MAX_BATCH_POINTS), min(MIN_BATCH_EVERY, max(1, total // 200)))
 
 
 def _now_iso() -> str:
@@ -136,8 +145,7 @@ class RunRecorder:
         """The Keras callbacks that feed this record (imports Keras): batch points, TensorBoard, health, best model."""
         from .keras_hooks import RunCallback
 
-        total = max(1, steps * epochs)
-        self.batch_every = max(1, math.ceil(total / MAX_BATCH_POINTS))
+        self.batch_every = batch_stride(steps * epochs)
         callbacks: list[Any] = []
         if self.monitor is not None:
             from ..health.probes import HealthCallback
