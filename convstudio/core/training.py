@@ -203,7 +203,6 @@ class Trainer:
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.recorder = recorder
         self.channel = recorder.attach(self, channel) if recorder is not None else channel
-        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.model = model
         self.initial_epoch = 0
         self.history: dict[str, list[float]] = {}
