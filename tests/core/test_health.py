@@ -60,6 +60,7 @@ def warnings_of(events: list) -> dict[str, HealthWarning]:
 # --------------------------------------------------------------------------- from the trainer's events
 
 
+@pytest.mark.slow
 def test_a_nan_loss_is_warned_about_before_the_run_ends(sample, tmp_path):
     finished, events, record = train(dense_net((256, "linear"), (256, "linear")), sample, tmp_path, optimizer="sgd",
                                      learning_rate=10.0, momentum=0.9)
@@ -70,6 +71,7 @@ def test_a_nan_loss_is_warned_about_before_the_run_ends(sample, tmp_path):
     assert [w["kind"] for w in record["health"]] == [NAN] and record["status"] == "nan"
 
 
+@pytest.mark.slow
 def test_a_diverging_loss_is_warned_about_while_training(sample, tmp_path):
     finished, events, record = train(dense_net(), sample, tmp_path, epochs=2, optimizer="sgd", learning_rate=10.0)
     assert finished.diagnosis == "diverged"
@@ -80,6 +82,7 @@ def test_a_diverging_loss_is_warned_about_while_training(sample, tmp_path):
     assert DIVERGING in [w["kind"] for w in record["health"]]
 
 
+@pytest.mark.slow
 def test_accuracy_stuck_at_chance_is_warned_about(sample, tmp_path):
     finished, events, _ = train(dense_net(), sample, tmp_path, batch_size=2, optimizer="sgd", learning_rate=1e-9)
     assert finished.diagnosis == "chance_level"
@@ -87,6 +90,7 @@ def test_accuracy_stuck_at_chance_is_warned_about(sample, tmp_path):
     assert "did not learn" in warning.message and "10%" in warning.message
 
 
+@pytest.mark.slow
 def test_overfitting_onset_is_found_with_its_epoch(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (96, 28, 28), dtype=np.uint8)
@@ -187,6 +191,7 @@ def test_exploding_gradients_are_warned_about(sample):
     assert warning.kind == EXPLODING and "dense_1" in warning.blocks and "explode" in warning.message
 
 
+@pytest.mark.slow
 def test_probes_run_each_epoch_and_are_published_and_recorded(sample, tmp_path):
     net = dense_net((16, "relu"))
     finished, events, record = train(net, sample, tmp_path, epochs=2, batch_size=64)

@@ -66,6 +66,7 @@ def two_runs(sample, tmp_path_factory):
     return root, first, done1, events, second, done2
 
 
+@pytest.mark.slow
 def test_a_run_is_recorded_with_everything_needed_to_repeat_and_judge_it(two_runs, sample):
     root, trainer, finished, _, _, _ = two_runs
     run = load_run(trainer.recorder.folder)
@@ -83,6 +84,7 @@ def test_a_run_is_recorded_with_everything_needed_to_repeat_and_judge_it(two_run
     assert len(run.metrics["probes"]) == 2 and set(run.metrics["probes"][0]["gradient_norms"]) == {"conv2d_1", "dense_1"}
 
 
+@pytest.mark.slow
 def test_the_final_model_is_the_trained_model(two_runs):
     import keras
 
@@ -92,6 +94,7 @@ def test_the_final_model_is_the_trained_model(two_runs):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_runs_are_listed_sorted_and_found_by_short_id(two_runs):
     root, first, _, _, second, _ = two_runs
     by_params = list_runs(root, sort="parameters")
@@ -106,6 +109,7 @@ def test_runs_are_listed_sorted_and_found_by_short_id(two_runs):
         list_runs(root, sort="colour")
 
 
+@pytest.mark.slow
 def test_two_runs_compare_block_by_block_and_by_settings(two_runs):
     _, first, _, _, second, _ = two_runs
     c = compare_runs(load_run(first.recorder.folder), load_run(second.recorder.folder))
@@ -116,6 +120,7 @@ def test_two_runs_compare_block_by_block_and_by_settings(two_runs):
     assert "~ conv2d_1 (Conv2D): filters 4 -> 8" in text and "learning_rate: 0.001 -> 0.003" in text
 
 
+@pytest.mark.slow
 def test_the_recorder_publishes_the_events_unchanged_and_in_order(two_runs):
     _, _, finished, events, _, _ = two_runs
     kinds = [type(e) for e in events if isinstance(e, TrainStarted | EpochEnd | TrainFinished)]
@@ -123,6 +128,7 @@ def test_the_recorder_publishes_the_events_unchanged_and_in_order(two_runs):
     assert [e for e in events if isinstance(e, TrainFinished)] == [finished]
 
 
+@pytest.mark.slow
 def test_tensorboard_reads_the_scalars_and_filter_images(two_runs):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -144,6 +150,7 @@ def tf_value(event):
     return tensor_util.make_ndarray(event.tensor_proto)
 
 
+@pytest.mark.slow
 def test_delete_removes_only_run_folders(two_runs, tmp_path):
     root, _, _, _, second, _ = two_runs
     foreign = tmp_path / "notes"
