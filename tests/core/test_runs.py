@@ -211,3 +211,17 @@ def test_a_run_whose_process_died_is_listed_as_interrupted_with_its_completed_ep
     assert run.history["loss"] == [2.0, 1.0] and summary.epochs_done == 2
     delete_run(summary.folder)  # an interrupted run can be deleted
     assert list_runs(root) == []
+
+
+def test_a_run_that_fails_is_recorded_with_why(sample, tmp_path, monkeypatch):
+    from convstudio.core import training
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no such layer")
+
+    monkeypatch.setattr(training, "build_model", broken)
+    trainer = Trainer(tiny_net(), sample, settings(), EventChannel(), recorder=RunRecorder(tmp_path / "r.runs"))
+    finished = trainer.run()
+    [summary] = list_runs(tmp_path / "r.runs")
+    assert finished.status == "error" and summary.outcome == "error" and summary.outcome_label == "error"
+    assert "no such layer" in summary.message and load_run(summary.folder).model_path("final") is None
