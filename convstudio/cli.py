@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -451,7 +452,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - start
     problems = _save_run(out_dir, trainer, finished, _run_record(path, dataset, settings, finished, progress, wall))
     if recorder is not None and recorder.folder is not None:
-        print(f"run recorded: {recorder.folder} (convstudio-cli runs show {args.project} {recorder.folder.name})")
+        print(f"run recorded: {recorder.folder} (convstudio-cli runs show {shlex.quote(args.project)} "
+              f"{recorder.folder.name})")
     return _train_exit_code(finished, dataset, problems)
 
 
