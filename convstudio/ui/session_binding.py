@@ -45,6 +45,7 @@ class SessionBinding:
         controller.runFinished.connect(self._on_run_finished)
         self._pull_settings()
         self._pull_dataset()
+        self._sync_project()
 
     # ----------------------------------------------------------------- panel
 
@@ -60,9 +61,16 @@ class SessionBinding:
         if not self._pushing:
             self.session.set_dataset(self.panel.dataset_name())
 
+    def _sync_project(self) -> None:
+        """Runs are recorded beside the project file, under the project's title."""
+        self.controller.project_path = self.session.path
+        self.controller.project_title = self.session.title
+
     def _on_session_event(self, event: SessionEvent) -> None:
         if event.kind == "model":
             self._on_model(event.value)
+        if event.kind in ("path", "title", "loaded"):
+            self._sync_project()
         if event.kind != "loaded":
             return
         self._pushing = True

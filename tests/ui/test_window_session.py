@@ -97,3 +97,14 @@ def test_opening_another_project_forgets_the_last_runs_model(window):
     window.model_unsaved = False
     assert window.new_document("")
     assert window.session.model is None and controller.model is None
+
+
+def test_runs_are_recorded_beside_the_open_project(window, tmp_path):
+    controller = window.controller
+    assert controller.project_path is None  # never saved: runs go to the data folder
+    project = Project(Network(), TrainSettings(), "mnist", title="Digits")
+    window.files.load(project, str(tmp_path / "digits.json"))
+    assert controller.project_path == str(tmp_path / "digits.json") and controller.project_title == "Digits"
+    assert controller.runs_dir() == tmp_path / "digits.runs"
+    window.session.set_path(str(tmp_path / "moved.json"))  # Save As
+    assert controller.runs_dir() == tmp_path / "moved.runs"
