@@ -80,10 +80,11 @@ def _default_run_dir(project_path: Path) -> Path:
     return folder / f"{project_path.stem}.run"
 
 
-def _analysis(project: Any, input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10) -> Any:
+def _analysis(project: Any, dataset_shape: tuple[int, int, int] | None = None, num_classes: int = 10) -> Any:
+    """The project's network analysed for its Input block's images (checked against a dataset's, if given)."""
     from convstudio.core.shapes import analyze
 
-    return analyze(project.network, input_shape, num_classes)
+    return analyze(project.network, None, num_classes, dataset_shape)
 
 
 def _print_issues(analysis: Any, out: TextIO) -> None:

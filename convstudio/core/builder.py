@@ -25,10 +25,13 @@ class BuildError(ValueError):
     """The network has validation errors and cannot be built; the message lists them."""
 
 
-def build_model(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int = 10,
+def build_model(network: Network, input_shape: Shape | None = None, num_classes: int = 10,
                 analysis: Analysis | None = None, name: str = "convstudio",
                 mixed_precision: bool = False) -> "keras.Model":
-    """The network as a ``keras.Model`` whose output is a softmax over ``num_classes``."""
+    """The network as a ``keras.Model`` whose output is a softmax over ``num_classes``.
+
+    The model takes images of the Input block's shape (``input_shape``, when given, stands in for it).
+    """
     import keras
 
     analysis = analysis or analyze(network, input_shape, num_classes)
@@ -36,7 +39,7 @@ def build_model(network: Network, input_shape: Shape = (28, 28, 1), num_classes:
         lines = [f"- {i.block_id or 'network'}: {i.message}" for i in analysis.errors]
         raise BuildError("The network cannot be built yet:\n" + "\n".join(lines))
     input_id = network.input_blocks()[0]
-    tensors = {input_id: keras.Input(shape=tuple(input_shape), name=input_id)}
+    tensors = {input_id: keras.Input(shape=tuple(analysis.input_shape), name=input_id)}
     out_id = analysis.output_id
     for bid in analysis.order:
         srcs = network.inputs_of(bid)

@@ -2,8 +2,7 @@
 
 The file is loaded with ``safe_mode=True`` (no Python code from the file is run). Each layer becomes
 a block of the kind that imports its class (``BlockSpec.imports``); anything a block cannot
-reproduce exactly (dilation, groups, regularizers, a LeakyReLU slope other than Keras'
-``leaky_relu``...) is refused, and :class:`ModelImportError` lists every such layer at once, by
+reproduce exactly (groups, constraints, regularizers other than an L2 kernel decay...) is refused, and :class:`ModelImportError` lists every such layer at once, by
 name. The model returned is the network rebuilt by :func:`~convstudio.core.builder.build_model`
 with the weights copied in.
 """
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .blocks import INPUT, Refusal, Shape, is_added_softmax, pair, spec_for_keras
+from .blocks.source import MAX_CHANNELS, MAX_SIDE, shape_params
 from .builder import BuildError, build_model
 from .layout import lay_out
 from .network import Network, NetworkError
@@ -44,9 +44,12 @@ def _named(layer: Any, reason: Any) -> str:
     return f"layer '{layer.name}' ({type(layer).__name__}): {reason}"
 
 
-def import_keras_model(path: str | os.PathLike[str], input_shape: Shape = (28, 28, 1),
+def import_keras_model(path: str | os.PathLike[str], input_shape: Shape | None = None,
                        num_classes: int = 10) -> tuple[Network, "keras.Model"]:
     """Load a ``.keras`` (or ``.h5``) file safely and return its network and a trainable model.
+
+    The Input block takes the model's own image shape; ``input_shape``, when given, is the shape the
+    model must take (a dataset's), and a model taking another is refused.
 
     Raises :class:`ModelImportError` with a human reason when the file cannot be read or holds
     layers or settings ConvStudio cannot reproduce exactly. A model that ends in raw scores
@@ -55,7 +58,7 @@ def import_keras_model(path: str | os.PathLike[str], input_shape: Shape = (28, 2
     source = _load(Path(path).expanduser())
     network, layers = _convert(source, input_shape, num_classes)
     try:
-        model = build_model(network, input_shape, num_classes, name=source.name or "imported")
+        model = build_model(network, None, num_classes, name=source.name or "imported")
     except BuildError as exc:  # pragma: no cover - network_from_keras validated it already
         raise ModelImportError(str(exc)) from None
     _copy_weights(layers, model)
@@ -131,7 +134,7 @@ def _code_layers(file: Path) -> list[str]:
 # --------------------------------------------------------------------------- the conversion, step by step
 
 
-def network_from_keras(model: "keras.Model", input_shape: Shape = (28, 28, 1),
+def network_from_keras(model: "keras.Model", input_shape: Shape | None = None,
                        num_classes: int = 10) -> Network:
     """The network equivalent to ``model``; raises :class:`ModelImportError` listing every problem."""
     return _convert(model, input_shape, num_classes)[0]
@@ -156,23 +159,23 @@ class _Mapped:
     fused: dict[Any, Any] = field(default_factory=dict)
 
 
-def _convert(model: "keras.Model", input_shape: Shape, num_classes: int) -> tuple[Network, dict[str, Any]]:
+def _convert(model: "keras.Model", input_shape: Shape | None, num_classes: int) -> tuple[Network, dict[str, Any]]:
     """The network and, per block id, the Keras layer holding its weights."""
-    graph = _walk(model, input_shape)
+    image = _check_ends(model, input_shape)
+    graph = _walk(model)
     mapped = _map_layers(graph)
     if graph.problems:
         raise ModelImportError(f"cannot import {model.name}; ConvStudio cannot reproduce these layers exactly",
                                graph.problems)
-    network, ids = _assemble(graph, mapped)
+    network, ids = _assemble(graph, mapped, image)
     if graph.problems:
         raise ModelImportError(f"cannot import {model.name}", graph.problems)
-    _validate(model, network, ids.get(graph.output_layer), input_shape, num_classes)
+    _validate(model, network, ids.get(graph.output_layer), num_classes)
     return network, {bid: layer for layer, bid in ids.items()}
 
 
-def _walk(model: "keras.Model", input_shape: Shape) -> _Graph:
-    """Walk the graph: one input, one output, the right image shape, every layer used once."""
-    _check_ends(model, input_shape)
+def _walk(model: "keras.Model") -> _Graph:
+    """Walk the graph: every layer used once."""
     graph = _Graph(model.inputs[0]._keras_history.operation, model.outputs[0]._keras_history.operation)
     nodes = _nodes_by_layer(model, graph.input_layer)
     for layer in model.layers:
@@ -187,14 +190,22 @@ def _walk(model: "keras.Model", input_shape: Shape) -> _Graph:
     return graph
 
 
-def _check_ends(model: "keras.Model", input_shape: Shape) -> None:
+def _check_ends(model: "keras.Model", input_shape: Shape | None) -> Shape:
+    """One input of images (height, width, channels) of a known size, one output; returns the image shape."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ModelImportError(f"cannot import {model.name}: ConvStudio networks have one input and one output; "
                                f"this model has {len(model.inputs)} and {len(model.outputs)}")
     shape = tuple(model.inputs[0].shape[1:])
-    if shape != tuple(input_shape):
+    if len(shape) != 3 or any(d is None for d in shape):
+        raise ModelImportError(f"cannot import {model.name}: it takes inputs of shape {shape}; ConvStudio networks "
+                               "take images of a fixed (height, width, channels)")
+    if max(shape[:2]) > MAX_SIDE or shape[2] > MAX_CHANNELS:
+        raise ModelImportError(f"cannot import {model.name}: its {shape} images are larger than ConvStudio's "
+                               f"{MAX_SIDE}x{MAX_SIDE}x{MAX_CHANNELS}")
+    if input_shape is not None and shape != tuple(input_shape):
         raise ModelImportError(f"cannot import {model.name}: it takes inputs of shape {shape}, "
-                               f"but ConvStudio's images are {tuple(input_shape)}")
+                               f"but the dataset's images are {tuple(input_shape)}")
+    return tuple(int(d) for d in shape)
 
 
 def _nodes_by_layer(model: "keras.Model", input_layer: Any) -> dict[Any, list[Any]]:
@@ -237,12 +248,12 @@ def _map_layers(graph: _Graph) -> _Mapped:
     return mapped
 
 
-def _assemble(graph: _Graph, mapped: _Mapped) -> tuple[Network, dict[Any, str]]:
+def _assemble(graph: _Graph, mapped: _Mapped, image: Shape) -> tuple[Network, dict[Any, str]]:
     """Blocks keep their layer's name as id where they can; connections skip folded padding layers."""
     network = Network()
     ids: dict[Any, str] = {}
     for layer in [graph.input_layer, *mapped.blocks]:
-        kind, params = (INPUT.kind, {}) if layer is graph.input_layer else mapped.blocks[layer]
+        kind, params = (INPUT.kind, shape_params(image)) if layer is graph.input_layer else mapped.blocks[layer]
         try:
             try:  # keep the layer's name as the block id when it is a valid, unused id
                 ids[layer] = network.add_block(kind, params, block_id=layer.name)
@@ -262,10 +273,9 @@ def _assemble(graph: _Graph, mapped: _Mapped) -> tuple[Network, dict[Any, str]]:
     return network, ids
 
 
-def _validate(model: "keras.Model", network: Network, output_id: str | None, input_shape: Shape,
-              num_classes: int) -> None:
+def _validate(model: "keras.Model", network: Network, output_id: str | None, num_classes: int) -> None:
     """The network must be valid and end where the model does."""
-    analysis = analyze(network, input_shape, num_classes)
+    analysis = analyze(network, None, num_classes)
     if not analysis.ok:
         raise ModelImportError(f"cannot import {model.name}; the network it makes is not valid",
                                [f"{i.block_id or 'network'}: {i.message}" for i in analysis.errors])
@@ -289,8 +299,9 @@ def _copy_weights(layers: dict[str, Any], model: "keras.Model") -> None:
 # --------------------------------------------------------------------------- one layer
 
 
-def _common(cfg: dict[str, Any], may_freeze: bool) -> list[str]:
-    """Settings any layer may have that no block reproduces (freezing only where a block has Trainable)."""
+def _common(cfg: dict[str, Any], may_freeze: bool, may_decay: bool = False) -> list[str]:
+    """Settings any layer may have that no block reproduces (freezing only where a block has Trainable,
+    a kernel regularizer only where a block has an L2 weight decay, which reads it)."""
     reasons = []
     dtype = cfg.get("dtype")
     policy = dtype.get("config", {}).get("name") if isinstance(dtype, dict) else dtype
@@ -299,8 +310,10 @@ def _common(cfg: dict[str, Any], may_freeze: bool) -> list[str]:
     if cfg.get("data_format", "channels_last") != "channels_last":
         reasons.append("channels_first data format")
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "beta_regularizer",
-                "gamma_regularizer", "kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint"):
-        if cfg.get(key) is not None:
+                "gamma_regularizer", "depthwise_regularizer", "pointwise_regularizer", "kernel_constraint",
+                "bias_constraint", "beta_constraint", "gamma_constraint", "depthwise_constraint",
+                "pointwise_constraint"):
+        if cfg.get(key) is not None and not (may_decay and key == "kernel_regularizer"):
             reasons.append(f"{key.replace('_', ' ')} (changes training)")
     if cfg.get("lora_rank"):
         reasons.append("LoRA adapters")
@@ -316,7 +329,8 @@ def _map_layer(layer: Any) -> tuple[str, dict[str, Any]]:
     if spec is None:
         raise Refusal("no ConvStudio block does what this layer does")
     cfg = layer.get_config()
-    reasons = _common(cfg, may_freeze=any(p.name == "trainable" for p in spec.params))
+    names = {p.name for p in spec.params}
+    reasons = _common(cfg, may_freeze="trainable" in names, may_decay="l2" in names)
     try:
         params = spec.from_keras(cls, cfg)
     except Refusal as why:
@@ -338,7 +352,8 @@ def _padding_partner(pad: Any, consumers: list[Any]) -> Any:
     if spec is None or "full" not in next((p.choices or () for p in spec.params if p.name == "padding"), ()):
         raise Refusal("zero padding that is not followed by a single convolution")
     ccfg = conv.get_config()
-    kh, kw = pair(ccfg["kernel_size"])
+    (kh, kw), (dh, dw) = pair(ccfg["kernel_size"]), pair(ccfg.get("dilation_rate", 1))
+    kh, kw = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # the span of a dilated kernel
     if ccfg["padding"] != "valid" or (top, bottom, left, right) != (kh - 1, kh - 1, kw - 1, kw - 1):
         raise Refusal(f"padding ({top}, {bottom}, {left}, {right}) before a {kh}x{kw} '{ccfg['padding']}' "
                       f"{type(conv).__name__}; only kernel-1 on every side ('full' padding) is a block setting")

@@ -350,6 +350,16 @@ class Network:
         self.events.emit(NetworkEvent("param_changed", block_id, name=name, value=checked, old=old))
         return old
 
+    def set_params(self, block_id: str, values: dict[str, Any]) -> None:
+        """Set several parameters at once: all are checked before any changes."""
+        block = self.block(block_id)
+        try:
+            block.spec.validate_params({**block.params, **values})
+        except ValueError as exc:
+            raise NetworkError(str(exc)) from None
+        for name, value in values.items():
+            self.set_param(block_id, name, value)
+
     def move_block(self, block_id: str, pos: tuple[float, float]) -> None:
         block = self.block(block_id)
         old = block.pos

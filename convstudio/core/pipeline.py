@@ -26,7 +26,8 @@ PIXEL_MAX = 255.0
 
 
 def normalize(images: np.ndarray) -> np.ndarray:
-    """uint8 images ``(n, h, w)``, ``(n, h, w, 1)`` or one ``(h, w)`` as float32 ``(n, h, w, 1)`` in [0, 1]."""
+    """uint8 images ``(n, h, w)``, ``(n, h, w, c)`` or one ``(h, w)`` as float32 ``(n, h, w, c)`` in [0, 1]
+    (grey images get one channel)."""
     x = np.asarray(images)
     if x.dtype != np.uint8:
         if not np.issubdtype(x.dtype, np.integer):
@@ -36,11 +37,12 @@ def normalize(images: np.ndarray) -> np.ndarray:
             raise ValueError(f"pixel values run from {x.min()} to {x.max()}, expected 0..255")
     if x.ndim == 2:
         x = x[None]
-    if x.ndim == 4 and x.shape[-1] == 1:
-        x = x[..., 0]
-    if x.ndim != 3:
-        raise ValueError(f"expected images shaped (n, h, w), (n, h, w, 1) or (h, w), got {x.shape}")
-    return (x.astype(np.float32) / np.float32(PIXEL_MAX))[..., None]
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] > 4:
+        raise ValueError(f"expected images shaped (n, h, w), (n, h, w, c) with 1 to 4 channels or (h, w), "
+                         f"got {x.shape}")
+    return x.astype(np.float32) / np.float32(PIXEL_MAX)
 
 
 def _scale_tf(image: Any, label: Any) -> tuple[Any, Any]:

@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .blocks import FLOAT_BYTES, INPUT, BlockSpec, Fix, Inference, Shape, ShapeError, get_spec, output_issue
+from .blocks.source import input_shape_of, shape_params
 from .network import Network, NetworkError
 
-__all__ = ["Analysis", "BlockInfo", "Issue", "analyze", "apply_fix", "format_shape"]
+__all__ = ["DEFAULT_INPUT_SHAPE", "Analysis", "BlockInfo", "Issue", "analyze", "apply_fix", "format_shape",
+           "network_input_shape"]
+
+DEFAULT_INPUT_SHAPE: Shape = (28, 28, 1)
+"""The shape of a network without an Input block (and of old projects' Input blocks)."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,22 @@ def format_shape(shape: Shape | None) -> str:
     return "x".join(str(s) for s in shape) if shape else "?"
 
 
-def analyze(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int = 10) -> Analysis:
-    """Infer every block's output and check the whole network for problems."""
-    result = Analysis(tuple(input_shape), num_classes)
+def network_input_shape(network: Network) -> Shape:
+    """The image shape the network's (first) Input block declares; 28x28x1 without one."""
+    inputs = network.input_blocks()
+    return input_shape_of(network.blocks[inputs[0]].params) if inputs else DEFAULT_INPUT_SHAPE
+
+
+def analyze(network: Network, input_shape: Shape | None = None, num_classes: int = 10,
+            dataset_shape: Shape | None = None) -> Analysis:
+    """Infer every block's output and check the whole network for problems.
+
+    The images' shape is the Input block's own (``input_shape``, when given, stands in for it).
+    ``dataset_shape``: the shape of the chosen dataset's images; when the Input block differs, it is
+    an error on the Input block with the one-click fix "use the dataset's shape".
+    """
+    shape = tuple(input_shape) if input_shape is not None else network_input_shape(network)
+    result = Analysis(shape, num_classes)
     order, cyclic = network.topological_order()
     result.order = order
     if not len(network):
@@ -106,6 +124,8 @@ def analyze(network: Network, input_shape: Shape = (28, 28, 1), num_classes: int
                                    severity="hint"))
         return result
     _check_structure(network, cyclic, result.issues)
+    if dataset_shape is not None:
+        _check_dataset_shape(network, shape, tuple(dataset_shape), result.issues)
     feeds: dict[str, list[str]] = {bid: [] for bid in network.blocks}
     for e in network.edges:
         feeds[e.dst].append(e.src)
@@ -131,6 +151,19 @@ def _check_structure(network: Network, cyclic: set[str], issues: list[Issue]) ->
                             fix=Fix("Add an Input block", "append", {"kind": INPUT.kind, "params": {}})))
     for extra in inputs[1:]:
         issues.append(Issue(extra, f"Only one Input block is allowed; {inputs[0]} is already the input"))
+
+
+def _check_dataset_shape(network: Network, shape: Shape, dataset_shape: Shape, issues: list[Issue]) -> None:
+    """The Input block must take the dataset's images as they are."""
+    inputs = network.input_blocks()
+    if not inputs or shape == dataset_shape:
+        return
+    issues.append(Issue(
+        inputs[0],
+        f"The dataset's images are {format_shape(dataset_shape)} but the Input block takes {format_shape(shape)}; "
+        "use the dataset's shape or choose another dataset",
+        fix=Fix("Use the dataset's shape", "set_params", {"values": shape_params(dataset_shape)}),
+    ))
 
 
 def _wiring_problem(spec: BlockSpec, srcs: list[str]) -> str | None:
@@ -248,6 +281,11 @@ def apply_fix(network: Network, block_id: str | None, fix: Fix) -> str | None:
         if block_id is None:
             raise NetworkError("this fix needs a block")
         network.set_param(block_id, args["name"], args["value"])
+        return None
+    if fix.action == "set_params":
+        if block_id is None:
+            raise NetworkError("this fix needs a block")
+        network.set_params(block_id, args["values"])
         return None
     if fix.action == "insert_before":
         if block_id is None:

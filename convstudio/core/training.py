@@ -238,14 +238,17 @@ class Trainer:
             model.stop_training = True
 
     def set_probe(self, image: np.ndarray | None) -> None:
-        """Watch this uint8 28x28 image's activations while training (None: stop watching)."""
+        """Watch this uint8 image's activations while training (None: stop watching); its shape is the
+        dataset's ((h, w) grey, (h, w, c) colour)."""
         if image is not None:
             image = np.asarray(image)
             if image.ndim == 3 and image.shape[-1] == 1:
                 image = image[..., 0]
-            if image.shape != tuple(self.dataset.input_shape[:2]):
-                raise ValueError(f"the probe image must be {self.dataset.input_shape[0]}x"
-                                 f"{self.dataset.input_shape[1]}, got {'x'.join(map(str, image.shape))}")
+            h, w, c = self.dataset.input_shape
+            dims = (h, w) if c == 1 else (h, w, c)
+            if image.shape != dims:
+                raise ValueError(f"the probe image must be {'x'.join(map(str, dims))}, "
+                                 f"got {'x'.join(map(str, image.shape))}")
             image = image.astype(np.uint8, copy=True)
         with self._probe_lock:
             self._probe_image = image

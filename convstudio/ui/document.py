@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from convstudio.core.blocks import Fix, get_spec
+from convstudio.core.blocks.source import shape_params
 from convstudio.core.bridging import join_neighbours, joinable_neighbours
 from convstudio.core.events import Emitter
 from convstudio.core.layout import tidy_positions
@@ -66,11 +67,12 @@ class EditorDocument(QObject):
     modifiedChanged = Signal(bool)
     lockedChanged = Signal(bool)
 
-    def __init__(self, network: Network | None = None, input_shape: tuple[int, ...] = (28, 28, 1),
+    def __init__(self, network: Network | None = None, dataset_shape: tuple[int, ...] | None = None,
                  num_classes: int = 10, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.network = network if network is not None else Network()
-        self.input_shape = tuple(input_shape)
+        self.dataset_shape = tuple(dataset_shape) if dataset_shape is not None else None
+        """The chosen dataset's image shape; the Input block is checked against it (None: no dataset)."""
         self.num_classes = int(num_classes)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -81,7 +83,7 @@ class EditorDocument(QObject):
         self._dirty = False
         self.block_heights: Callable[[], dict[str, float] | None] | None = None
         """Set by a canvas: how tall each block is drawn, so tidy keeps tall blocks apart."""
-        self.analysis: Analysis = analyze(self.network, self.input_shape, self.num_classes)
+        self.analysis: Analysis = analyze(self.network, None, self.num_classes, self.dataset_shape)
         self.network.events.connect(self._on_network_event)
 
     def _on_clean_changed(self, clean: bool) -> None:
@@ -113,13 +115,23 @@ class EditorDocument(QObject):
 
     def _reanalyze(self) -> None:
         self._dirty = False
-        self.analysis = analyze(self.network, self.input_shape, self.num_classes)
+        self.analysis = analyze(self.network, None, self.num_classes, self.dataset_shape)
         self.analysisChanged.emit(self.analysis)
 
-    def set_dataset_shape(self, input_shape: tuple[int, ...], num_classes: int) -> None:
-        """Analyse against a new dataset (input shape and number of classes)."""
-        self.input_shape = tuple(input_shape)
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The image shape the network takes (its Input block's)."""
+        return self.analysis.input_shape
+
+    def set_dataset_shape(self, dataset_shape: tuple[int, ...], num_classes: int, adopt: bool = True) -> None:
+        """Analyse against a newly chosen dataset; with ``adopt`` the Input block takes its image shape
+        (one undoable step), otherwise a different shape is shown as an error with a fix."""
+        self.dataset_shape = tuple(dataset_shape)
         self.num_classes = int(num_classes)
+        inputs = self.network.input_blocks()
+        if adopt and inputs and self.input_shape != self.dataset_shape:
+            values = shape_params(self.dataset_shape)
+            self._push("Use the dataset's shape", lambda net: net.set_params(inputs[0], values))
         self._reanalyze()
 
     # ----------------------------------------------------------------- lock and selection

@@ -17,7 +17,8 @@ __all__ = ["CATEGORY_COLORS", "app_icon", "block_icon", "category_color", "paint
 APP_GLYPH_KIND = next(iter(k for k, spec in BLOCKS.items() if spec.category == "Convolution"))
 """The application icon wears the first convolution's glyph."""
 
-CATEGORY_COLORS = dict(zip(CATEGORIES, ("#3F51B5", "#1E88E5", "#00897B", "#8E24AA", "#546E7A", "#43A047"), strict=True))
+CATEGORY_COLORS = dict(zip(CATEGORIES, ("#3F51B5", "#F4511E", "#1E88E5", "#00897B", "#8E24AA", "#546E7A", "#43A047"),
+                           strict=True))
 """One colour per block category, in the order of ``CATEGORIES``."""
 
 

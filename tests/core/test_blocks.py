@@ -118,9 +118,9 @@ def test_every_kind_is_complete_with_valid_defaults(kind):
     assert spec.validate_params({}) == spec.defaults()  # every default passes its own check
     assert 0 <= spec.min_inputs <= spec.max_inputs
     assert all(p.help for p in spec.params)
-    assert isinstance(spec.window, Window) and spec.window.kind in ("sliding", "pointwise", "whole")
-    if spec.window.sliding:  # its window, stride and padding are real parameters
-        for name in (*spec.window.size, *spec.window.stride, spec.window.padding):
+    assert isinstance(spec.window, Window) and spec.window.kind in ("sliding", "pointwise", "whole", "resample")
+    if spec.window.sliding:  # its window, stride, padding and any dilation are real parameters
+        for name in (*spec.window.size, *spec.window.stride, spec.window.padding, *filter(None, spec.window.dilation)):
             spec.param(name)
     assert spec.glyph and all(isinstance(g, Rect | Ellipse | Line | Polyline) for g in spec.glyph)
     for g in spec.glyph:  # inside the glyph's square, drawn with known styles

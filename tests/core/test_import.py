@@ -57,7 +57,7 @@ def test_plain_keras_model_imports_with_the_same_summary_and_predictions(tmp_pat
     pads = {"pad"}
     assert {b.id for b in net} == {layer.name for layer in source.layers} - pads
     assert net.blocks["stem"].params["padding"] == "full"
-    assert net.blocks["leaky"].kind == "Activation" and net.blocks["leaky"].params["function"] == "leaky_relu"
+    assert net.blocks["leaky"].kind == "LeakyReLU" and net.blocks["leaky"].params["negative_slope"] == pytest.approx(0.2)
     assert net.inputs_of("residual") == ["bn", "branch_relu"] and net.inputs_of("with_gmax") == ["hidden", "gmax"]
     analysis = analyze(net)
     for layer in source.layers:  # same output shape and parameter count, layer by layer
@@ -115,8 +115,8 @@ def test_the_imported_model_can_be_fine_tuned(tmp_path):
 
 def test_every_unsupported_layer_is_listed_and_nothing_is_returned(tmp_path):
     inputs = keras.Input((28, 28, 1))
-    x = keras.layers.Conv2D(4, 3, dilation_rate=2, kernel_regularizer="l2", name="dilated")(inputs)
-    x = keras.layers.LeakyReLU(name="leaky_default")(x)  # Keras' layer default slope is 0.3, not 0.2
+    x = keras.layers.Conv2D(4, 3, groups=1, kernel_regularizer="l1", bias_regularizer="l2", name="decayed")(inputs)
+    x = keras.layers.DepthwiseConv2D(3, dilation_rate=2, name="dilated")(x)
     x = keras.layers.ZeroPadding2D(1, name="odd_pad")(x)
     x = keras.layers.Conv2D(4, 5, name="after_pad")(x)
     x = keras.layers.Reshape((-1,), name="reshape")(x)
@@ -127,8 +127,9 @@ def test_every_unsupported_layer_is_listed_and_nothing_is_returned(tmp_path):
     problems = info.value.problems
     assert len(problems) == 4
     text = str(info.value)
-    assert "layer 'dilated' (Conv2D): kernel regularizer (changes training); dilation rate (2, 2)" in text
-    assert "layer 'leaky_default' (LeakyReLU): negative slope 0.3; ConvStudio's leaky_relu uses 0.2" in text
+    assert ("layer 'decayed' (Conv2D): bias regularizer (changes training); kernel regularizer L1 (only an L2 "
+            "weight decay is a block setting)") in text
+    assert "layer 'dilated' (DepthwiseConv2D): dilation rate (2, 2) (only Conv2D blocks are dilated)" in text
     assert "layer 'odd_pad' (ZeroPadding2D): padding (1, 1, 1, 1) before a 5x5 'valid' Conv2D" in text
     assert "layer 'reshape' (Reshape): no ConvStudio block does what this layer does" in text
 
@@ -155,13 +156,20 @@ def test_unreadable_files_are_explained(tmp_path):
         import_keras_model(tmp_path / "junk.keras")
 
 
-def test_a_model_for_other_images_is_refused(tmp_path):
-    inputs = keras.Input((32, 32, 3))
+def test_a_model_for_other_images_takes_its_shape_unless_a_dataset_says_otherwise(tmp_path):
+    inputs = keras.Input((32, 24, 3))
     x = keras.layers.Flatten()(inputs)
     keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x)).save(tmp_path / "rgb.keras")
-    with pytest.raises(ModelImportError, match=r"inputs of shape \(32, 32, 3\), but ConvStudio's images are "
+    network, model = import_keras_model(tmp_path / "rgb.keras")
+    assert network.blocks[network.input_blocks()[0]].params == {"height": 32, "width": 24, "channels": 3}
+    assert tuple(model.input_shape[1:]) == (32, 24, 3) and analyze(network).total_params == 32 * 24 * 3 * 10 + 10
+    with pytest.raises(ModelImportError, match=r"inputs of shape \(32, 24, 3\), but the dataset's images are "
                                                r"\(28, 28, 1\)"):
-        import_keras_model(tmp_path / "rgb.keras")
+        import_keras_model(tmp_path / "rgb.keras", (28, 28, 1))
+    vectors = keras.Input((12,))
+    keras.Model(vectors, keras.layers.Dense(10, activation="softmax")(vectors)).save(tmp_path / "flat.keras")
+    with pytest.raises(ModelImportError, match=r"take images of a fixed \(height, width, channels\)"):
+        import_keras_model(tmp_path / "flat.keras")
 
 
 def test_legacy_h5_files_import_too_and_still_run_no_code(tmp_path):

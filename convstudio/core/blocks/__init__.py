@@ -9,11 +9,12 @@ from __future__ import annotations
 
 # The family modules register their kinds on import, in the palette's order.
 # isort: off
-from . import source, conv, pooling, dense, elementwise, merge  # noqa: F401
+from . import source, conv, pooling, dense, elementwise, merge, preprocess  # noqa: F401
 # isort: on
-from .base import (ACTIVATIONS, BLOCKS, CATEGORIES, FLOAT_BYTES, POINTWISE, WHOLE, BlockSpec, Fix, Inference,
+from .base import (ACTIVATIONS, BLOCKS, CATEGORIES, FLOAT_BYTES, POINTWISE, RESAMPLE, WHOLE, BlockSpec, Fix, Inference,
                    KerasLayer, ParamSpec, Refusal, Shape, ShapeError, Window, activation_name, activation_of,
-                   get_spec, need_image, pair, register, same_shape, shape_str, sliding, sliding_output,
+                   get_spec, need_image, pair, register, resampled_span, same_shape, shape_str, sliding,
+                   sliding_output,
                    spec_for_keras, window_output)
 from .conv import KERNEL_INIT_HELP
 from .head import (OUTPUT_SOFTMAX, adds_softmax, is_added_softmax, output_activation, output_issue,
@@ -22,8 +23,8 @@ from .source import INPUT
 
 __all__ = [
     "ACTIVATIONS", "BLOCKS", "CATEGORIES", "FLOAT_BYTES", "INPUT", "KERNEL_INIT_HELP", "OUTPUT_SOFTMAX",
-    "POINTWISE", "WHOLE", "BlockSpec", "Fix", "Inference", "KerasLayer", "ParamSpec", "Refusal", "Shape",
+    "POINTWISE", "RESAMPLE", "WHOLE", "BlockSpec", "Fix", "Inference", "KerasLayer", "ParamSpec", "Refusal", "Shape",
     "ShapeError", "Window", "activation_name", "activation_of", "adds_softmax", "get_spec", "is_added_softmax",
-    "need_image", "output_activation", "output_issue", "pair", "register", "same_shape", "shape_str",
+    "need_image", "output_activation", "output_issue", "pair", "register", "resampled_span", "same_shape", "shape_str",
     "sliding", "sliding_output", "softmax_layer", "spec_for_keras", "window_output",
 ]

@@ -20,19 +20,19 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "ACTIVATIONS", "BLOCKS", "CATEGORIES", "DENSE_GROUP", "FLOAT_BYTES", "POINTWISE", "WHOLE", "BlockSpec", "Fix",
+    "ACTIVATIONS", "BLOCKS", "CATEGORIES", "DENSE_GROUP", "FLOAT_BYTES", "POINTWISE", "RESAMPLE", "WHOLE", "BlockSpec", "Fix",
     "Inference", "KerasLayer", "ParamSpec", "Refusal", "Shape", "ShapeError", "Window", "activation_name",
-    "activation_of", "get_spec", "need_image", "pair", "register", "same_shape", "shape_str", "sliding",
-    "sliding_output", "spec_for_keras", "window_output",
+    "activation_of", "get_spec", "l2_config", "l2_from_keras", "l2_param", "need_image", "pair", "register",
+    "resampled_span", "same_shape", "shape_str", "sliding", "sliding_output", "spec_for_keras", "window_output",
 ]
 
 Shape = tuple[int, ...]
 """A tensor shape without the batch dimension: ``(h, w, c)`` for images, ``(n,)`` for vectors."""
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "linear")
-CATEGORIES = ("Input", "Convolution", "Pooling", "Dense", "Regularisation", "Merge")
+CATEGORIES = ("Input", "Preprocessing", "Convolution", "Pooling", "Dense", "Regularisation", "Merge")
 """The palette's groups, in order; each has its colour."""
-DENSE_GROUP = CATEGORIES[3]
+DENSE_GROUP = "Dense"
 FLOAT_BYTES = 4
 
 
@@ -95,7 +95,9 @@ class Window:
     """How a block's output units see its input, for receptive fields.
 
     ``"sliding"``: a window of ``size`` (parameter names, height and width) moving by ``stride``
-    with ``padding``; ``"pointwise"``: unit (i, j) sees unit (i, j) of every input (element-wise
+    with ``padding``, its taps ``dilation`` apart (no names: 1); ``"resample"``: the image is resized,
+    unit ``i`` of ``n_out`` sees the input around ``(i + 0.5) * n_in / n_out`` (and its neighbours,
+    for interpolation); ``"pointwise"``: unit (i, j) sees unit (i, j) of every input (element-wise
     blocks, merges); ``"whole"``: every unit sees the whole input (flat outputs).
     """
 
@@ -103,26 +105,39 @@ class Window:
     size: tuple[str, str] = ("", "")
     stride: tuple[str, str] = ("stride_h", "stride_w")
     padding: str = "padding"
+    dilation: tuple[str, str] = ("", "")
 
     @property
     def sliding(self) -> bool:
         return self.kind == "sliding"
 
     def along(self, params: Mapping[str, Any], axis: int, n_in: int, n_out: int) -> tuple[int, int, int]:
-        """Kernel, stride and zeros before the input along ``axis`` (0 rows, 1 columns)."""
+        """Effective kernel ``d * (k - 1) + 1``, stride and zeros before the input along ``axis``
+        (0 rows, 1 columns)."""
         k, s, padding = params[self.size[axis]], params[self.stride[axis]], params[self.padding]
+        if self.dilation[axis]:
+            k = params[self.dilation[axis]] * (k - 1) + 1
         if padding == "same":
             return k, s, max((n_out - 1) * s + k - n_in, 0) // 2
         return k, s, k - 1 if padding == "full" else 0
 
 
-def sliding(height: str, width: str) -> Window:
-    """A sliding window whose height and width are the parameters ``height`` and ``width``."""
-    return Window("sliding", (height, width))
+def sliding(height: str, width: str, dilation: tuple[str, str] = ("", "")) -> Window:
+    """A sliding window whose height and width are the parameters ``height`` and ``width`` (taps
+    spaced by the ``dilation`` parameters, if named)."""
+    return Window("sliding", (height, width), dilation=dilation)
+
+
+def resampled_span(a: int, b: int, n_in: int, n_out: int) -> tuple[int, int]:
+    """Input units that output units ``[a, b]`` of an image resized from ``n_in`` to ``n_out`` can see:
+    the two neighbours of each sample point (bilinear), widened by one for rounding."""
+    scale = n_in / n_out
+    return math.floor((a + 0.5) * scale - 0.5) - 1, math.ceil((b + 0.5) * scale - 0.5) + 1
 
 
 POINTWISE = Window("pointwise")
 WHOLE = Window("whole")
+RESAMPLE = Window("resample")
 
 
 class Refusal(Exception):
@@ -299,3 +314,32 @@ def activation_of(config: dict[str, Any], key: str = "activation") -> str:
     if name not in ACTIVATIONS:
         raise Refusal(f"activation {name or config.get(key)!r} is not one of {', '.join(ACTIVATIONS)}")
     return name
+
+
+# --------------------------------------------------------------------------- L2 weight decay
+
+
+def l2_param() -> ParamSpec:
+    """The L2 weight decay of a block's kernel (Keras' ``kernel_regularizer=L2(factor)``; 0 = off)."""
+    return ParamSpec("l2", float, 0.0, "L2 weight decay: adds factor * sum(kernel**2) to the loss; 0 = off",
+                     "L2 decay", 0.0, 1.0)
+
+
+def l2_config(p: Mapping[str, Any], key: str = "kernel_regularizer") -> dict[str, Any]:
+    """The Keras config entry for the block's L2 decay (nothing when it is off)."""
+    factor = p.get("l2", 0.0)
+    return {key: {"class_name": "L2", "config": {"l2": float(factor)}}} if factor else {}
+
+
+def l2_from_keras(cfg: Mapping[str, Any], key: str = "kernel_regularizer") -> dict[str, float]:
+    """``{"l2": factor}`` for a Keras L2 (or L1L2 without L1) regularizer, or :class:`Refusal`."""
+    reg = cfg.get(key)
+    if reg is None:
+        return {"l2": 0.0}
+    name = reg.get("class_name") if isinstance(reg, dict) else type(reg).__name__
+    conf = reg.get("config", {}) if isinstance(reg, dict) else reg.get_config()
+    if name in ("L2", "l2") and "l2" in conf:
+        return {"l2": float(conf["l2"])}
+    if name in ("L1L2", "l1_l2") and not conf.get("l1"):
+        return {"l2": float(conf.get("l2", 0.0))}
+    raise Refusal(f"{key.replace('_', ' ')} {name} (only an L2 weight decay is a block setting)")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .base import (ACTIVATIONS, WHOLE, BlockSpec, Fix, Inference, KerasLayer, ParamSpec, Shape, ShapeError,
-                   activation_of, register, shape_str)
+                   activation_of, l2_config, l2_from_keras, l2_param, register, shape_str)
 from .glyph import Ellipse, Line, Rect
 
 FLATTEN = register(BlockSpec(
@@ -33,7 +33,8 @@ def _infer(p: dict[str, Any], shapes: Sequence[Shape]) -> Inference:
 
 
 def _layers(p: dict[str, Any], shapes: Sequence[Shape]) -> list[KerasLayer]:
-    return [KerasLayer("Dense", {"units": p["units"], "activation": p["activation"], "use_bias": p["use_bias"]})]
+    return [KerasLayer("Dense", {"units": p["units"], "activation": p["activation"], "use_bias": p["use_bias"],
+                                 **l2_config(p)})]
 
 
 _LEFT = [(-0.28, -0.24 + i * 0.24) for i in range(3)]
@@ -45,13 +46,14 @@ DENSE = register(BlockSpec(
     "The last Dense has one unit per class and softmax.",
     (ParamSpec("units", int, 128, "Number of output units", "Units", 1, 65536),
      ParamSpec("activation", str, "relu", "Non-linearity applied to the output", choices=ACTIVATIONS),
-     ParamSpec("use_bias", bool, True, "Add a learned bias to each output", label="Bias")),
+     ParamSpec("use_bias", bool, True, "Add a learned bias to each output", label="Bias"),
+     l2_param()),
     _infer, _layers,
-    summary=lambda p: f"{p['units']} units · {p['activation']}",
+    summary=lambda p: f"{p['units']} units · {p['activation']}" + (f", L2 {p['l2']:g}" if p.get("l2") else ""),
     window=WHOLE,
     glyph=(*(Line(*a, *b, pen="thin") for a in _LEFT for b in _RIGHT),
            *(Ellipse(*q, 0.08, 0.08, "solid", pen="none") for q in _LEFT + _RIGHT)),
     imports={"Dense": lambda cfg: {"units": cfg["units"], "activation": activation_of(cfg),
-                                   "use_bias": cfg["use_bias"]}},
+                                   "use_bias": cfg["use_bias"], **l2_from_keras(cfg)}},
     activation="activation",
 ))

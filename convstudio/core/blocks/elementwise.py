@@ -1,4 +1,4 @@
-"""Blocks that keep their input's shape: Dropout, BatchNorm and Activation."""
+"""Blocks that keep their input's shape: Dropout, SpatialDropout2D, BatchNorm, Activation and LeakyReLU."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .base import (ACTIVATIONS, DENSE_GROUP, POINTWISE, BlockSpec, Inference, KerasLayer, ParamSpec, Refusal, Shape,
-                   activation_of, register, same_shape)
-from .glyph import Ellipse, Line, Polyline
+                   activation_of, need_image, register, same_shape)
+from .glyph import Ellipse, Line, Polyline, Rect
 
 
 def _dropout_from_keras(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +29,25 @@ DROPOUT = register(BlockSpec(
                 else Ellipse(-0.24 + i * 0.24, -0.24 + j * 0.24, 0.08, 0.08, "solid")
                 for i in range(3) for j in range(3)),
     imports={"Dropout": _dropout_from_keras},
+))
+
+
+def _spatial_infer(p: dict[str, Any], shapes: Sequence[Shape]) -> Inference:
+    need_image("SpatialDropout2D", shapes[0])
+    return Inference(shapes[0], 0)
+
+
+SPATIAL_DROPOUT = register(BlockSpec(
+    "SpatialDropout2D", "SpatialDropout2D", "Regularisation",
+    "During training, zeroes whole feature maps (channels) at random instead of single values: neighbouring "
+    "pixels are alike, so dropping single values hardly regularises a convolution. Does nothing at test time.",
+    (ParamSpec("rate", float, 0.2, "Fraction of feature maps dropped while training", "Rate", 0.0, 0.95),),
+    _spatial_infer, lambda p, shapes: [KerasLayer("SpatialDropout2D", {"rate": p["rate"]})],
+    summary=lambda p: f"maps, rate {p['rate']:g}",
+    window=POINTWISE,
+    glyph=(Rect(-0.34, -0.34, 0.3, 0.3, "solid"), Rect(0.04, -0.34, 0.3, 0.3), Rect(-0.34, 0.04, 0.3, 0.3),
+           Rect(0.04, 0.04, 0.3, 0.3, "solid")),
+    imports={"SpatialDropout2D": lambda cfg: {"rate": cfg["rate"]}},
 ))
 
 
@@ -85,13 +104,6 @@ def _relu(cfg: dict[str, Any]) -> dict[str, Any]:
     return {"function": "relu"}
 
 
-def _leaky(cfg: dict[str, Any]) -> dict[str, Any]:
-    slope = float(cfg.get("negative_slope", cfg.get("alpha", 0.3)))
-    if abs(slope - LEAKY_SLOPE) > 1e-9:
-        raise Refusal(f"negative slope {slope:g}; ConvStudio's leaky_relu uses {LEAKY_SLOPE:g}")
-    return {"function": "leaky_relu"}
-
-
 def _softmax(cfg: dict[str, Any]) -> dict[str, Any]:
     if cfg.get("axis", -1) not in (-1, [-1]):
         raise Refusal(f"softmax over axis {cfg['axis']} (only the last axis)")
@@ -112,7 +124,24 @@ ACTIVATION = register(BlockSpec(
     summary=lambda p: str(p["function"]),
     window=POINTWISE,
     glyph=(Line(-0.34, 0.2, 0.0, 0.2), Line(0.0, 0.2, 0.32, -0.3), Line(-0.36, 0.2, 0.36, 0.2, pen="dashed")),
-    imports={"Activation": lambda cfg: {"function": activation_of(cfg)}, "ReLU": _relu, "LeakyReLU": _leaky,
+    imports={"Activation": lambda cfg: {"function": activation_of(cfg)}, "ReLU": _relu,
              "Softmax": _softmax, "ELU": _elu},
     activation="function",
+))
+
+
+def _leaky_from_keras(cfg: dict[str, Any]) -> dict[str, Any]:
+    return {"negative_slope": cfg.get("negative_slope", cfg.get("alpha", 0.3))}
+
+
+LEAKY_RELU = register(BlockSpec(
+    "LeakyReLU", "LeakyReLU", DENSE_GROUP,
+    "Like ReLU, but negative inputs are scaled by a small slope instead of zeroed.",
+    (ParamSpec("negative_slope", float, 0.3, "Slope for negative inputs", "Slope", 0.0, 1.0),),
+    same_shape,
+    lambda p, shapes: [KerasLayer("LeakyReLU", {"negative_slope": p["negative_slope"]})],
+    summary=lambda p: f"slope {p['negative_slope']:g}",
+    window=POINTWISE,
+    glyph=(Line(-0.34, 0.3, 0.0, 0.2), Line(0.0, 0.2, 0.32, -0.3), Line(-0.36, 0.2, 0.36, 0.2, pen="dashed")),
+    imports={"LeakyReLU": _leaky_from_keras},
 ))

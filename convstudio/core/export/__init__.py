@@ -42,7 +42,8 @@ def export_model(model: "keras.Model", fmt: str, path: str | os.PathLike[str], *
                  progress: Callable[[str], None] | None = None) -> ExportReport:
     """Write ``model`` as ``fmt`` to ``path``, verify it, and report what was written.
 
-    ``sample_images`` (uint8, ``(n, h, w)``) replace the dataset's test images for verification.
+    ``sample_images`` (uint8, ``(n, h, w)`` or ``(n, h, w, c)``) replace the dataset's test images for
+    verification.
     ``overwrite`` allows replacing an existing file, or a folder that is an earlier export of the
     same format (nothing else is ever replaced). ``progress`` receives short status lines.
     Raises :class:`ExportError` with a human reason when the format is unavailable, the path cannot
@@ -62,8 +63,8 @@ def export_model(model: "keras.Model", fmt: str, path: str | os.PathLike[str], *
     check_model(model, network)
     if sample_images is None and dataset is not None and len(dataset.x_test):
         check_images(model, np.shape(dataset.x_test)[1:], f"{getattr(dataset, 'name', '') or 'dataset'} images")
-    h, w = (int(d) for d in model.input_shape[1:3])
-    images, labels, source = verification_images(dataset, sample_images, (h, w))
+    image_shape = tuple(int(d) for d in model.input_shape[1:])
+    images, labels, source = verification_images(dataset, sample_images, image_shape)
     ctx = ExportContext(model, network, spec, dataset, settings, images, labels, source)
     impl = spec.implementation()
     report = ExportReport(spec.name, str(target), image_source=source)

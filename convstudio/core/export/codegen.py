@@ -91,11 +91,12 @@ class _Writer:
         self.lines.append(_statement(target, f"keras.layers.{layer.cls}", args, arg))
 
 
-def model_code(network: Network, input_shape: tuple[int, int, int], num_classes: int) -> list[str]:
+def model_code(network: Network, input_shape: tuple[int, int, int] | None, num_classes: int) -> list[str]:
     """The body of ``build_model()``: one commented statement per block, in dependency order."""
     analysis = analyze(network, input_shape, num_classes)
     if not analysis.ok:
         raise ExportError("the network has errors; fix them before exporting a script")
+    input_shape = analysis.input_shape
     input_id = network.input_blocks()[0]
     writer = _Writer(network)
     writer.lines += [f"    # {input_id}: {format_shape(tuple(input_shape))} images",
@@ -153,7 +154,7 @@ def _dataset_name(ctx_dataset: Any) -> str:
     return name if name in KERAS_DATASETS else "mnist"
 
 
-def training_script(network: Network, *, input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10,
+def training_script(network: Network, *, input_shape: tuple[int, int, int] | None = None, num_classes: int = 10,
                     class_names: list[str] | None = None, dataset: str = "mnist", settings: Any = None,
                     model_name: str = "convstudio", script_name: str = "train.py") -> str:
     """A standalone, commented training script for ``network`` (plain Keras + numpy).
@@ -177,6 +178,7 @@ def training_script(network: Network, *, input_shape: tuple[int, int, int] = (28
         optimizer = f"keras.optimizers.RMSprop(learning_rate=LEARNING_RATE, momentum={s.momentum!r})"
     else:
         optimizer = "keras.optimizers.Adam(learning_rate=LEARNING_RATE)"
+    input_shape = analyze(network, input_shape, num_classes).input_shape
     body = "\n".join(model_code(network, input_shape, num_classes))
     cb = ",\n        ".join(callbacks)
     return _TRAIN_TEMPLATE.format(
@@ -317,7 +319,8 @@ _PREDICT_TEMPLATE = '''#!/usr/bin/env python3
 
     python predict.py digit.png [more.png ...] [--invert] [--top 3]
 
-Images are turned grey, resized to the model's input size and scaled to 0..1, as in ConvStudio.
+Images are turned grey (or RGB, for a colour model), resized to the model's input size and scaled to
+0..1, as in ConvStudio.
 MNIST-style data is light ink on a dark background: pass --invert for dark ink on white paper.
 Needs numpy, Pillow and Keras 3 (with TensorFlow).
 """
@@ -334,11 +337,12 @@ MODEL_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), {model_fil
 
 
 def load_image(path, invert=False):
-    """One image file as uint8 pixels (height, width), grey, at the model's input size."""
+    """One image file as uint8 pixels at the model's input size: (height, width) grey, or
+    (height, width, channels) for a colour model."""
     from PIL import Image
 
     with Image.open(path) as image:
-        image = image.convert("L")
+        image = image.convert({{1: "L", 3: "RGB", 4: "RGBA"}}[INPUT_SHAPE[2]])
         if image.size != (INPUT_SHAPE[1], INPUT_SHAPE[0]):
             image = image.resize((INPUT_SHAPE[1], INPUT_SHAPE[0]), Image.BILINEAR)
         pixels = np.asarray(image, dtype=np.uint8)
@@ -346,7 +350,7 @@ def load_image(path, invert=False):
 
 
 def preprocess(images):
-    """uint8 pixels (n, height, width) -> float32 in 0..1 with a channel axis, as in ConvStudio."""
+    """uint8 pixels (n, height, width[, channels]) -> float32 in 0..1 with a channel axis, as in ConvStudio."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., None]

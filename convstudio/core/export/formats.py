@@ -126,25 +126,25 @@ _register(ExportFormat(
 _register(ExportFormat(
     "savedmodel", "TensorFlow SavedModel", "",
     "A folder for TensorFlow Serving and other TensorFlow runtimes. Its 'serve' signature takes raw "
-    "28x28 uint8 images and scales them to 0..1 itself.",
+    "uint8 images of the model's input shape and scales them to 0..1 itself.",
     "savedmodel", 1e-5, tag="_savedmodel",
 ))
 _register(ExportFormat(
     "tflite", "TensorFlow Lite (float)", ".tflite",
     "A compact flat file for phones and microcontrollers (LiteRT), with 32-bit float weights. "
-    "Input: float images scaled to 0..1, shape (n, 28, 28, 1).",
+    "Input: float images scaled to 0..1, shape (n, height, width, channels).",
     "tflite", 1e-4,
 ))
 _register(ExportFormat(
     "tflite_int8", "TensorFlow Lite (int8)", ".tflite",
     "Full-integer quantised TFLite: about 4x smaller and faster on integer-only hardware, at the "
-    "cost of a little accuracy. Input: raw uint8 pixels (n, 28, 28, 1); output: uint8 scores.",
+    "cost of a little accuracy. Input: raw uint8 pixels (n, height, width, channels); output: uint8 scores.",
     "tflite", 0.25, tag="_int8",
 ))
 _register(ExportFormat(
     "onnx", "ONNX", ".onnx",
     "The open exchange format read by ONNX Runtime, PyTorch tools and many inference engines. "
-    "Input: float images scaled to 0..1, shape (n, 28, 28, 1).",
+    "Input: float images scaled to 0..1, shape (n, height, width, channels).",
     "onnx_export", 1e-4, requires=("tf2onnx", "onnx", "onnxruntime"), extra="onnx",
 ))
 _register(ExportFormat(

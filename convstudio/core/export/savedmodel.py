@@ -1,4 +1,5 @@
-"""TensorFlow SavedModel with a ``serve`` signature that takes raw uint8 images and normalises inside."""
+"""TensorFlow SavedModel with a ``serve`` signature that takes raw uint8 images of the model's input
+shape and normalises inside."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from .verify import Check, ExportContext
 __all__ = ["write", "verify", "SIGNATURE"]
 
 SIGNATURE = "serve"
-"""Raw images ``(n, h, w)`` uint8 in, class probabilities ``(n, classes)`` out."""
+"""Raw images uint8 in (``(n, h, w)`` for a grey model, ``(n, h, w, c)`` for colour), class probabilities
+``(n, classes)`` out."""
 
 FLOAT_SIGNATURE = "serve_float"
 """Images already scaled to 0..1, ``(n, h, w, c)`` float32, as the Keras model takes them."""
@@ -22,6 +24,7 @@ def write(ctx: ExportContext, path: Path) -> None:
 
     model = ctx.model
     h, w, c = ctx.input_shape
+    raw_shape = (None, h, w) if c == 1 else (None, h, w, c)
 
     def serve(images):
         x = tf.cast(images, tf.float32) / 255.0  # the same scaling as ConvStudio's training
@@ -33,7 +36,7 @@ def write(ctx: ExportContext, path: Path) -> None:
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(SIGNATURE, serve, input_signature=[tf.TensorSpec((None, h, w), tf.uint8, name="images")])
+    archive.add_endpoint(SIGNATURE, serve, input_signature=[tf.TensorSpec(raw_shape, tf.uint8, name="images")])
     archive.add_endpoint(FLOAT_SIGNATURE, serve_float,
                          input_signature=[tf.TensorSpec((None, h, w, c), tf.float32, name="images")])
     archive.write_out(str(path), verbose=False)

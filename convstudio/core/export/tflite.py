@@ -66,7 +66,7 @@ def interpreter(path_or_bytes: Path | bytes):
 
 
 def run(interp, images: np.ndarray) -> np.ndarray:
-    """Probabilities for uint8 ``images`` ``(n, h, w)``: quantises the input and dequantises the output as needed."""
+    """Probabilities for uint8 ``images`` ``(n, h, w[, c])``: quantises the input and dequantises the output as needed."""
     inp = interp.get_input_details()[0]
     out = interp.get_output_details()[0]
     x = normalize(images)

@@ -37,25 +37,33 @@ REPRESENTATIVE_IMAGES = 200
 """How many training images calibrate int8 quantisation."""
 
 
+def _image_dims(image_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """One image's array shape: ``(h, w)`` for grey, ``(h, w, c)`` for colour."""
+    h, w, *rest = (int(d) for d in image_shape)
+    return (h, w) if not rest or rest[0] == 1 else (h, w, rest[0])
+
+
 def verification_images(dataset: "Dataset | None", sample_images: np.ndarray | None,
-                        image_shape: tuple[int, int],
+                        image_shape: tuple[int, ...],
                         n: int = VERIFY_IMAGES) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """uint8 images ``(n, h, w)`` to compare outputs on, their labels if known, and where they came from."""
+    """uint8 images to compare outputs on (``(n, h, w)`` grey, ``(n, h, w, c)`` colour; ``image_shape``
+    is the model's ``(h, w[, c])``), their labels if known, and where they came from."""
+    dims = _image_dims(image_shape)
     if sample_images is not None:
         images = np.asarray(sample_images)
         if images.ndim == 4 and images.shape[-1] == 1:
             images = images[..., 0]
-        if images.ndim != 3 or images.shape[1:] != tuple(image_shape):
-            raise ExportError(f"the sample images must have shape (n, {image_shape[0]}, {image_shape[1]}), "
+        if images.shape[1:] != dims:
+            raise ExportError(f"the sample images must have shape (n, {', '.join(map(str, dims))}), "
                               f"got {images.shape}")
         if images.dtype != np.uint8:
             images = np.clip(np.rint(images), 0, 255).astype(np.uint8)
         return images[:n], None, "sample images"
-    if dataset is not None and len(dataset.x_test):
+    if dataset is not None and len(dataset.x_test) and np.asarray(dataset.x_test[:1]).shape[1:] == dims:
         source = SAMPLE_SOURCE if getattr(dataset, "is_sample", False) else "test images"
         return np.asarray(dataset.x_test[:n], np.uint8), np.asarray(dataset.y_test[:n]), source
     rng = np.random.default_rng(0)
-    return rng.integers(0, 256, (min(n, 64), *image_shape), dtype=np.uint8), None, "random images"
+    return rng.integers(0, 256, (min(n, 64), *dims), dtype=np.uint8), None, "random images"
 
 
 def max_abs_diff(reference: np.ndarray, outputs: Any) -> float:
@@ -113,7 +121,7 @@ class ExportContext:
     fmt: ExportFormat
     dataset: "Dataset | None" = None
     settings: Any = None
-    images: np.ndarray = field(default_factory=lambda: np.zeros((0, 28, 28), np.uint8))
+    images: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1), np.uint8))
     labels: np.ndarray | None = None
     image_source: str = "test images"
     _reference: np.ndarray | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..blocks import INPUT, Shape, Window, get_spec
+from ..blocks import INPUT, Shape, Window, get_spec, resampled_span
 from ..network import Network
 from ..shapes import Analysis, analyze
 
@@ -27,7 +27,9 @@ class FieldInfo:
     before clipping to the image (``start`` is negative where padding adds zeros). Through a merge
     whose branches differ, the numbers describe the union for unit 0 with the coarsest jump.
     Blocks with a flat output (their window is whole) see the whole image: ``spatial`` is
-    False, ``size`` is the image size and ``jump`` is 0.
+    False, ``size`` is the image size and ``jump`` is 0. After a Resizing block the step between
+    units is no longer a whole number of pixels, so the fields there are not spatial either
+    (:func:`receptive_field` still gives each unit's exact box).
     """
 
     size: tuple[int, int]
@@ -36,18 +38,18 @@ class FieldInfo:
     spatial: bool = True
 
 
-def _checked(network: Network, input_shape: Shape, analysis: Analysis | None) -> Analysis:
+def _checked(network: Network, input_shape: Shape | None, analysis: Analysis | None) -> Analysis:
     analysis = analysis or analyze(network, input_shape)
     if analysis.errors:
         raise ValueError("the network has errors; fix them before asking for receptive fields")
     return analysis
 
 
-def receptive_fields(network: Network, input_shape: Shape = (28, 28, 1),
+def receptive_fields(network: Network, input_shape: Shape | None = None,
                      analysis: Analysis | None = None) -> dict[str, FieldInfo]:
     """Size, jump and start of every block's receptive field, in topological order."""
     analysis = _checked(network, input_shape, analysis)
-    image = (int(input_shape[0]), int(input_shape[1]))
+    image = (int(analysis.input_shape[0]), int(analysis.input_shape[1]))
     fields: dict[str, FieldInfo] = {}
     for bid in analysis.order:
         block = network.blocks[bid]
@@ -59,7 +61,7 @@ def receptive_fields(network: Network, input_shape: Shape = (28, 28, 1),
             continue
         if not srcs or shape is None:
             continue
-        if len(shape) != 3 or window.kind == "whole" or any(not fields[s].spatial for s in srcs):
+        if len(shape) != 3 or window.kind in ("whole", "resample") or any(not fields[s].spatial for s in srcs):
             fields[bid] = FieldInfo(image, (0, 0), (0, 0), spatial=False)
             continue
         if window.sliding:
@@ -87,7 +89,7 @@ def _union(infos: list[FieldInfo]) -> FieldInfo:
     return FieldInfo((end[0] - start[0], end[1] - start[1]), jump, start)  # type: ignore[arg-type]
 
 
-def receptive_field(network: Network, block_id: str, y: int, x: int, input_shape: Shape = (28, 28, 1),
+def receptive_field(network: Network, block_id: str, y: int, x: int, input_shape: Shape | None = None,
                     analysis: Analysis | None = None) -> tuple[int, int, int, int]:
     """Input box ``(y0, x0, y1, x1)`` that unit ``(y, x)`` of ``block_id`` sees, ends exclusive.
 
@@ -118,6 +120,8 @@ def _back(window: Window, params: dict, axis: int, a: int, b: int, src_shape: Sh
     elif window.sliding:
         k, s, p = window.along(params, axis, src_shape[axis], shape[axis])
         lo, hi = a * s - p, b * s - p + k - 1
+    elif window.kind == "resample":
+        lo, hi = resampled_span(a, b, src_shape[axis], shape[axis])
     else:
         lo, hi = a, b
     if len(src_shape) == 3:
