@@ -15,17 +15,25 @@ from ..network import Network
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["activation_model", "block_activations", "model_input", "prepare_images"]
+__all__ = ["activation_model", "block_activations", "input_channels", "model_input", "prepare_images"]
 
 
-def prepare_images(images: np.ndarray) -> np.ndarray:
-    """Dataset images as model input: a batch ``(n, h, w, 1)`` of float32.
+def prepare_images(images: np.ndarray, channels: int = 1) -> np.ndarray:
+    """Dataset images as model input: a batch ``(n, h, w, channels)`` of float32.
 
-    Accepts one image ``(h, w)`` or ``(h, w, 1)``, or a batch ``(n, h, w)`` or ``(n, h, w, 1)``.
+    Grey (``channels`` 1): one image ``(h, w)`` or ``(h, w, 1)``, or a batch ``(n, h, w)`` or
+    ``(n, h, w, 1)``. Colour: one image ``(h, w, c)`` or a batch ``(n, h, w, c)``.
     uint8 images go through the project's preprocessing (scaled to [0, 1]); float images are
     taken as already preprocessed.
     """
     x = np.asarray(images)
+    if channels > 1:
+        if x.ndim == 3:
+            x = x[None]
+        if x.ndim != 4 or x.shape[-1] != channels:
+            raise ValueError(f"expected a colour image (h, w, {channels}) or a batch (n, h, w, {channels}), "
+                             f"got shape {x.shape}")
+        return _normalize(x) if x.dtype == np.uint8 else x.astype(np.float32)
     if x.ndim == 2 or (x.ndim == 3 and x.shape[-1] == 1):
         x = x[None]  # one image
     if x.ndim == 4 and x.shape[-1] == 1:
@@ -41,17 +49,22 @@ def _normalize(x: np.ndarray) -> np.ndarray:
     try:
         from ..pipeline import normalize
     except ImportError:  # the pipeline module is optional for inspection
-        return (x.astype(np.float32) / 255.0)[..., None]
+        return (x.astype(np.float32) / 255.0)[..., None] if x.ndim == 3 else x.astype(np.float32) / 255.0
     return np.asarray(normalize(x), dtype=np.float32)
 
 
-def model_input(model: "keras.Model"):
+def input_channels(model: keras.Model) -> int:
+    """How many channels the model's images have (1 grey, 3 colour)."""
+    return int(model.inputs[0].shape[-1])
+
+
+def model_input(model: keras.Model):
     """The model's single input tensor (so sub-models take a plain array, not a list)."""
     inputs = model.inputs
     return inputs[0] if len(inputs) == 1 else inputs
 
 
-def activation_model(model: "keras.Model", network: Network) -> "keras.Model":
+def activation_model(model: keras.Model, network: Network) -> keras.Model:
     """A Keras model with the same input whose outputs are ``{block_id: that block's output}``.
 
     Blocks the model does not contain (not connected to the input) are left out; the Input block
@@ -72,13 +85,13 @@ def activation_model(model: "keras.Model", network: Network) -> "keras.Model":
     return keras.Model(model_input(model), outputs, name=f"{model.name}_activations")
 
 
-def block_activations(model: "keras.Model", network: Network, image: np.ndarray,
-                      act_model: "keras.Model | None" = None) -> dict[str, np.ndarray]:
+def block_activations(model: keras.Model, network: Network, image: np.ndarray,
+                      act_model: keras.Model | None = None) -> dict[str, np.ndarray]:
     """``{block_id: activation}`` for one image, without the batch axis.
 
     Pass ``act_model`` (from :func:`activation_model`) to reuse it across calls.
     """
-    x = prepare_images(image)
+    x = prepare_images(image, input_channels(model))
     if x.shape[0] != 1:
         raise ValueError(f"expected one image, got a batch of {x.shape[0]}")
     act_model = act_model or activation_model(model, network)

@@ -11,7 +11,8 @@ import os
 
 import numpy as np
 
-__all__ = ["ImageError", "drawing_to_dataset", "load_image", "shift_image", "to_dataset_format"]
+__all__ = ["ImageError", "drawing_to_dataset", "drawing_to_sample", "load_image", "load_sample", "shift_image",
+           "to_dataset_format"]
 
 SIZE = 28
 BOX = 20
@@ -30,6 +31,44 @@ def load_image(path: str | os.PathLike, size: int = SIZE) -> np.ndarray:
     if gray.ndim != 2 or min(gray.shape) < 1:
         raise ImageError(f"{os.path.basename(path)} is not a 2-D picture")
     return to_dataset_format(gray, size=size)
+
+
+def load_sample(path: str | os.PathLike, shape: tuple[int, ...]) -> np.ndarray:
+    """Read an image file as a sample for a network taking images of ``shape`` (height, width, channels).
+
+    Grey square inputs get the dataset treatment of :func:`load_image` (fitted and centred like
+    MNIST); other grey sizes are resized; colour inputs keep their colour: uint8 ``(h, w, 3)``
+    resized to the input (transparent pixels count as white).
+    """
+    h, w, c = (int(d) for d in shape)
+    if c == 1 and h == w:
+        return load_image(path, size=h)
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ImageError(f"there is no file {path!r}")
+    rgba = _read_rgba(path)
+    rgb = rgba[..., :3] * rgba[..., 3:] + (1.0 - rgba[..., 3:])
+    if c == 1:
+        planes = [rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)]
+    elif c == 3:
+        planes = [rgb[..., i] for i in range(3)]
+    else:
+        raise ImageError(f"a sample for {c}-channel images cannot be read from a picture file")
+    out = np.stack([_resize(p, h, w) for p in planes], axis=-1)
+    out = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+    return out[..., 0] if c == 1 else out
+
+
+def _read_rgba(path: str) -> np.ndarray:
+    """The picture as RGBA floats in [0, 1]."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            im.load()
+            return np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
+    except Exception as exc:  # noqa: BLE001 - any decoder error becomes one human message
+        raise ImageError(f"{os.path.basename(path)} cannot be read as an image ({exc})") from None
 
 
 def _read_gray(path: str) -> np.ndarray:
@@ -122,6 +161,17 @@ def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
 def drawing_to_dataset(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
     """A drawing pad's strokes (light ink on dark, any size) in the dataset's convention."""
     return to_dataset_format(drawing, invert=False, size=size)
+
+
+def drawing_to_sample(drawing: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A drawing pad's strokes as a sample for images of ``shape``: MNIST-style for grey square
+    inputs, otherwise stretched to (h, w) and, for colour, the same grey in every channel."""
+    h, w, c = (int(d) for d in shape)
+    if c == 1 and h == w:
+        return drawing_to_dataset(drawing, size=h)
+    x = np.asarray(drawing, dtype=np.float32)  # in [0, 1], light ink on dark
+    grey = np.clip(np.rint(_resize(x, h, w) * 255.0), 0, 255).astype(np.uint8)
+    return grey if c == 1 else np.repeat(grey[..., None], c, axis=-1)
 
 
 def shift_image(image: np.ndarray, dy: int, dx: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..network import Network
-from .activations import model_input, prepare_images
+from .activations import input_channels, model_input, prepare_images
 from .receptive_field import receptive_fields
 
 if TYPE_CHECKING:
@@ -23,10 +23,11 @@ __all__ = ["grad_cam", "last_conv_block", "upsample_at"]
 
 
 def last_conv_block(model: "keras.Model") -> str | None:
-    """Name (block id) of the model's last Conv2D layer, or None if it has none."""
+    """Name (block id) of the model's last convolution layer, or None if it has none."""
     import keras
 
-    convs = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    kinds = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
+    convs = [layer.name for layer in model.layers if isinstance(layer, kinds)]
     return convs[-1] if convs else None
 
 
@@ -65,7 +66,7 @@ def grad_cam(model: "keras.Model", image: np.ndarray, class_index: int | None = 
         raise ValueError(f"the model has no block {block_id!r}") from None
     if len(layer.output.shape) != 4:
         raise ValueError(f"Grad-CAM needs a block with feature maps; {block_id} has a flat output")
-    x = tf.constant(prepare_images(image)[:1])
+    x = tf.constant(prepare_images(image, input_channels(model))[:1])
     grad_model, head = _logits_model(model, block_id)
     with tf.GradientTape() as tape:
         maps, scores = grad_model(x, training=False)

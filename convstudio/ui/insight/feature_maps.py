@@ -12,6 +12,7 @@ from convstudio.core.inspection import receptive_field
 from convstudio.core.network import Network
 from convstudio.core.shapes import Analysis, analyze, format_shape
 
+from .render import sample_tile
 from .tile_grid import TileGrid
 
 __all__ = ["FeatureMapView"]
@@ -105,7 +106,7 @@ class FeatureMapView(QWidget):
         self._activations = dict(activations)
         if image is not None:
             self._image = np.asarray(image)
-            self.input_view.set_arrays([self._image.astype(np.float32)], ["input"])
+            self.input_view.set_arrays([sample_tile(self._image)], ["input"])
         current = self.block_combo.currentData()
         ids = list(self._activations)
         if ids != [self.block_combo.itemData(i) for i in range(self.block_combo.count())]:

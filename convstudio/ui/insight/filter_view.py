@@ -16,7 +16,12 @@ from PySide6.QtWidgets import (
 )
 
 from convstudio.core.blocks import get_spec
-from convstudio.core.inspection import Timeline, conv_kernel_array, kernel_bank
+from convstudio.core.inspection import (
+    Timeline,
+    colour_filters,
+    conv_kernel_array,
+    kernel_bank,
+)
 from convstudio.core.network import Network
 
 from .tile_grid import TileGrid
@@ -78,6 +83,11 @@ class FilterView(QWidget):
         self.grid = TileGrid(cmap="RdBu_r", symmetric=True, colorbar=True, save_name="filters.png")
         self.small = TileGrid(cmap="gray", scale="per_tile", labels=False, save_name="filters_gray.png")
         self.small.setMaximumHeight(70)
+        self.colour = TileGrid(labels=True, save_name="filters_colour.png")
+        self.colour.setMaximumHeight(110)
+        self.colour_preferences: list[str] = []
+        self.colour.setToolTip("Each filter of a colour image's first layer as a colour picture (its weights "
+                               "min-max scaled), titled with the colour it prefers (highest mean weight)")
         self.info = QLabel()
 
         top = QHBoxLayout()
@@ -97,6 +107,9 @@ class FilterView(QWidget):
         self.small_label = QLabel("As images (each scaled to its own range, black = most negative):")
         layout.addWidget(self.small_label)
         layout.addWidget(self.small)
+        self.colour_label = QLabel("In colour (each filter scaled to its own range), with the colour it prefers:")
+        layout.addWidget(self.colour_label)
+        layout.addWidget(self.colour)
         layout.addLayout(replay)
 
         self.hand_combo = QComboBox()
@@ -225,6 +238,7 @@ class FilterView(QWidget):
     def _refresh(self) -> None:
         bid = self.current_block()
         kernel = self._kernels.get(bid) if bid else None
+        self._show_colour(kernel)
         if kernel is None:
             self.grid.set_arrays([])
             self.small.set_arrays([])
@@ -254,6 +268,14 @@ class FilterView(QWidget):
         self.small_label.setVisible(first_layer)
         self.small.set_arrays(tiles if first_layer else [])
         self._show_compare(bid, kernel, channel)
+
+    def _show_colour(self, kernel: np.ndarray | None) -> None:
+        """A first layer over RGB images: its filters as colour pictures, titled with the colour each prefers."""
+        filters = colour_filters(kernel) if kernel is not None and kernel.shape[2] == 3 else []
+        self.colour.setVisible(bool(filters))
+        self.colour_label.setVisible(bool(filters))
+        self.colour.set_arrays([f.image for f in filters], [f"{j} {f.prefers or '–'}" for j, f in enumerate(filters)])
+        self.colour_preferences = [f.label for f in filters]
 
     def _block_params(self, bid: str | None) -> dict:
         block = self._network.blocks.get(bid) if self._network is not None and bid else None

@@ -21,11 +21,13 @@ from convstudio.core.inspection import (
     block_activations,
     evaluate,
     grad_cam,
+    input_channels,
     prepare_images,
     set_conv_kernels,
 )
 from convstudio.core.network import Network, NetworkEvent
 from convstudio.core.provenance import ResultKey, model_token
+from convstudio.core.shapes import DEFAULT_INPUT_SHAPE, network_input_shape
 from convstudio.core.training_events import ProbeUpdate, TrainStarted
 
 from ..result_guard import ResultGuard, stale_note
@@ -110,8 +112,7 @@ class InsightPanel(QWidget):
         self.prediction.set_class_names(names)
         self.grad_cam.set_choices(names, self._conv_blocks())
         self.confusion.set_evaluation(None)
-        if dataset is not None:
-            self.feature_maps.set_network(self._network, dataset.input_shape)
+        self.chooser.set_input_shape(self._input_shape())
         self.chooser.set_dataset(dataset)
         if self._model is not None and not self._show_if_stale():
             self._evaluate()
@@ -140,9 +141,15 @@ class InsightPanel(QWidget):
         self._network = network
         if network is not None:
             network.events.connect(self._on_network_event)
-        shape = self._dataset.input_shape if self._dataset is not None else (28, 28, 1)
-        self.feature_maps.set_network(network, shape)
+        self.feature_maps.set_network(network, self._input_shape())
+        self.chooser.set_input_shape(self._input_shape())
         self.filters.set_network(network)
+
+    def _input_shape(self) -> tuple[int, int, int]:
+        """The images the network takes (its Input block's shape; the dataset's without a network)."""
+        if self._network is not None:
+            return network_input_shape(self._network)  # type: ignore[return-value]
+        return self._dataset.input_shape if self._dataset is not None else DEFAULT_INPUT_SHAPE  # type: ignore[return-value]
 
     def on_probe(self, update: ProbeUpdate) -> None:
         """Show a training-time probe update (no model is run here).
@@ -221,6 +228,11 @@ class InsightPanel(QWidget):
         if event.kind != "moved":
             self.feature_maps.invalidate_geometry()
             self.filters.network_changed()
+        if event.kind in ("param_changed", "reset") and self._network is not None:
+            shape = self._input_shape()  # the Input block's shape may have changed
+            if shape != self.chooser.input_shape():
+                self.feature_maps.set_network(self._network, shape)
+                self.chooser.set_input_shape(shape)
 
     def _on_image(self, image: np.ndarray) -> None:
         self._image = np.asarray(image, dtype=np.uint8)
@@ -297,7 +309,7 @@ class InsightPanel(QWidget):
             if self._act_model is None:
                 self._act_model = activation_model(model, network)
             acts = block_activations(model, network, image, self._act_model)
-            probs = np.asarray(model(prepare_images(image), training=False))[0]
+            probs = np.asarray(model(prepare_images(image, input_channels(model)), training=False))[0]
             cam = (grad_cam(model, image, None if cam_class < 0 else cam_class, cam_block, network)
                    if cam_block else None)
             return {"activations": acts, "probabilities": probs, "cam": cam, "cam_class": cam_class, "image": image}
@@ -320,7 +332,7 @@ class InsightPanel(QWidget):
 
         def work() -> dict[str, Any]:
             cam = grad_cam(model, image, None if class_index < 0 else class_index, block_id, network)
-            probs = np.asarray(model(prepare_images(image), training=False))[0]
+            probs = np.asarray(model(prepare_images(image, input_channels(model)), training=False))[0]
             return {"cam": cam, "cam_class": class_index, "image": image, "probabilities": probs}
 
         self.runner.submit("compute Grad-CAM", work, self.guard.deliver(self.guard.key(per_sample=True), self._show_cam))

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-__all__ = ["add_save_png_menu", "colormap_rgba", "qimage_from_rgba", "symmetric_limits"]
+__all__ = ["add_save_png_menu", "colormap_rgba", "qimage_from_rgba", "rgb_to_rgba", "sample_tile", "symmetric_limits"]
 
 
 def colormap_rgba(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.ndarray:
@@ -23,6 +23,22 @@ def colormap_rgba(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np
     rgba = matplotlib.colormaps[cmap](np.clip(np.nan_to_num(norm, nan=0.0), 0.0, 1.0), bytes=True)
     rgba[np.isnan(values)] = (220, 220, 220, 255)
     return rgba
+
+
+def rgb_to_rgba(rgb: np.ndarray) -> np.ndarray:
+    """A colour image ``(h, w, 3)`` with values in [0, 1] as opaque uint8 RGBA."""
+    pixels = np.clip(np.nan_to_num(np.asarray(rgb, dtype=np.float32)), 0.0, 1.0)
+    alpha = np.ones((*pixels.shape[:2], 1), np.float32)
+    return np.rint(np.concatenate([pixels, alpha], axis=-1) * 255).astype(np.uint8)
+
+
+def sample_tile(image: np.ndarray) -> np.ndarray:
+    """A uint8 sample as a tile: grey ``(h, w)`` stays 0..255 (for a fixed 0..255 grey map), colour
+    ``(h, w, 3)`` becomes [0, 1] RGB, drawn as it is."""
+    x = np.asarray(image, dtype=np.float32)
+    if x.ndim == 3 and x.shape[-1] == 1:
+        return x[..., 0]
+    return x / 255.0 if x.ndim == 3 else x
 
 
 def qimage_from_rgba(rgba: np.ndarray) -> QImage:

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from convstudio.core.datasets import Dataset
-from convstudio.core.inspection import ImageError, drawing_to_dataset, load_image, shift_image
+from convstudio.core.inspection import ImageError, drawing_to_sample, load_sample, shift_image
 
+from .render import sample_tile
 from .tile_grid import TileGrid
 
 __all__ = ["DrawingPad", "SampleChooser"]
@@ -87,7 +88,8 @@ class DrawingPad(QWidget):
 class SampleChooser(QWidget):
     """Pick the sample: browse or draw at random from the test set, draw one, or load a file.
 
-    ``imageChanged`` carries the chosen uint8 28x28 image after the shift (dx, dy) is applied;
+    ``imageChanged`` carries the chosen uint8 image, of the network's input shape ((h, w) grey,
+    (h, w, 3) colour), after the shift (dx, dy) is applied;
     comparing feature maps of a shifted sample shows that convolutions move with the input.
     """
 
@@ -96,6 +98,7 @@ class SampleChooser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._dataset: Dataset | None = None
+        self._shape: tuple[int, int, int] = (28, 28, 1)
         self._base: np.ndarray = np.zeros((28, 28), dtype=np.uint8)
         self._label: int | None = None
         self._source = "none"
@@ -172,6 +175,24 @@ class SampleChooser(QWidget):
 
     # ------------------------------------------------------------------ API
 
+    def input_shape(self) -> tuple[int, int, int]:
+        return self._shape
+
+    def set_input_shape(self, shape: tuple[int, ...]) -> None:
+        """The network's image shape: samples are made (and files read) at this size and colour."""
+        shape = tuple(int(d) for d in shape)
+        if shape == self._shape:
+            return
+        self._shape = shape  # type: ignore[assignment]
+        h, w, _ = shape
+        for spin, side in ((self.dx_spin, w), (self.dy_spin, h)):
+            spin.setRange(-(side // 2), side // 2)
+        if self._base.shape != _dims(shape):
+            self._base = np.zeros(_dims(shape), dtype=np.uint8)
+            self._label, self._source = None, "none"
+        self.file_label.setText(_file_hint(shape))
+        self._emit()
+
     def set_dataset(self, dataset: Dataset | None) -> None:
         self._dataset = dataset
         n = 0 if dataset is None else len(dataset.x_test)
@@ -189,8 +210,11 @@ class SampleChooser(QWidget):
             self.index_spin.blockSignals(True)
             self.index_spin.setValue(index)
             self.index_spin.blockSignals(False)
+        image = np.asarray(self._dataset.x_test[index], dtype=np.uint8)
+        if image.shape != _dims(self._shape):
+            return  # the dataset's images do not fit the network (its Input block says so)
         self._reset_shift()
-        self._base = np.asarray(self._dataset.x_test[index], dtype=np.uint8)
+        self._base = image
         self._label = int(self._dataset.y_test[index])
         self._source = f"test image #{index}"
         self._emit()
@@ -200,10 +224,11 @@ class SampleChooser(QWidget):
             self.select_test_index(int(self._rng.integers(len(self._dataset.x_test))))
 
     def set_image(self, image: np.ndarray, source: str = "image", label: int | None = None) -> None:
-        """Use any uint8 28x28 image as the sample."""
+        """Use any uint8 image of the network's input shape as the sample."""
         image = np.asarray(image)
-        if image.shape != (28, 28):
-            raise ValueError(f"a sample must be 28x28, got {'x'.join(map(str, image.shape))}")
+        if image.shape != _dims(self._shape):
+            raise ValueError(f"a sample must be {'x'.join(map(str, _dims(self._shape)))}, "
+                             f"got {'x'.join(map(str, image.shape))}")
         if source != self._source:  # another sample (more strokes on a drawing keep it)
             self._reset_shift()
         self._base = image.astype(np.uint8)
@@ -213,7 +238,7 @@ class SampleChooser(QWidget):
 
     def load_file(self, path: str) -> bool:
         try:
-            image = load_image(path)
+            image = load_sample(path, self._shape)
         except ImageError as exc:
             self.file_label.setText(str(exc))
             return False
@@ -223,7 +248,7 @@ class SampleChooser(QWidget):
         return True
 
     def image(self) -> np.ndarray:
-        """The chosen sample, shifted: uint8 (28, 28)."""
+        """The chosen sample, shifted: uint8 (h, w) grey or (h, w, 3) colour."""
         return shift_image(self._base, self.dy_spin.value(), self.dx_spin.value())
 
     def label(self) -> int | None:
@@ -243,7 +268,7 @@ class SampleChooser(QWidget):
     # ------------------------------------------------------------------ internals
 
     def _use_drawing(self) -> None:
-        self.set_image(drawing_to_dataset(self.pad.strokes()), source="drawing")
+        self.set_image(drawing_to_sample(self.pad.strokes(), self._shape), source="drawing")
 
     def _ask_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load an image", "", "Images (*.png *.jpg *.jpeg *.bmp)")
@@ -259,6 +284,21 @@ class SampleChooser(QWidget):
 
     def _emit(self) -> None:
         image = self.image()
-        self.preview.set_arrays([image.astype(np.float32)], ["sample (28x28, as the network sees it)"])
+        size = "x".join(map(str, self._shape))
+        self.preview.set_arrays([sample_tile(image)], [f"sample ({size}, as the network sees it)"])
         self.caption.setText(self.describe())
         self.imageChanged.emit(image)
+
+
+def _dims(shape: tuple[int, int, int]) -> tuple[int, ...]:
+    """A sample's array shape for images of ``shape``: (h, w) grey, (h, w, c) colour."""
+    h, w, c = shape
+    return (h, w) if c == 1 else (h, w, c)
+
+
+def _file_hint(shape: tuple[int, int, int]) -> str:
+    h, w, c = shape
+    if c == 1 and h == w:
+        return "PNG or JPEG; dark ink on light paper is inverted, then fitted and centred like the dataset."
+    colour = "in colour" if c > 1 else "in grey"
+    return f"PNG or JPEG; resized to {h}x{w} and read {colour}, as the network takes it."

@@ -13,7 +13,13 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .render import add_save_png_menu, colormap_rgba, qimage_from_rgba, symmetric_limits
+from .render import (
+    add_save_png_menu,
+    colormap_rgba,
+    qimage_from_rgba,
+    rgb_to_rgba,
+    symmetric_limits,
+)
 
 __all__ = ["TileGrid"]
 
@@ -56,7 +62,8 @@ class TileGrid(QWidget):
     # ------------------------------------------------------------------ data
 
     def set_arrays(self, arrays: list[np.ndarray], titles: list[str] | None = None) -> None:
-        """Show these 2-D arrays (one tile each); titles default to their index."""
+        """Show these arrays (one tile each): 2-D values through the colour map, or colour images
+        ``(h, w, 3)`` with values in [0, 1] as they are; titles default to their index."""
         self._arrays = [np.asarray(a, dtype=np.float32) for a in arrays]
         self._titles = list(titles) if titles is not None else [str(i) for i in range(len(arrays))]
         if self._highlight and self._highlight[0] >= len(self._arrays):
@@ -108,7 +115,9 @@ class TileGrid(QWidget):
     def _ensure_images(self) -> list[QImage]:
         if self._images is None:
             arrays, limits = self._arrays, self._tile_limits
-            if arrays and all(a.shape == arrays[0].shape for a in arrays):
+            if arrays and all(a.ndim == 3 and a.shape[-1] == 3 for a in arrays):
+                self._images = [qimage_from_rgba(rgb_to_rgba(a)) for a in arrays]
+            elif arrays and all(a.shape == arrays[0].shape for a in arrays):
                 lo = np.array([lim[0] for lim in limits], dtype=np.float32)[:, None, None]
                 hi = np.array([lim[1] for lim in limits], dtype=np.float32)[:, None, None]
                 stack = np.stack(arrays)
