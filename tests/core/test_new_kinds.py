@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from convstudio.core.blocks import get_spec
 from convstudio.core.builder import build_model
 from convstudio.core.importer import import_keras_model
 from convstudio.core.inspection.receptive_field import receptive_field, receptive_fields
@@ -118,3 +119,10 @@ def test_resizing_changes_the_scale_downstream():
     # squeezed 4x, the columns 2x (with a neighbour either side for the interpolation)
     assert receptive_field(net, "conv2d_1", 4, 4) == (16, 7, 28, 15)
     assert not receptive_fields(net)["conv2d_1"].spatial
+
+
+def test_a_dilated_block_opens_in_the_explorer_with_its_dilation():
+    from convstudio.core.explorer.from_block import block_settings
+
+    settings = block_settings("Conv2D", get_spec("Conv2D").validate_params({"dilation_h": 2, "dilation_w": 3}))
+    assert settings.dilation == (2, 3) and settings.kernel == (3, 3)

@@ -51,9 +51,10 @@ def block_settings(kind: str, params: dict[str, Any]) -> WindowSettings:
     if kind not in EXPLORABLE_KINDS:
         raise ExplorerError(f"a {kind} block has no sliding window; open a Conv2D or pooling block")
     window = get_spec(kind).window
+    dilation = tuple(int(params[name]) if name else 1 for name in window.dilation)
     return WindowSettings((int(params[window.size[0]]), int(params[window.size[1]])),
                           (int(params[window.stride[0]]), int(params[window.stride[1]])),
-                          str(params[window.padding]), op=EXPLORABLE_KINDS[kind])
+                          str(params[window.padding]), dilation, op=EXPLORABLE_KINDS[kind])  # type: ignore[arg-type]
 
 
 def prepare_sample(sample: np.ndarray) -> np.ndarray:
