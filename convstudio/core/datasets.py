@@ -92,7 +92,9 @@ class Dataset:
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        return (*self.x_train.shape[1:3], 1)
+        """``(h, w, c)``: grey images are stored ``(n, h, w)``, colour ones ``(n, h, w, c)``."""
+        shape = self.x_train.shape
+        return (int(shape[1]), int(shape[2]), int(shape[3]) if len(shape) == 4 else 1)
 
     @property
     def num_classes(self) -> int:
