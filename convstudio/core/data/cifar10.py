@@ -137,25 +137,27 @@ def _show(path: Path) -> str:
         return str(path)
 
 
-def _candidates(data_dir: str | os.PathLike | None) -> list[tuple[Path, str]]:
-    """(folder, what it is) in the order they are tried."""
-    out: list[tuple[Path, str]] = []
+def _candidates(data_dir: str | os.PathLike | None) -> list[Path]:
+    """The folders that may hold the batches, in the order they are tried."""
+    out: list[Path] = []
     if data_dir is not None and str(data_dir).strip():
         root = Path(data_dir).expanduser()
-        out += [(root, "folder"), (root / PY_DIR, "folder"), (root / BIN_DIR, "folder")]
+        out += [root, root / PY_DIR, root / BIN_DIR]
     home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
-    out += [(home / "datasets" / sub, "Keras cache") for sub in _KERAS_CACHE_DIRS]
+    out += [home / "datasets" / sub for sub in _KERAS_CACHE_DIRS]
     return out
 
 
 def _try(folder: Path, attempts: list[str]) -> Dataset | None:
     """The dataset from ``folder`` if it holds a complete set of either layout; notes why not."""
     label = _show(folder)
+    found_any = False
     for layout, (suffix, _, _) in _LAYOUTS.items():
         files = _files(folder, suffix)
         present = [f for f in files if f.is_file()]
         if not present:
             continue
+        found_any = True
         if len(present) < len(files):
             missing = ", ".join(f.name for f in files if not f.is_file())
             attempts.append(f"{label}: CIFAR-10 {layout} version incomplete, missing {missing}")
@@ -172,8 +174,9 @@ def _try(folder: Path, attempts: list[str]) -> Dataset | None:
             a.flags.writeable = False
         return Dataset("cifar10", *arrays, class_names=names,
                        source=f"CIFAR-10 ({layout} version) from {label}", attempts=list(attempts))
-    attempts.append(f"{label}: no CIFAR-10 batch files (data_batch_1 .. 5 and test_batch, "
-                    "with or without .bin)")
+    if not found_any:
+        attempts.append(f"{label}: no CIFAR-10 batch files (data_batch_1 .. 5 and test_batch, "
+                        "with or without .bin)")
     return None
 
 
@@ -185,17 +188,15 @@ def load_cifar10(data_dir: str | os.PathLike | None = None) -> Dataset:
     """
     attempts: list[str] = []
     seen: set[Path] = set()
-    for folder, _ in _candidates(data_dir):
-        if not folder.is_dir():
-            continue
-        if folder.resolve() in seen:
+    for folder in _candidates(data_dir):
+        if not folder.is_dir() or folder.resolve() in seen:
             continue
         seen.add(folder.resolve())
         ds = _try(folder, attempts)
         if ds is not None:
             return ds
     if not attempts:
-        where = [_show(f) for f, _ in _candidates(data_dir)]
+        where = [_show(f) for f in _candidates(data_dir)]
         attempts.append(f"no CIFAR-10 folder found (looked for {', '.join(where)})")
     tried = "\n".join(f"  - {line}" for line in attempts)
     raise DatasetNotFound(

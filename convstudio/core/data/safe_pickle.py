@@ -22,6 +22,8 @@ ALLOWED_GLOBALS = frozenset({
     ("numpy._core.numeric", "_frombuffer"),
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
+    # Python 3 writes bytes in protocols 0-2 as _codecs.encode(str, "latin1"): a pure function
+    ("_codecs", "encode"),
 })
 
 
