@@ -46,11 +46,13 @@ def normalize(images: np.ndarray) -> np.ndarray:
 
 
 def _scale_tf(image: Any, label: Any) -> tuple[Any, Any]:
-    """``normalize`` inside tf.data, for a batch (or one element) of images and labels."""
+    """``normalize`` inside tf.data, for a batch of images ``(b, h, w)`` or ``(b, h, w, c)`` and labels."""
     import tensorflow as tf
 
     x = tf.cast(image, tf.float32) / tf.constant(PIXEL_MAX, tf.float32)
-    return tf.expand_dims(x, -1), tf.cast(label, tf.int32)
+    if x.shape.rank == 3:  # a batch of grey images stored without a channel axis
+        x = tf.expand_dims(x, -1)
+    return x, tf.cast(label, tf.int32)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ def make_datasets(dataset: Dataset, batch_size: int, validation_split: float = 0
                   shuffle: bool = True) -> Splits:
     """tf.data pipelines for ``dataset``: shuffle (train, every epoch), batch, normalize, prefetch.
 
-    The validation images are a seeded random part of the training set. Images stay uint8 until a
+    The validation images are a seeded random part of the training set. A dataset streamed from
+    disk (an image folder larger than memory, ``dataset.stream`` set) builds its own pipelines
+    with the same split (:meth:`~convstudio.core.data.image_folder.FolderStream.make_splits`). Images stay uint8 until a
     batch is normalized in one vectorised step: the arrays are already in memory, so nothing is
     cached (a float32 cache would take four times their size) and the first epoch does not map
     every image one by one (see docs/PERFORMANCE.md, input pipeline).
@@ -109,6 +113,9 @@ def make_datasets(dataset: Dataset, batch_size: int, validation_split: float = 0
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"The batch size must be a whole number of at least 1, got {batch_size!r}.")
     batch_size = int(batch_size)
+    stream = getattr(dataset, "stream", None)
+    if stream is not None:
+        return stream.make_splits(batch_size, validation_split, seed, shuffle)
     train_idx, val_idx = split_indices(len(dataset.x_train), validation_split, seed)
 
     def pipeline(x: np.ndarray, y: np.ndarray, train: bool) -> tf.data.Dataset:
