@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageFolderScan", "ScanError", "header_info", "scan_image_folder"]
 
@@ -31,8 +32,7 @@ class ScanError(ValueError):
     """The folder cannot be used as an image folder; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     """What a file's header says: format, (width, height), colour mode, whether TensorFlow decodes it."""
 
     fmt: str
@@ -77,7 +77,7 @@ def _bmp(head: bytes) -> Header:
     return Header("BMP", (abs(w), abs(h)), mode, native=bpp in (24, 32))
 
 
-def _pillow(path: Path) -> Header:
+def _pillow(path: str) -> Header:
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -94,9 +94,11 @@ def _pillow(path: Path) -> Header:
 
 def header_info(path: str | os.PathLike) -> Header:
     """Format, size and mode of an image from its header; ``ValueError``/``OSError`` says what is wrong."""
-    path = Path(path)
-    with open(path, "rb") as f:
-        head = f.read(_HEAD)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        head = os.read(fd, _HEAD)
+    finally:
+        os.close(fd)
     if not head:
         raise ValueError("empty file (0 bytes)")
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -204,6 +206,31 @@ def _class_folders(root: Path, class_names: Sequence[str] | None) -> list[str]:
     return list(class_names)
 
 
+def _list_files(root: Path, names: Sequence[str]) -> tuple[list[tuple[str, int]], list[tuple[str, str]]]:
+    """(path, label) of every file with an image extension; other files with why they are skipped."""
+    candidates: list[tuple[str, int]] = []
+    skipped = [(e.path, "outside any class folder") for e in sorted(os.scandir(root), key=lambda e: e.name)
+               if e.is_file() and not e.name.startswith(".")]
+    for label, name in enumerate(names):
+        folder = root / name
+        if not folder.is_dir():
+            continue
+        for path in _walk(folder):
+            if path.lower().endswith(IMAGE_EXTENSIONS):
+                candidates.append((path, label))
+            else:
+                skipped.append((path, "not an image (extension)"))
+    return candidates, skipped
+
+
+def _read_headers(paths: list[str], workers: int) -> list[Header | str]:
+    chunks = [paths[i:i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    if workers <= 1 or len(chunks) <= 1:
+        return _classify(paths)
+    with ThreadPoolExecutor(workers, thread_name_prefix="convstudio-scan") as pool:
+        return [r for chunk in pool.map(_classify, chunks) for r in chunk]
+
+
 def scan_image_folder(root: str | os.PathLike, class_names: Sequence[str] | None = None,
                       workers: int | None = None) -> ImageFolderScan:
     """Scan ``root``: one subfolder per class (or the given ``class_names``, e.g. a test folder's).
@@ -214,28 +241,8 @@ def scan_image_folder(root: str | os.PathLike, class_names: Sequence[str] | None
     """
     root = Path(root).expanduser()
     names = _class_folders(root, class_names)
-    candidates: list[tuple[str, int]] = []
-    skipped: list[tuple[str, str]] = []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.is_file() and not entry.name.startswith("."):
-            skipped.append((entry.path, "outside any class folder"))
-    for label, name in enumerate(names):
-        folder = root / name
-        if not folder.is_dir():
-            continue
-        for path in _walk(folder):
-            if path.lower().endswith(IMAGE_EXTENSIONS):
-                candidates.append((path, label))
-            else:
-                skipped.append((path, "not an image (extension)"))
-    paths = [p for p, _ in candidates]
-    chunks = [paths[i:i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
-    workers = workers or min(8, os.cpu_count() or 1)
-    if workers > 1 and len(chunks) > 1:
-        with ThreadPoolExecutor(workers, thread_name_prefix="convstudio-scan") as pool:
-            results = [r for chunk in pool.map(_classify, chunks) for r in chunk]
-    else:
-        results = _classify(paths)
+    candidates, skipped = _list_files(root, names)
+    results = _read_headers([p for p, _ in candidates], workers or min(8, os.cpu_count() or 1))
     scan = ImageFolderScan(str(root), names, skipped=skipped)
     for (path, label), result in zip(candidates, results):
         if isinstance(result, Header):

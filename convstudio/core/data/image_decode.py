@@ -54,13 +54,14 @@ def pil_decode(path: Any) -> np.ndarray:
         return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
-def _channels(img: Any, channels: int) -> Any:
+_LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as Pillow's convert("L"); the weights sum to 1
+
+
+def _grey(img: Any) -> Any:
+    """RGB to one channel by luminance, as float32 (a grey image repeated to RGB comes back unchanged)."""
     import tensorflow as tf
 
-    c = tf.shape(img)[2]
-    if channels == 3:
-        return tf.cond(c >= 3, lambda: img[:, :, :3], lambda: tf.tile(img[:, :, :1], [1, 1, 3]))
-    return tf.cond(c >= 3, lambda: tf.image.rgb_to_grayscale(img[:, :, :3]), lambda: img[:, :, :1])
+    return tf.tensordot(tf.cast(img, tf.float32), tf.constant(_LUMA, tf.float32), axes=[[2], [0]])[..., None]
 
 
 def _to_aspect(img: Any, spec: ImageSpec) -> Any:
@@ -84,17 +85,18 @@ def _to_aspect(img: Any, spec: ImageSpec) -> Any:
 
 
 def _fit(img: Any, spec: ImageSpec) -> Any:
+    """Channels, aspect and size; no branches, so the graph stays cheap per image.
+
+    A bilinear resize to the image's own size returns the same pixels, so images already at the
+    target size pass through unchanged.
+    """
     import tensorflow as tf
 
+    if spec.channels == 1:
+        img = _grey(img)
     img = _to_aspect(img, spec)
-    shape = tf.shape(img)
-    same = tf.logical_and(tf.equal(shape[0], spec.height), tf.equal(shape[1], spec.width))
-
-    def resized() -> Any:
-        x = tf.image.resize(img, (spec.height, spec.width), method="bilinear")
-        return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
-
-    out = tf.cond(same, lambda: img, resized)
+    x = tf.image.resize(img, (spec.height, spec.width), method="bilinear")
+    out = tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
     out.set_shape(spec.shape)
     return out
 
@@ -108,7 +110,8 @@ def decode_function(spec: ImageSpec, with_pillow: bool) -> Callable[..., tuple[A
     import tensorflow as tf
 
     def tf_decode(path: Any) -> Any:
-        return tf.io.decode_image(tf.io.read_file(path), channels=0, expand_animations=False)
+        # TensorFlow's decoders turn grey, palette and alpha images into RGB (alpha dropped)
+        return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
 
     def pillow(path: Any) -> Any:
         img = tf.py_function(pil_decode, [path], tf.uint8)
@@ -121,7 +124,7 @@ def decode_function(spec: ImageSpec, with_pillow: bool) -> Callable[..., tuple[A
             img = tf.cond(native, lambda: tf_decode(path), lambda: pillow(path))
         else:
             img = tf_decode(path)
-        img.set_shape((None, None, None))
-        return _fit(_channels(img, spec.channels), spec), label, index
+        img.set_shape((None, None, 3))
+        return _fit(img, spec), label, index
 
     return decode

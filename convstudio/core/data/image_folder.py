@@ -116,9 +116,11 @@ class FolderStream:
         self._seen[name] = (files, seen)
 
         @tf.autograph.experimental.do_not_convert
-        def mark(image: Any, label: Any, index: Any) -> tuple[Any, Any]:
-            with tf.control_dependencies([seen.scatter_nd_update(tf.reshape(index, [1, 1]), [True])]):
-                return tf.identity(image), label
+        def mark_and_scale(images: Any, labels: Any, index: Any) -> tuple[Any, Any]:
+            """Note which files arrived (one update per batch), then scale as ``make_datasets`` does."""
+            update = seen.scatter_nd_update(index[:, None], tf.ones_like(index, tf.bool))
+            with tf.control_dependencies([update]):
+                return _scale_tf(tf.identity(images), labels)
 
         cache = self._cache_path(name)
         ds = _file_dataset(files)
@@ -126,14 +128,14 @@ class FolderStream:
             ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
         ds = ds.map(decode_function(self.spec, not files.native.all()), num_parallel_calls=tf.data.AUTOTUNE,
                     deterministic=not train)
-        ds = ds.ignore_errors().map(mark)
+        ds = ds.ignore_errors()
         if cache is not None:
             ds = ds.cache(cache)
             if train and shuffle:
                 image_bytes = int(np.prod(self.spec.shape))
                 buffer = max(4 * batch_size, min(len(files), SHUFFLE_BUFFER_MB * 2**20 // image_bytes))
                 ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size).map(_scale_tf, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.batch(batch_size).map(mark_and_scale, num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)
 
     def make_splits(self, batch_size: int, validation_split: float = 0.1, seed: int = 0,
