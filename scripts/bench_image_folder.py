@@ -211,9 +211,16 @@ def waiting_on_data(root: Path, scan: Any, size: int, batch: int, steps: int) ->
             "median step ms": 1e3 * float(np.median(s)), "wait / step (total)": float(w.sum() / s.sum())}
 
 
-def memory_child(root: str, mode: str, limit_mb: float, size: int, batch: int, epochs: int) -> None:
-    import resource
+def _peak_mib() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss it is not inherited across exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
+
+def memory_child(root: str, mode: str, limit_mb: float, size: int, batch: int, epochs: int) -> None:
     import tensorflow as tf  # noqa: F401  (imported before the baseline is taken)
 
     from convstudio.core.data.folder_scan import scan_image_folder
@@ -221,17 +228,18 @@ def memory_child(root: str, mode: str, limit_mb: float, size: int, batch: int, e
     from convstudio.core.pipeline import make_datasets
 
     scan = scan_image_folder(root)
-    base = pc.rss_mib()
+    base = _peak_mib()
     tmp = tempfile.mkdtemp(prefix="cs_bench_mem_")
     try:
+        streamed = mode.startswith("stream")
         ds = load_image_folder(root, (size, size), 3, test_split=0.0, scan=scan,
-                               memory_limit_mb=limit_mb if mode == "stream" else 10**6,
-                               cache_dir=tmp if mode == "stream" else None)
+                               memory_limit_mb=limit_mb if streamed else 10**6,
+                               cache_dir=tmp if mode == "stream-disk-cache" else None)
         splits = make_datasets(ds, batch, validation_split=0.1, seed=0)
         n = [e[1] for e in _iterate(splits.train, epochs)]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mib()
     decoded = len(scan.files) * size * size * 3 / 2**20
     print(json.dumps({"mode": mode, "streamed": ds.stream is not None, "baseline_mib": base, "peak_mib": peak,
                       "growth_mib": peak - base, "decoded_mib": decoded, "limit_mib": limit_mb, "images": n}))
@@ -239,7 +247,7 @@ def memory_child(root: str, mode: str, limit_mb: float, size: int, batch: int, e
 
 def peak_memory(root: Path, limit_mb: float, size: int, batch: int, epochs: int) -> list[dict[str, Any]]:
     out = []
-    for mode in ("stream", "memory"):
+    for mode in ("stream-disk-cache", "stream-no-cache", "memory"):
         cmd = [sys.executable, __file__, "--memory-child", mode, "--root", str(root), "--limit-mb", str(limit_mb),
                "--size", str(size), "--batch", str(batch), "--epochs", str(epochs)]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -261,7 +269,8 @@ def main() -> None:
     p.add_argument("--caches", default="none,disk,memory")
     p.add_argument("--train-steps", type=int, default=200)
     p.add_argument("--limit-mb", type=float, default=32.0, help="memory limit of the streamed configuration")
-    p.add_argument("--memory-child", choices=["stream", "memory"], help=argparse.SUPPRESS)
+    p.add_argument("--parts", default="scan,throughput,wait,memory", help="which measurements to run")
+    p.add_argument("--memory-child", choices=["stream-disk-cache", "stream-no-cache", "memory"], help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.memory_child:
         memory_child(args.root, args.memory_child, args.limit_mb, args.size, args.batch, args.epochs)
@@ -273,21 +282,27 @@ def main() -> None:
     damaged = make_folder(root, args.count, args.npz)
     print(f"folder: {args.count:,} PNGs under {root} (+ damaged: {damaged}), ready in {time.perf_counter() - t0:.1f} s")
     print(pc.machine_line())
-    print("\n## scan (s)")
-    print(pc.table(["", "images", "skipped", "convstudio scan", "keras files", "keras index", "keras/ours time"],
-                   time_scan(root, args.reps)))
-    from convstudio.core.data.folder_scan import scan_image_folder
+    parts = set(args.parts.split(","))
+    if "scan" in parts:
+        print("\n## scan (s)")
+        print(pc.table(["", "images", "skipped", "convstudio scan", "keras files", "keras index", "keras/ours time"],
+                       time_scan(root, args.reps)))
+    if parts & {"throughput", "wait"}:
+        from convstudio.core.data.folder_scan import scan_image_folder
 
-    scan = scan_image_folder(root)
-    print(f"\n## throughput, images/s ({args.size}x{args.size}x3, batch {args.batch}, {args.later} later epochs each)")
-    rows = time_pipelines(root, scan, args.caches.split(","), args.size, args.batch, args.later)
-    print(pc.table(["cache", "loader", "setup s", "epoch 1 s", "images", "epoch 1 img/s (with setup)",
-                    "later epochs img/s (median)"], rows))
-    print("\n## training step waiting on data (streamed, no cache)")
-    print(json.dumps(waiting_on_data(root, scan, args.size, args.batch, args.train_steps), indent=1))
-    print(f"\n## peak memory (fresh process each; limit {args.limit_mb} MiB)")
-    for r in peak_memory(root, args.limit_mb, args.size, args.batch, args.epochs):
-        print(json.dumps(r))
+        scan = scan_image_folder(root)
+    if "throughput" in parts:
+        print(f"\n## throughput, images/s ({args.size}x{args.size}x3, batch {args.batch}, {args.later} later epochs each)")
+        rows = time_pipelines(root, scan, args.caches.split(","), args.size, args.batch, args.later)
+        print(pc.table(["cache", "loader", "setup s", "epoch 1 s", "images", "epoch 1 img/s (with setup)",
+                        "later epochs img/s (median)"], rows))
+    if "wait" in parts:
+        print("\n## training step waiting on data (streamed, no cache)")
+        print(json.dumps(waiting_on_data(root, scan, args.size, args.batch, args.train_steps), indent=1))
+    if "memory" in parts:
+        print(f"\n## peak memory (fresh process each; limit {args.limit_mb} MiB)")
+        for r in peak_memory(root, args.limit_mb, args.size, args.batch, args.epochs):
+            print(json.dumps(r))
 
 
 ROOT_GUARD = pc.ROOT

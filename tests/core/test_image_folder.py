@@ -187,3 +187,17 @@ def test_bad_options_have_clear_messages(tmp_path):
                             (dict(image_size=(0, 5)), "height must be"), (dict(test_split=1.0), "test split")):
         with pytest.raises(ValueError, match=message):
             load_image_folder(root, **kwargs)
+
+
+def test_disk_cache_is_keyed_by_the_file_list_and_a_held_prefix_is_not_shared(tmp_path):
+    root = make_folder(tmp_path / "data", per_class=4, damaged=False)
+    cache = tmp_path / "cache"
+    a = load_image_folder(root, image_size=(8, 8), channels=3, test_split=0.25, memory_limit_mb=0.0001,
+                          cache_dir=str(cache))
+    b = load_image_folder(root, image_size=(8, 8), channels=3, test_split=0.5, memory_limit_mb=0.0001,
+                          cache_dir=str(cache))
+    pa = a.stream._cache_path("train", a.stream.train_files)
+    pb = b.stream._cache_path("train", b.stream.train_files)
+    assert pa != pb and pa == a.stream._cache_path("train", a.stream.train_files)
+    open(pa + "_0.lockfile", "w").close()  # another iterator is writing this cache
+    assert a.stream._cache_path("train", a.stream.train_files).startswith(pa + "-")

@@ -10,8 +10,10 @@ cached to disk, prefetched). A file that fails to decode is dropped and recorded
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,16 +95,29 @@ class FolderStream:
     names the files each split dropped once a pass over that split has completed.
     """
 
-    def __init__(self, spec: ImageSpec, train: FileList, test: FileList, cache_dir: str | None = None) -> None:
+    def __init__(self, spec: ImageSpec, train: FileList, test: FileList, cache_dir: str | None = None,
+                 memory_limit_mb: float = DEFAULT_MEMORY_LIMIT_MB) -> None:
         self.spec, self.train_files, self.test_files, self.cache_dir = spec, train, test, cache_dir
+        # the shuffle buffer after a disk cache holds decoded images: a quarter of the limit at most
+        self.shuffle_bytes = min(SHUFFLE_BUFFER_MB * 2**20, memory_limit_mb * 2**20 / 4)
         self._seen: dict[str, tuple[FileList, Any]] = {}
 
-    def _cache_path(self, name: str) -> str | None:
+    def _cache_path(self, name: str, files: FileList) -> str | None:
+        """The cache prefix for ``files`` made with this spec; a new one while another iterator holds it.
+
+        The name carries a digest of the file list and labels, so a different split or folder
+        never reads a stale cache.
+        """
         if not self.cache_dir:
             return None
         folder = Path(self.cache_dir).expanduser()
         folder.mkdir(parents=True, exist_ok=True)
-        return str(folder / f"{name}-{self.spec.height}x{self.spec.width}x{self.spec.channels}-{self.spec.resize}")
+        digest = hashlib.sha1("\n".join(f"{p}\t{y}" for p, y in zip(files.paths, files.labels)).encode())
+        s = self.spec
+        prefix = str(folder / f"{name}-{s.height}x{s.width}x{s.channels}-{s.resize}-{digest.hexdigest()[:12]}")
+        if Path(prefix + "_0.lockfile").exists():  # TensorFlow refuses a second writer on one prefix
+            prefix += f"-{os.getpid()}-{time.monotonic_ns()}"
+        return prefix
 
     def pipeline(self, files: FileList, batch_size: int, name: str, train: bool = False, seed: int = 0,
                  shuffle: bool = True) -> "tf.data.Dataset":
@@ -122,7 +137,7 @@ class FolderStream:
             with tf.control_dependencies([update]):
                 return _scale_tf(tf.identity(images), labels)
 
-        cache = self._cache_path(name)
+        cache = self._cache_path(name.split("-")[0], files)
         ds = _file_dataset(files)
         if train and shuffle and cache is None:  # reshuffling names is free; decoded images are not
             ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
@@ -133,7 +148,7 @@ class FolderStream:
             ds = ds.cache(cache)
             if train and shuffle:
                 image_bytes = int(np.prod(self.spec.shape))
-                buffer = max(4 * batch_size, min(len(files), SHUFFLE_BUFFER_MB * 2**20 // image_bytes))
+                buffer = max(4 * batch_size, min(len(files), int(self.shuffle_bytes // image_bytes)))
                 ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         ds = ds.batch(batch_size).map(mark_and_scale, num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)
@@ -256,17 +271,17 @@ def load_image_folder(path: str | os.PathLike, image_size: tuple[int, int] | Non
     per_image = int(np.prod(spec.shape))
     streamed = (len(train) + len(test)) * per_image > memory_limit_mb * 2**20
     common = dict(class_names=list(scan.class_names), scan=scan, test_scan=test_scan, spec=spec)
-    name = f"folder:{Path(scan.root).name}"
+    name = "image_folder"
     if not streamed:
         x_train, y_train, bad_train = decode_files(train, spec)
         x_test, y_test, bad_test = decode_files(test, spec)
         bad = [str(train.paths[i]) for i in bad_train] + [str(test.paths[i]) for i in bad_test]
         source = (f"image folder {scan.root}: {len(x_train):,} training and {len(x_test):,} test images, "
                   f"{spec.height}x{spec.width}x{spec.channels}, in memory")
-        attempts = [scan.summary()] + ([f"{len(bad):,} files could not be decoded and were skipped"] if bad else [])
+        attempts = scan.summary().splitlines() + ([f"{len(bad):,} files could not be decoded and were skipped"] if bad else [])
         return ImageFolderDataset(name, _as_stored(x_train), y_train, _as_stored(x_test), y_test,
                                   source=source, attempts=attempts, decode_skipped=bad, **common)
-    stream = FolderStream(spec, train, test, cache_dir)
+    stream = FolderStream(spec, train, test, cache_dir, memory_limit_mb)
     rng = np.random.default_rng(seed)
     preview = train.take(np.sort(rng.permutation(len(train))[:PREVIEW_IMAGES]))
     x_prev, y_prev, _ = decode_files(preview, spec)
@@ -278,4 +293,4 @@ def load_image_folder(path: str | os.PathLike, image_size: tuple[int, int] | Non
               f"{spec.height}x{spec.width}x{spec.channels}, streamed from disk"
               + (f" (cached in {cache_dir})" if cache_dir else ""))
     return ImageFolderDataset(name, _as_stored(x_prev), y_prev, _as_stored(x_test), y_test, source=source,
-                              attempts=[scan.summary()], stream=stream, **common)
+                              attempts=scan.summary().splitlines(), stream=stream, **common)

@@ -11,12 +11,14 @@ import numpy as np
 
 from ..datasets import Dataset
 
-__all__ = ["COLOURS", "LABEL_MODES", "SHAPES", "colour_shapes_dataset", "make_colour_shapes"]
+__all__ = ["COLOURS", "DATASET_KEYS", "LABEL_MODES", "SHAPES", "colour_shapes_dataset", "make_colour_shapes"]
 
 SHAPES = ("circle", "square", "triangle", "cross")
 # name -> hue in degrees (HSV); the hues are at least 60 degrees apart
 COLOURS: dict[str, float] = {"red": 0.0, "yellow": 60.0, "green": 120.0, "blue": 240.0}
 LABEL_MODES = ("shape", "colour", "both")
+# the dataset's name for each labelling, as load_dataset accepts it
+DATASET_KEYS = {"shape": "colour_shapes", "colour": "colour_shapes_by_colour", "both": "colour_shapes_by_both"}
 MIN_SIZE, MAX_SIZE = 16, 256
 
 
@@ -139,6 +141,6 @@ def colour_shapes_dataset(n_train: int = 4000, n_test: int = 1000, by: str = "sh
     for a in arrays:
         a.flags.writeable = False
     title = {"shape": "shapes", "colour": "colours", "both": "colours and shapes"}[by]
-    return Dataset(f"colour_shapes_{by}", *arrays, class_names=names,
+    return Dataset(DATASET_KEYS[by], *arrays, class_names=names,
                    source=f"generated: coloured shapes, classes by {title}, {size}x{size} RGB, seed {seed}",
                    attempts=[f"generated {n_train:,} training and {n_test:,} test images (seed {seed})"])
