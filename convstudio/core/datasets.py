@@ -28,8 +28,9 @@ from .idx import IdxError, idx_bytes, read_idx, read_idx_header
 from .resources import ResourceNotFound, resource_path
 
 __all__ = [
-    "CLASS_NAMES", "DATASET_NAMES", "DATA_DIR_ENV", "MAX_DATA_BYTES", "OFFLINE_ENV", "Dataset", "DatasetNotFound",
-    "canonical_name", "clear_cache", "display_name", "folder_problem", "load_dataset",
+    "ALL_DATASET_NAMES", "CLASS_NAMES", "COLOUR_DATASET_NAMES", "DATASET_NAMES", "DATA_DIR_ENV", "MAX_DATA_BYTES",
+    "OFFLINE_ENV", "Dataset", "DatasetNotFound", "canonical_name", "clear_cache", "display_name", "folder_problem",
+    "load_dataset",
 ]
 
 DATASET_NAMES = ("mnist", "fashion_mnist")
@@ -38,9 +39,20 @@ CLASS_NAMES: dict[str, list[str]] = {
     "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
 }
-_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+# colour sources, loaded by convstudio.core.data (imported only when asked for)
+COLOUR_DATASET_NAMES = ("cifar10", "colour_shapes", "colour_shapes_by_colour", "colour_shapes_by_both",
+                        "image_folder")
+ALL_DATASET_NAMES = DATASET_NAMES + COLOUR_DATASET_NAMES
+_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10",
+           "colour_shapes": "Coloured shapes", "colour_shapes_by_colour": "Coloured shapes (classes by colour)",
+           "colour_shapes_by_both": "Coloured shapes (classes by colour and shape)", "image_folder": "Image folder"}
 _ALIASES = {"mnist": "mnist", "fashion_mnist": "fashion_mnist", "fashion-mnist": "fashion_mnist",
-            "fashionmnist": "fashion_mnist", "fashion": "fashion_mnist"}
+            "fashionmnist": "fashion_mnist", "fashion": "fashion_mnist",
+            "cifar10": "cifar10", "cifar-10": "cifar10", "cifar_10": "cifar10",
+            "colour_shapes": "colour_shapes", "color_shapes": "colour_shapes", "shapes": "colour_shapes",
+            "colour_shapes_by_colour": "colour_shapes_by_colour", "color_shapes_by_color": "colour_shapes_by_colour",
+            "colour_shapes_by_both": "colour_shapes_by_both", "color_shapes_by_both": "colour_shapes_by_both",
+            "image_folder": "image_folder", "image-folder": "image_folder", "folder": "image_folder"}
 _NPZ_NAMES = {"mnist": ("mnist.npz",), "fashion_mnist": ("fashion_mnist.npz", "fashion-mnist.npz")}
 _SUBDIRS = {"mnist": ("mnist", "MNIST"),
             "fashion_mnist": ("fashion-mnist", "fashion_mnist", "fashion", "FashionMNIST")}
@@ -131,10 +143,10 @@ class Dataset:
 
 
 def canonical_name(name: str) -> str:
-    """``"mnist"`` or ``"fashion_mnist"`` for any accepted spelling; ``ValueError`` otherwise."""
+    """The key in ``ALL_DATASET_NAMES`` for any accepted spelling; ``ValueError`` otherwise."""
     key = _ALIASES.get(str(name).strip().lower())
     if key is None:
-        raise ValueError(f"Unknown dataset '{name}': choose one of {', '.join(DATASET_NAMES)}.")
+        raise ValueError(f"Unknown dataset '{name}': choose one of {', '.join(ALL_DATASET_NAMES)}.")
     return key
 
 
@@ -522,17 +534,44 @@ def _reachable() -> tuple[bool, str]:
     return ok, why
 
 
+def _load_colour(key: str, data_dir: str | os.PathLike | None) -> Dataset:
+    """CIFAR-10 (``data_dir`` or ``$CONVSTUDIO_DATA_DIR``, then the Keras cache), an image folder
+    (``data_dir``, required) or the generated coloured shapes; see docs/datasets.md."""
+    chosen = data_dir if data_dir is not None and str(data_dir).strip() else None
+    if key == "cifar10":
+        from .data.cifar10 import load_cifar10
+
+        return load_cifar10(chosen or os.environ.get(DATA_DIR_ENV) or None)
+    if key == "image_folder":
+        from .data.folder_scan import ScanError
+        from .data.image_folder import load_image_folder
+
+        if chosen is None:
+            raise DatasetNotFound("No image folder chosen: choose a folder with one subfolder of images per class.")
+        try:
+            return load_image_folder(chosen)
+        except (ScanError, ValueError) as exc:
+            raise DatasetNotFound(str(exc)) from None
+    from .data.synthetic import DATASET_KEYS, colour_shapes_dataset
+
+    return colour_shapes_dataset(by={v: k for k, v in DATASET_KEYS.items()}[key])
+
+
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None, allow_sample: bool = True,
                  allow_download: bool = True) -> Dataset:
-    """Load ``"mnist"`` or ``"fashion_mnist"`` from the first source that has it.
+    """Load a dataset of ``ALL_DATASET_NAMES`` from the first source that has it.
 
-    Sources in order: ``data_dir`` (or ``$CONVSTUDIO_DATA_DIR``), the Keras cache
+    CIFAR-10, image folders and the generated coloured shapes come from
+    :mod:`convstudio.core.data` (never downloaded; ``data_dir`` is the folder to read). MNIST and
+    Fashion-MNIST sources in order: ``data_dir`` (or ``$CONVSTUDIO_DATA_DIR``), the Keras cache
     (``$KERAS_HOME`` or ``~/.keras``), a Keras download (if ``allow_download`` and
     ``$CONVSTUDIO_OFFLINE`` is unset), Debian's ``/usr/share/datasets/fashion-mnist``, and
     the bundled sample (if ``allow_sample``). ``dataset.attempts`` lists what was tried.
     Raises ``DatasetNotFound`` listing every attempt when no source works.
     """
     key = canonical_name(name)
+    if key in COLOUR_DATASET_NAMES:
+        return _load_colour(key, data_dir)
     loader = _Loader(key)
     steps: list[Callable[[], Dataset | None]] = [
         lambda: loader.from_user_folder(data_dir),

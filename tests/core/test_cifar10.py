@@ -145,3 +145,11 @@ def test_incomplete_folder_says_what_is_missing(tmp_path):
 def test_nothing_found_lists_the_places(tmp_path):
     with pytest.raises(DatasetNotFound, match="CIFAR-10 was not found"):
         load_cifar10(tmp_path / "nowhere")
+
+
+def test_load_dataset_knows_cifar10(tmp_path):
+    from convstudio.core.datasets import load_dataset
+
+    write_bin(tmp_path / "cifar-10-batches-bin")
+    ds = load_dataset("CIFAR-10", data_dir=tmp_path)
+    assert ds.name == "cifar10" and ds.title == "CIFAR-10" and ds.input_shape == (32, 32, 3)

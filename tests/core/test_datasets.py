@@ -97,8 +97,8 @@ def test_env_folder_and_fashion_spellings(env, monkeypatch):
         assert_same(ds, arrays)
     assert ds.class_names[0] == "T-shirt/top" and ds.class_names[9] == "Ankle boot"
     assert ds.title == "Fashion-MNIST"
-    with pytest.raises(ValueError, match="Unknown dataset 'cifar10'"):
-        load_dataset("cifar10")
+    with pytest.raises(ValueError, match="Unknown dataset 'imagenet'"):
+        load_dataset("imagenet")
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])

@@ -201,3 +201,14 @@ def test_disk_cache_is_keyed_by_the_file_list_and_a_held_prefix_is_not_shared(tm
     assert pa != pb and pa == a.stream._cache_path("train", a.stream.train_files)
     open(pa + "_0.lockfile", "w").close()  # another iterator is writing this cache
     assert a.stream._cache_path("train", a.stream.train_files).startswith(pa + "-")
+
+
+def test_load_dataset_reads_an_image_folder(tmp_path):
+    from convstudio.core.datasets import DatasetNotFound, load_dataset
+
+    ds = load_dataset("image_folder", data_dir=make_folder(tmp_path / "f", per_class=4, damaged=False))
+    assert ds.title == "Image folder" and ds.class_names == list(COLOURS) and ds.num_classes == 3
+    with pytest.raises(DatasetNotFound, match="No image folder chosen"):
+        load_dataset("folder")
+    with pytest.raises(DatasetNotFound, match="no such folder"):
+        load_dataset("folder", data_dir=tmp_path / "missing")

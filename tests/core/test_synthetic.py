@@ -71,3 +71,12 @@ def test_bad_arguments_have_clear_messages(kwargs):
     args = dict(n=10, by="shape", seed=0, size=32) | kwargs
     with pytest.raises(ValueError, match=r"^[A-Z].*\.$"):
         make_colour_shapes(**args)
+
+
+def test_load_dataset_generates_the_shapes_offline():
+    from convstudio.core.datasets import load_dataset
+
+    ds = load_dataset("colour_shapes_by_colour")
+    again = load_dataset("color_shapes_by_color")
+    assert ds.class_names == list(COLOURS) and ds.input_shape == (32, 32, 3)
+    assert np.array_equal(ds.x_test, again.x_test) and ds.title == "Coloured shapes (classes by colour)"
