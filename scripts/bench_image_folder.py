@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 import perf_common as pc
 
 SIZES = [(28, 28), (32, 32), (40, 40), (36, 48), (48, 36), (56, 56)]
@@ -94,9 +93,9 @@ def make_folder(root: Path, count: int, npz: str) -> dict[str, int]:
 
 def time_scan(root: Path, reps: int) -> list[list[Any]]:
     import keras
+    from keras.src.utils import dataset_utils
 
     from convstudio.core.data.folder_scan import scan_image_folder
-    from keras.src.utils import dataset_utils
 
     rows = []
     for rep in range(reps):

@@ -8,8 +8,13 @@ import pickle
 import numpy as np
 import pytest
 
-from convstudio.core.data.cifar10 import (CIFAR10_CLASSES, CifarError, load_cifar10, parse_bin_batch,
-                                          parse_py_batch)
+from convstudio.core.data.cifar10 import (
+    CIFAR10_CLASSES,
+    CifarError,
+    load_cifar10,
+    parse_bin_batch,
+    parse_py_batch,
+)
 from convstudio.core.data.safe_pickle import UnsafePickle, load_restricted
 from convstudio.core.datasets import DatasetNotFound
 

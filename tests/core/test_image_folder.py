@@ -46,7 +46,7 @@ def test_scan_reports_classes_sizes_modes_and_skipped(tmp_path):
     assert scan.class_counts == {"cat": 8, "dog": 8, "fox": 9}  # the truncated file passes the header check
     assert scan.common_sizes(1) == [((20, 30), 12 + 1)]
     assert set(scan.mode_counts) >= {"RGB", "RGBA", "P", "LA", "L"}
-    reasons = dict((p.rsplit("/", 1)[-1], r) for p, r in scan.skipped)
+    reasons = {p.rsplit("/", 1)[-1]: r for p, r in scan.skipped}
     assert reasons == {"empty.png": "empty file (0 bytes)", "notes.txt": "not an image (extension)",
                        "noise.jpg": "not an image (unknown content)", "readme.md": "outside any class folder"}
     report = scan.to_dict()
@@ -183,8 +183,8 @@ def test_unusable_folders_have_one_line_messages(tmp_path, setup, message):
 
 def test_bad_options_have_clear_messages(tmp_path):
     root = make_folder(tmp_path, per_class=2, damaged=False)
-    for kwargs, message in ((dict(channels=4), "1 \\(grey\\) or 3"), (dict(resize="fit"), "Resize by"),
-                            (dict(image_size=(0, 5)), "height must be"), (dict(test_split=1.0), "test split")):
+    for kwargs, message in (({"channels": 4}, "1 \\(grey\\) or 3"), ({"resize": "fit"}, "Resize by"),
+                            ({"image_size": (0, 5)}, "height must be"), ({"test_split": 1.0}, "test split")):
         with pytest.raises(ValueError, match=message):
             load_image_folder(root, **kwargs)
 

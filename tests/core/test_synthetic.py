@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convstudio.core.data.synthetic import COLOURS, SHAPES, colour_shapes_dataset, make_colour_shapes
+from convstudio.core.data.synthetic import (
+    COLOURS,
+    SHAPES,
+    colour_shapes_dataset,
+    make_colour_shapes,
+)
 
 
 def _hue_of_saturated(images: np.ndarray) -> float:
@@ -66,9 +71,9 @@ def test_dataset_object_reports_colour_shape_and_names():
     assert "seed 0" in ds.source
 
 
-@pytest.mark.parametrize("kwargs", [dict(by="size"), dict(n=0), dict(size=8), dict(n=True)])
+@pytest.mark.parametrize("kwargs", [{"by": "size"}, {"n": 0}, {"size": 8}, {"n": True}])
 def test_bad_arguments_have_clear_messages(kwargs):
-    args = dict(n=10, by="shape", seed=0, size=32) | kwargs
+    args = {"n": 10, "by": "shape", "seed": 0, "size": 32} | kwargs
     with pytest.raises(ValueError, match=r"^[A-Z].*\.$"):
         make_colour_shapes(**args)
 

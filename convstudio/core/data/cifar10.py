@@ -89,7 +89,7 @@ def _py_names(folder: Path) -> list[str] | None:
     try:
         names = load_restricted(meta.read_bytes()).get(b"label_names")
         out = [n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in names]
-    except Exception:  # an unreadable meta file only costs the names
+    except Exception:  # noqa: BLE001 - an unreadable meta file only costs the names
         return None
     return out if len(out) == 10 else None
 

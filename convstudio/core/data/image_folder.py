@@ -47,18 +47,18 @@ class FileList:
     native: np.ndarray
 
     @classmethod
-    def from_scan(cls, scan: ImageFolderScan) -> "FileList":
+    def from_scan(cls, scan: ImageFolderScan) -> FileList:
         return cls(np.array(scan.files, dtype=object), np.array(scan.labels, dtype=np.int32),
                    np.array([h.native for h in scan.headers], dtype=bool))
 
-    def take(self, index: np.ndarray) -> "FileList":
+    def take(self, index: np.ndarray) -> FileList:
         return FileList(self.paths[index], self.labels[index], self.native[index])
 
     def __len__(self) -> int:
         return len(self.paths)
 
 
-def _file_dataset(files: FileList) -> "tf.data.Dataset":
+def _file_dataset(files: FileList) -> tf.data.Dataset:
     import tensorflow as tf
 
     return tf.data.Dataset.from_tensor_slices(
@@ -120,7 +120,7 @@ class FolderStream:
         return prefix
 
     def pipeline(self, files: FileList, batch_size: int, name: str, train: bool = False, seed: int = 0,
-                 shuffle: bool = True) -> "tf.data.Dataset":
+                 shuffle: bool = True) -> tf.data.Dataset:
         """Batches of (float32 image in [0, 1], int32 label): decode in parallel, drop damaged files,
         cache (if a cache folder is set), shuffle, batch, scale, prefetch."""
         import tensorflow as tf
@@ -154,7 +154,7 @@ class FolderStream:
         return ds.prefetch(tf.data.AUTOTUNE)
 
     def make_splits(self, batch_size: int, validation_split: float = 0.1, seed: int = 0,
-                    shuffle: bool = True) -> "Splits":
+                    shuffle: bool = True) -> Splits:
         """Train, validation (a seeded part of the training files) and test pipelines, as ``make_datasets``."""
         from ..pipeline import Splits, split_indices
 
@@ -198,7 +198,7 @@ def _held_out(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     picks = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
-        picks.append(rng.permutation(idx)[:int(round(len(idx) * fraction))])
+        picks.append(rng.permutation(idx)[:round(len(idx) * fraction)])
     return np.sort(np.concatenate(picks)) if picks else np.zeros(0, np.int64)
 
 
@@ -270,7 +270,7 @@ def load_image_folder(path: str | os.PathLike, image_size: tuple[int, int] | Non
     train, test, test_scan = _split(scan, test_dir, test_split, seed)
     per_image = int(np.prod(spec.shape))
     streamed = (len(train) + len(test)) * per_image > memory_limit_mb * 2**20
-    common = dict(class_names=list(scan.class_names), scan=scan, test_scan=test_scan, spec=spec)
+    common = {"class_names": list(scan.class_names), "scan": scan, "test_scan": test_scan, "spec": spec}
     name = "image_folder"
     if not streamed:
         x_train, y_train, bad_train = decode_files(train, spec)
