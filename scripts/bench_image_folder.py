@@ -133,8 +133,9 @@ def _ours(root: Path, scan: Any, cache: str, size: int, batch: int, tmp: str) ->
         ds = load_image_folder(root, (size, size), 3, test_split=0.0, scan=scan, memory_limit_mb=10**6)
         setup = time.perf_counter() - t0
         return make_datasets(ds, batch, validation_split=0.0, seed=0).train, setup
-    ds = load_image_folder(root, (size, size), 3, test_split=0.0, scan=scan, memory_limit_mb=0,
-                           cache_dir=tmp if cache == "disk" else None)
+    decoded_mb = len(scan.files) * size * size * 3 / 2**20
+    ds = load_image_folder(root, (size, size), 3, test_split=0.0, scan=scan,
+                           memory_limit_mb=min(64.0, decoded_mb / 2), cache_dir=tmp if cache == "disk" else None)
     return ds.stream.pipeline(ds.stream.train_files, batch, "bench", train=True, seed=0), time.perf_counter() - t0
 
 

@@ -390,11 +390,16 @@ class Trainer:
             clean_checkpoint_folder(self.checkpoint_dir)
         speed = speed_options(s)
         keras.utils.set_random_seed(s.seed)
-        splits = make_datasets(ds, s.batch_size, s.validation_split, s.seed, shuffle=False)
+        # an image folder larger than memory is decoded per batch by its own pipeline (shuffled by
+        # tf.data, so a resumed run does not see exactly the same batches); files that fail to
+        # decode are dropped, hence repeat() to keep every epoch at ``steps`` batches
+        streamed = getattr(ds, "stream", None) is not None
+        splits = make_datasets(ds, s.batch_size, s.validation_split, s.seed, shuffle=streamed)
         counts, steps = splits.counts, int(splits.steps["train"])
         total = self.initial_epoch + s.epochs
-        train = epoch_batches(ds.x_train[splits.train_index], ds.y_train[splits.train_index], s.batch_size, s.seed,
-                              self.initial_epoch, total)
+        train = splits.train.repeat() if streamed else epoch_batches(
+            ds.x_train[splits.train_index], ds.y_train[splits.train_index], s.batch_size, s.seed,
+            self.initial_epoch, total)
         model = self._prepare(strategy, speed, train.element_spec)
         has_val = counts["val"] > 0 and splits.val is not None
         where = describe_device()

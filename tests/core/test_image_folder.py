@@ -212,3 +212,19 @@ def test_load_dataset_reads_an_image_folder(tmp_path):
         load_dataset("folder")
     with pytest.raises(DatasetNotFound, match="no such folder"):
         load_dataset("folder", data_dir=tmp_path / "missing")
+
+
+def test_trainer_runs_on_a_streamed_folder_with_a_damaged_file(tmp_path):
+    from convstudio.core.network import Network
+    from convstudio.core.settings import TrainSettings
+    from convstudio.core.training import Trainer
+    from convstudio.core.training_events import EventChannel
+
+    ds = load_image_folder(make_folder(tmp_path / "f", per_class=8), image_size=(12, 12), channels=3,
+                           test_split=0.25, memory_limit_mb=0.001, cache_dir=str(tmp_path / "cache"))
+    net = Network.chain(["Input", ("Conv2D", {"filters": 2, "kernel_h": 3, "kernel_w": 3}), "Flatten",
+                         ("Dense", {"units": 3, "activation": "softmax"})])
+    settings = TrainSettings(epochs=2, batch_size=4, validation_split=0.2, batch_event_interval_s=0.0, seed=1)
+    finished = Trainer(net, ds, settings, EventChannel()).run()
+    assert finished.status == "completed", finished.message
+    assert finished.epochs_done == 2 and finished.test_accuracy is not None
