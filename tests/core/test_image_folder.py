@@ -228,3 +228,12 @@ def test_trainer_runs_on_a_streamed_folder_with_a_damaged_file(tmp_path):
     finished = Trainer(net, ds, settings, EventChannel()).run()
     assert finished.status == "completed", finished.message
     assert finished.epochs_done == 2 and finished.test_accuracy is not None
+
+
+def test_disk_cached_training_batches_mix_the_classes(tmp_path):
+    """The scan lists files class by class; a cache replays one order through a small buffer."""
+    ds = load_image_folder(make_folder(tmp_path / "f", per_class=40, damaged=False), image_size=(4, 4),
+                           channels=3, test_split=0.0, memory_limit_mb=0.001, cache_dir=str(tmp_path / "c"))
+    splits = make_datasets(ds, batch_size=4, validation_split=0.0, seed=3)
+    first = np.concatenate([y.numpy() for _, y in splits.train.take(3)])
+    assert len(set(first.tolist())) > 1, first

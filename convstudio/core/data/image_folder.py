@@ -127,6 +127,11 @@ class FolderStream:
 
         from ..pipeline import _scale_tf
 
+        if train and shuffle and self.cache_dir:
+            # the cache keeps one order and the buffer after it is bounded: make that order random
+            # (the scan lists files class by class)
+            files = files.take(np.random.default_rng(seed).permutation(len(files)))
+        cache = self._cache_path(name.split("-")[0], files)
         seen = tf.Variable(tf.zeros([len(files)], tf.bool), trainable=False)
         self._seen[name] = (files, seen)
 
@@ -137,7 +142,6 @@ class FolderStream:
             with tf.control_dependencies([update]):
                 return _scale_tf(tf.identity(images), labels)
 
-        cache = self._cache_path(name.split("-")[0], files)
         ds = _file_dataset(files)
         if train and shuffle and cache is None:  # reshuffling names is free; decoded images are not
             ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
