@@ -25,7 +25,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 _HEAD = 64
 _PNG_MODES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}
-_CHUNK = 256  # files per worker task
+_CHUNK = 256  # files per thread-pool job
 
 
 class ScanError(ValueError):
