@@ -156,7 +156,8 @@ class _EdgeIndex:
 
 @dataclass(frozen=True)
 class NetworkEvent:
-    """What changed: ``kind`` is added, removed, connected, disconnected, param_changed, moved or reset."""
+    """What changed: ``kind`` is added, removed, connected, disconnected, param_changed, moved, renamed
+    (``block_id`` is the new id, ``old`` the previous one) or reset."""
 
     kind: str
     block_id: str | None = None
@@ -250,6 +251,16 @@ class Network:
             n += 1
         return f"{stem}_{n}"
 
+    def check_new_id(self, block_id: str) -> None:
+        """Raise :class:`NetworkError` unless ``block_id`` is a valid, unused Keras layer name."""
+        if not isinstance(block_id, str) or not _ID_RE.fullmatch(block_id):
+            raise NetworkError(f"block id {brief(block_id)} must start with a letter and hold only letters, digits "
+                               "and _ (at most 63)")
+        if block_id in RESERVED_IDS or "__" in block_id:
+            raise NetworkError(f"block id {block_id!r} is reserved for layers the builder adds; choose another")
+        if block_id in self.blocks:
+            raise NetworkError(f"a block with id {block_id!r} already exists")
+
     # ----------------------------------------------------------------- mutations
 
     def add_block(self, kind: str, params: dict[str, Any] | None = None, pos: tuple[float, float] = (0.0, 0.0),
@@ -263,13 +274,7 @@ class Network:
         except ValueError as exc:
             raise NetworkError(str(exc)) from None
         block_id = block_id or self.new_id(kind)
-        if not _ID_RE.fullmatch(block_id):
-            raise NetworkError(f"block id {brief(block_id)} must start with a letter and hold only letters, digits "
-                               "and _ (at most 63)")
-        if block_id in RESERVED_IDS or "__" in block_id:
-            raise NetworkError(f"block id {block_id!r} is reserved for layers the builder adds; choose another")
-        if block_id in self.blocks:
-            raise NetworkError(f"a block with id {block_id!r} already exists")
+        self.check_new_id(block_id)
         self.blocks[block_id] = Block(block_id, kind, checked, _position(pos))
         self.events.emit(NetworkEvent("added", block_id))
         return block_id
@@ -365,6 +370,19 @@ class Network:
         old = block.pos
         block.pos = _position(pos)
         self.events.emit(NetworkEvent("moved", block_id, value=block.pos, old=old))
+
+    def rename_block(self, old: str, new: str) -> None:
+        """Give block ``old`` the id ``new`` (its Keras layer name), keeping its place, edges and their order."""
+        self.block(old)
+        if new == old:
+            return
+        self.check_new_id(new)
+        renamed = {(new if bid == old else bid): block for bid, block in self.blocks.items()}
+        self.blocks.clear()
+        self.blocks.update(renamed)  # in place: holders of the dict see the new id
+        self.blocks[new].id = new
+        self.edges[:] = [Edge(new if e.src == old else e.src, new if e.dst == old else e.dst) for e in self.edges]
+        self.events.emit(NetworkEvent("renamed", new, old=old, value=new))
 
     def insert_between(self, src: str, dst: str, kind: str, params: dict[str, Any] | None = None,
                        pos: tuple[float, float] | None = None) -> str:
