@@ -114,6 +114,8 @@ def _fill_removed_blocks(steps: list[Step], known: dict[str, dict[str, Any]]) ->
             known[e.block_id]["params"][e.name] = e.value
         elif e.kind == "moved" and e.block_id in known:
             known[e.block_id]["pos"] = list(e.value)
+        elif e.kind == "renamed" and e.old in known:
+            known[e.block_id] = dict(known.pop(e.old), id=e.block_id)
         elif e.kind == "removed":
             step.block = known.get(e.block_id)
 
@@ -147,6 +149,8 @@ def replay(net: Network, step: Step) -> None:
         net.set_param(e.block_id, e.name, e.value)
     elif e.kind == "moved":
         net.move_block(e.block_id, e.value)
+    elif e.kind == "renamed":
+        net.rename_block(e.old, e.block_id)
 
 
 def invert(net: Network, e: NetworkEvent, block: dict[str, Any] | None = None) -> None:
@@ -165,6 +169,8 @@ def invert(net: Network, e: NetworkEvent, block: dict[str, Any] | None = None) -
         net.set_param(e.block_id, e.name, e.old)
     elif e.kind == "moved":
         net.move_block(e.block_id, e.old)
+    elif e.kind == "renamed":
+        net.rename_block(e.block_id, e.old)
 
 
 def net_effect_is_nothing(steps: list[Step]) -> bool:

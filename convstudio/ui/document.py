@@ -109,6 +109,9 @@ class EditorDocument(QObject):
             self.select([])  # ids may now name other blocks
         elif event.kind == "removed":
             self._drop_from_selection()
+        elif event.kind == "renamed" and event.old in self._selection:
+            self._selection = [event.block_id if i == event.old else i for i in self._selection]
+            self.selectionChanged.emit(list(self._selection))
         self._dirty = True
         if self._batch_depth == 0:
             self._reanalyze()
@@ -311,6 +314,22 @@ class EditorDocument(QObject):
         title = block.spec.param(name).title
         self._push(f"Set {block_id} {title.lower()}", lambda net: net.set_param(block_id, name, value),
                    MERGE_PARAM, (block_id, name))
+        return None
+
+    def rename_block(self, block_id: str, new_id: str) -> str | None:
+        """Rename a block as one undo step; returns why it was refused, or None."""
+        new_id = new_id.strip()
+        if self._refused_by_lock():
+            return self._lock_reason
+        try:
+            self.network.block(block_id)
+            if new_id != block_id:
+                self.network.check_new_id(new_id)
+        except NetworkError as exc:
+            reason = _reason(exc)
+            self.editRefused.emit(reason)
+            return reason
+        self._push(f"Rename {block_id} to {new_id}", lambda net: net.rename_block(block_id, new_id))
         return None
 
     def move_blocks(self, positions: dict[str, tuple[float, float]], merge: bool = False) -> None:

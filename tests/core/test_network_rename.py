@@ -77,3 +77,28 @@ def test_renamed_id_is_the_keras_layer_name():
     net.rename_block("conv2d_1", "edge_detector")
     names = [layer.name for layer in build_model(net).layers]
     assert "edge_detector" in names and "conv2d_1" not in names
+
+
+def test_a_rename_undoes_and_redoes_exactly_even_with_a_later_removal_in_the_same_edit():
+    from convstudio.core.journal import Edit
+
+    net = _residual()
+    before = net.to_dict()
+    edit = Edit(net, lambda n: n.rename_block("conv_a", "edges"))
+    edit.redo()
+    renamed = net.to_dict()
+    edit.undo()
+    assert net.to_dict() == before
+    edit.redo()
+    assert net.to_dict() == renamed
+
+    def rename_then_remove(n: Network) -> None:
+        n.set_param("conv_b", "filters", 8)
+        n.rename_block("conv_b", "other")
+        n.remove_block("other")  # undo needs the block's data under its new name
+
+    edit = Edit(net, rename_then_remove)
+    edit.redo()
+    assert "other" not in net and "conv_b" not in net
+    edit.undo()
+    assert net.to_dict() == renamed

@@ -150,8 +150,9 @@ class NetworkScene(QGraphicsScene):
                 if item.pos() != pos:
                     item.setPos(pos)
                     self.block_moved(item)
-        elif kind == "reset":
+        elif kind in ("reset", "renamed"):
             self._rebuild()
+            self._on_document_selection(self.document.selected_ids())  # ids may have changed
 
     def _on_analysis(self, analysis: Analysis) -> None:
         by_block: dict[str, list] = {}
