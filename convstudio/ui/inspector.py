@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from convstudio.core.blocks import ParamSpec, get_spec
+from convstudio.core.glossary import terms_for
 from convstudio.core.inspection.receptive_field import receptive_fields
 from convstudio.core.network import NetworkEvent
 from convstudio.core.shapes import Analysis, format_shape
 
+from .block_name import BlockNameField
 from .document import EditorDocument, follow
 from .icons import block_icon
 
@@ -185,7 +187,12 @@ def _range_text(spec: ParamSpec) -> str:
 
 
 class InspectorWidget(QWidget):
-    """Parameters and figures of the selected block, edited through ``document``."""
+    """Parameters and figures of the selected block, edited through ``document``.
+
+    Signals ``glossaryRequested(key)`` when a "Learn more" link to a glossary entry is clicked.
+    """
+
+    glossaryRequested = Signal(str)
 
     def __init__(self, document: EditorDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -205,6 +212,12 @@ class InspectorWidget(QWidget):
         font = self.help.font()
         font.setPointSizeF(font.pointSizeF() * 0.92)
         self.help.setFont(font)
+        self.name_field = BlockNameField(document)
+        self.learn = QLabel()
+        self.learn.setWordWrap(True)
+        self.learn.setTextFormat(Qt.RichText)
+        self.learn.setFont(font)
+        self.learn.linkActivated.connect(lambda link: self.glossaryRequested.emit(link.partition(":")[2]))
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)
         self.form.setContentsMargins(0, 4, 0, 4)
@@ -224,6 +237,8 @@ class InspectorWidget(QWidget):
         inner.setContentsMargins(8, 8, 8, 8)
         inner.addLayout(head)
         inner.addWidget(self.help)
+        inner.addWidget(self.learn)
+        inner.addWidget(self.name_field)
         inner.addWidget(self.form_host)
         inner.addWidget(line)
         inner.addWidget(self.figures)
@@ -254,7 +269,9 @@ class InspectorWidget(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.fields.clear()
+        self.name_field.set_block(self.block_id)
         if self.block_id is None:
+            self.learn.clear()
             self.icon.clear()
             self.title.setText("No block selected" if count == 0 else f"{count} blocks selected")
             self.help.setText("Select one block on the canvas to see and edit its parameters.")
@@ -266,6 +283,9 @@ class InspectorWidget(QWidget):
         self.icon.setPixmap(block_icon(block.kind).pixmap(22, 22))
         self.title.setText(f"{spec.label}  \u00b7  {block.id}")
         self.help.setText(spec.help)
+        terms = terms_for(block.kind, [p.name for p in spec.params])
+        self.learn.setText("Learn more: " + ", ".join(f'<a href="glossary:{t.key}">{t.title}</a>' for t in terms)
+                           if terms else "")
         if not spec.params:
             self.form.addRow(QLabel("This block has no parameters."))
         for p in spec.params:
@@ -289,6 +309,8 @@ class InspectorWidget(QWidget):
             field = self.fields[event.name]
             field.show_error(None)
             field.set_value(event.value)
+        elif event.kind == "renamed" and event.old == self.block_id:
+            self.show_block(event.block_id)
         elif event.kind in ("removed", "reset") and self.block_id is not None \
                 and self.block_id not in self.document.network.blocks:
             self.show_block(None, 0)
@@ -333,6 +355,7 @@ class InspectorWidget(QWidget):
         return f"{info.size[0]}x{info.size[1]} pixels"
 
     def _on_locked(self, locked: bool) -> None:
+        self.name_field.edit.setEnabled(self.block_id is not None and not locked)
         for field in self.fields.values():
             field.widget.setEnabled(not locked)
 

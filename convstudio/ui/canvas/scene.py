@@ -151,7 +151,11 @@ class NetworkScene(QGraphicsScene):
                     item.setPos(pos)
                     self.block_moved(item)
         elif kind in ("reset", "renamed"):
-            self._rebuild()
+            self._syncing_selection = True  # removing selected items must not clear the selection
+            try:
+                self._rebuild()
+            finally:
+                self._syncing_selection = False
             self._on_document_selection(self.document.selected_ids())  # ids may have changed
 
     def _on_analysis(self, analysis: Analysis) -> None:
