@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from convstudio.core.training_events import BatchEnd, EpochEnd
 
 from .insight.render import add_save_png_menu
+from .theme import follow_theme
 
 __all__ = ["TrainingPlots"]
 
@@ -65,6 +66,7 @@ class TrainingPlots(QWidget):
         self._saving = False
         self._setup_axes()
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
+        follow_theme(self.canvas)
 
         self._timer = QTimer(self)
         self._timer.setInterval(redraw_interval_ms)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QList
 
 from convstudio.core.inspection import Evaluation
 
+from ..theme import follow_theme
 from .render import add_save_png_menu, colormap_rgba, qimage_from_rgba
 
 __all__ = ["ConfusionView", "GradCamView", "PredictionView"]
@@ -25,6 +26,7 @@ def _canvas(width: float, height: float):
 
     figure = Figure(figsize=(width, height), dpi=100, layout="none")
     canvas = FigureCanvasQTAgg(figure)
+    follow_theme(canvas)
     return figure, canvas
 
 
