@@ -7,7 +7,9 @@ redrawn. User gestures (moving, connecting, dropping) become document edits, nev
 
 from __future__ import annotations
 
+import contextlib
 import weakref
+from collections.abc import Iterator
 
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
@@ -48,6 +50,7 @@ class NetworkScene(QGraphicsScene):
         self._hover_target: PortItem | None = None
         self._dot_color = QColor("#CFD6DD")
         self._reroute_pending = False
+        self._plain = False
         self.set_dark(False)
         self.setItemIndexMethod(QGraphicsScene.NoIndex)
         self._rebuild()
@@ -456,6 +459,20 @@ class NetworkScene(QGraphicsScene):
         self._dot_color = QColor("#3B4249") if dark else QColor("#CFD6DD")
         self.update()
 
+    @contextlib.contextmanager
+    def plain_rendering(self) -> Iterator[None]:
+        """Render without the dot grid and the selection (a diagram export), keeping the document's selection."""
+        selected = self.selectedItems()
+        self._plain = self._syncing_selection = True
+        try:
+            for item in selected:
+                item.setSelected(False)
+            yield
+        finally:
+            for item in selected:
+                item.setSelected(True)
+            self._plain = self._syncing_selection = False
+
     def items_rect(self) -> QRectF:
         rect = QRectF()
         for item in self.blocks.values():
@@ -465,6 +482,8 @@ class NetworkScene(QGraphicsScene):
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         """A dot grid that thins out when zoomed out, so it stays cheap and calm."""
         super().drawBackground(painter, rect)
+        if self._plain:
+            return
         scale = painter.transform().m11() or 1.0
         step = 20
         while step * scale < 14:
