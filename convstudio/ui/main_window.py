@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Signal
+from PySide6.QtCore import QMimeData, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
@@ -31,11 +31,13 @@ from .inspector import InspectorWidget
 from .lessons import LessonLauncher
 from .palette import PaletteWidget
 from .project_files import ProjectFiles
+from .screen_fit import fit_to_screen
 from .session_binding import SessionBinding, bind_insight
 from .summary_view import SummaryWidget
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .window_actions import make_actions, make_menus, update_edit_actions
+from .window_extras import show_about
 from .window_layout import WindowLayout
 
 __all__ = ["MainWindow", "NewDialog", "PROJECT_FILTER", "ask", "show_error"]
@@ -83,6 +85,7 @@ class MainWindow(QMainWindow):
         self.canvas.explore_block = self.lessons.explore_block
         self._default_state = self.saveState()
         self.resize(1400, 900)
+        self._fitted_to_screen = False
         self.window_layout.restore()
 
         self.autosave = SessionAutosave(self.session, self, lambda text: self.show_message(text, 8000),
@@ -330,6 +333,10 @@ class MainWindow(QMainWindow):
         return stopped
 
     def about(self) -> None:
-        QMessageBox.about(self, "About ConvStudio",
-                          "ConvStudio: build convolutional neural networks from blocks, train them, "
-                          "and look inside them.")
+        show_about(self)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._fitted_to_screen:  # the frame (title bar, borders) is known once shown
+            self._fitted_to_screen = True
+            QTimer.singleShot(0, lambda: fit_to_screen(self))

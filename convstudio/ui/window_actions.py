@@ -1,5 +1,7 @@
 """The main window's actions and menus (File, Edit, View, Help), and which of them are enabled.
 
+The help, rename, diagram and theme commands come from :mod:`.window_extras`.
+
 The actions call the window's public slots; this module only builds and arranges them.
 """
 
@@ -10,6 +12,8 @@ from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
+
+from .window_extras import add_extra_menus, make_extra_actions
 
 __all__ = ["add_action", "make_actions", "make_menus", "update_edit_actions"]
 
@@ -52,7 +56,7 @@ def make_actions(w: Any) -> None:
     w.zoom_out_action = add_action(w, "Zoom O&ut", w.canvas.zoom_out, K.ZoomOut)
     w.reset_layout_action = add_action(w, "&Reset Layout", w.reset_layout,
                                        tip="Put the panels back where they started")
-    w.about_action = add_action(w, "&About ConvStudio", w.about)
+    make_extra_actions(w)  # help, rename, diagram export, theme
 
 
 def _make_undo_actions(w: Any) -> None:
@@ -76,16 +80,17 @@ def make_menus(w: Any, fill_recent: Callable[[QMenu], None]) -> None:
     file_menu.addAction(w.open_action)
     w.recent_menu = file_menu.addMenu("Open &Recent")
     w.recent_menu.aboutToShow.connect(lambda: fill_recent(w.recent_menu))
-    _add_all(file_menu, (None, w.save_action, w.save_as_action, None, w.import_action, w.export_action, None,
-                         w.quit_action))
-    _add_all(bar.addMenu("&Edit"), (w.undo_action, w.redo_action, None, w.cut_action, w.copy_action,
+    _add_all(file_menu, (None, w.save_action, w.save_as_action, None, w.import_action, w.export_action,
+                         w.export_diagram_action, None, w.quit_action))
+    edit = bar.addMenu("&Edit")
+    _add_all(edit, (w.undo_action, w.redo_action, None, w.cut_action, w.copy_action,
                                     w.paste_action, w.delete_action, None, w.select_all_action, None,
                                     w.tidy_action, w.fit_action))
     view = bar.addMenu("&View")
     _add_all(view, (w.fit_action, w.zoom_in_action, w.zoom_out_action, None))
     _add_all(view, [dock.toggleViewAction() for dock in w.docks.values()])
     _add_all(view, (None, w.reset_layout_action))
-    bar.addMenu("&Help").addAction(w.about_action)
+    add_extra_menus(w, edit, view, bar.addMenu("&Help"))
     fill_recent(w.recent_menu)
 
 

@@ -7,6 +7,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QScrollArea, QTabWidget, QWidget
 
 from . import settings as app_settings
+from .screen_fit import fit_to_screen
 
 __all__ = ["WindowLayout", "scrolled"]
 
@@ -108,6 +109,7 @@ class WindowLayout:
             self.window.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.window.restoreState(state)
+        fit_to_screen(self.window)  # saved at another scale factor, or the default size on a small screen
 
     def save(self) -> None:
         store = app_settings.app_settings()
