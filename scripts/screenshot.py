@@ -2,7 +2,9 @@
 
 Runs itself under Xvfb (``xvfb-run``) unless a display is already set. States: an empty document,
 the LeNet-5 preset, an invalid block (red, with its message in the inspector), and a short real run
-on the bundled MNIST sample with live curves and with the insight views following it.
+on the bundled MNIST sample with live curves and with the insight views following it. Each state is
+taken at 1600x1000 (``_1600``) and 1280x800 (``_1280``), and in the dark theme at 1600x1000
+(``_dark``); the user guide and the glossary are taken once.
 
     .venv/bin/python scripts/screenshot.py [--out docs/screenshots]
 
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WIDTH, HEIGHT = 1440, 900
+SIZES = {"1600": (1600, 1000), "1280": (1280, 800)}
 
 
 def _rerun_under_xvfb() -> int:
@@ -58,8 +60,12 @@ def main() -> int:
     app_settings.configure_application(app)
     app_settings.use_storage_root(os.path.join(scratch, "config"))
     app.setWindowIcon(app_icon())
+    from convstudio.ui.theme import theme_controller
+
+    theme = theme_controller(app)
+    theme.set_mode("light", store=False)
     window = MainWindow()
-    window.resize(WIDTH, HEIGHT)
+    window.resize(*SIZES["1600"])
     window.move(0, 0)
     window.show()
     out = Path(args.out)
@@ -74,14 +80,27 @@ def main() -> int:
             time.sleep(0.01)
         return until is None
 
-    def shot(name: str) -> None:
+    def save(widget, name: str) -> None:
         pump(0.5)
-        window.training_panel.plots.flush()
+        if window.training_panel.plots is not None:
+            window.training_panel.plots.flush()
         pump(0.2)
-        image = window.grab().toImage()
+        image = widget.grab().toImage()
         path = out / f"{name}.png"
         image.save(str(path), "PNG", 0)
-        print(f"{path} ({path.stat().st_size // 1024} KiB)")
+        print(f"{path} {image.width()}x{image.height()} ({path.stat().st_size // 1024} KiB)")
+
+    def shot(name: str, prepare=None) -> None:
+        """``name`` at both sizes and in the dark theme; ``prepare()`` runs after each resize."""
+        for suffix, dark in (("1600", False), ("1280", False), ("dark", True)):
+            window.resize(*SIZES["1280" if suffix == "1280" else "1600"])
+            theme.set_mode("dark" if dark else "light", store=False)
+            pump(0.3)
+            if prepare is not None:
+                prepare()
+            save(window, f"{name}_{suffix}")
+        theme.set_mode("light", store=False)
+        window.resize(*SIZES["1600"])
 
     loader = TensorFlowLoader(window)
     loader.ready.connect(window.set_tensorflow_ready)
@@ -97,17 +116,24 @@ def main() -> int:
     shot("empty")
 
     window.new_document("lenet5")
-    window.canvas.fit_to_view()
-    shot("preset_lenet5")
+    shot("preset_lenet5", window.canvas.fit_to_view)
+
+    window.user_guide_action.trigger()
+    window.help_window.resize(1000, 720)
+    save(window.help_window, "help_user_guide")
+    window.help_window.close()
+    window.glossary_action.trigger()
+    window.glossary_dialog.filter.setText("padding")
+    save(window.glossary_dialog, "help_glossary")
+    window.glossary_dialog.close()
 
     conv2 = "conv2"
     window.document.set_param(conv2, "kernel_h", 15)
     window.document.set_param(conv2, "kernel_w", 15)
     window.document.tidy()  # room for the message under the red block
-    window.canvas.fit_to_view()
     window.document.select([conv2])
     window.show_message(window.document.analysis.issues_for(conv2)[0].message, 0)
-    shot("invalid_block")
+    shot("invalid_block", window.canvas.fit_to_view)
     for _ in range(3):
         window.document.undo()
     window.document.select([])
@@ -124,8 +150,12 @@ def main() -> int:
     pump(1.5)  # some of the third epoch
     shot("training")
     window.docks["insight"].raise_()  # under the canvas: the views follow the probe sample live
-    pump(2.0)
-    shot("inside_the_network_live")
+
+    def show_insight() -> None:
+        window.docks["insight"].raise_()
+        pump(1.5)
+
+    shot("inside_the_network_live", show_insight)
     window.controller.stop_and_wait(10.0)
     window.document.undo_stack.setClean()
     window.model_unsaved = False
