@@ -61,7 +61,7 @@ _TERMS = (
     Term("feature_map", "Feature map",
          "The output of one filter over the whole input: a 2-D grid that is bright where the filter's "
          "pattern is present. A layer's output is a stack of feature maps, one per channel.",
-         kinds=("Conv2D",), see_also=("convolution", "activation")),
+         see_also=("convolution", "activation")),
     Term("activation", "Activation function",
          "A function applied to each value after a layer, which lets the network learn non-linear things. "
          "relu keeps positives and zeroes negatives; sigmoid and tanh squash values; softmax gives "
@@ -150,7 +150,10 @@ def search(text: str) -> list[Term]:
     return sorted(in_title, key=lambda t: t.title.lower()) + sorted(in_text, key=lambda t: t.title.lower())
 
 
-def terms_for(kind: str, params: tuple[str, ...] | list[str] = ()) -> list[Term]:
-    """Entries that explain block ``kind`` or one of its ``params``, in glossary order."""
+def terms_for(kind: str, params: tuple[str, ...] | list[str] = (), limit: int | None = None) -> list[Term]:
+    """Entries that explain block ``kind`` (first) or one of its ``params``, in glossary order; at most
+    ``limit`` of them."""
     wanted = set(params)
-    return [t for t in _TERMS if kind in t.kinds or wanted & set(t.params)]
+    found = [t for t in _TERMS if kind in t.kinds] + [t for t in _TERMS if kind not in t.kinds
+                                                       and wanted & set(t.params)]
+    return found[:limit] if limit is not None else found

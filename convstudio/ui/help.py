@@ -37,21 +37,27 @@ def docs_dir() -> Path | None:
     return path if (path / GUIDE).is_file() else None
 
 
+_FIRST = (GUIDE, "desktop_app.md", "inside_the_network.md", "lessons.md", "importing_models.md")
+
+
 def guide_pages() -> list[tuple[str, Path]]:
-    """(title, path) of every page: the guide first, then the other docs and the README."""
+    """(title, path) of every page: the guide and the user pages first, then the other docs and the README."""
     folder = docs_dir()
     if folder is None:
         return []
-    paths = [folder / GUIDE] + sorted(p for p in folder.glob("*.md") if p.name != GUIDE)
+    rank = {name: i for i, name in enumerate(_FIRST)}
+    paths = sorted(folder.glob("*.md"), key=lambda p: (rank.get(p.name, len(rank)), p.name.lower()))
+    pages = [(_title(p), p) for p in paths]
     if (_ROOT / "README.md").is_file():
-        paths.append(_ROOT / "README.md")
-    return [(_title(p), p) for p in paths]
+        pages.append(("README (project overview)", _ROOT / "README.md"))
+    return pages
 
 
 def _title(path: Path) -> str:
+    """The page's first heading, up to a colon (the list beside the page is narrow)."""
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         if line.startswith("# "):
-            return line[2:].strip()
+            return line[2:].split(":")[0].strip()
     return path.stem.replace("_", " ")
 
 
@@ -87,7 +93,8 @@ class HelpWindow(QDialog):
         split = QSplitter()
         split.addWidget(self.pages)
         split.addWidget(self.browser)
-        split.setSizes([220, 780])
+        split.setSizes([240, 760])
+        self.pages.setWordWrap(True)
         back = QPushButton("Back")
         back.clicked.connect(self.browser.backward)
         self.browser.backwardAvailable.connect(back.setEnabled)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QPalette, QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
@@ -283,9 +283,7 @@ class InspectorWidget(QWidget):
         self.icon.setPixmap(block_icon(block.kind).pixmap(22, 22))
         self.title.setText(f"{spec.label}  \u00b7  {block.id}")
         self.help.setText(spec.help)
-        terms = terms_for(block.kind, [p.name for p in spec.params])
-        self.learn.setText("Learn more: " + ", ".join(f'<a href="glossary:{t.key}">{t.title}</a>' for t in terms)
-                           if terms else "")
+        self._show_learn_links()
         if not spec.params:
             self.form.addRow(QLabel("This block has no parameters."))
         for p in spec.params:
@@ -303,6 +301,22 @@ class InspectorWidget(QWidget):
             self.fields[p.name] = field
         self._on_locked(self.document.locked)
         self._on_analysis(self.document.analysis)
+
+    def _show_learn_links(self) -> None:
+        """Links to the glossary entries that explain the block, in the palette's link colour."""
+        block = self.document.network.blocks.get(self.block_id) if self.block_id else None
+        if block is None:
+            self.learn.clear()
+            return
+        color = self.palette().color(QPalette.ColorRole.Link).name()
+        terms = terms_for(block.kind, [p.name for p in block.spec.params], limit=5)
+        links = ", ".join(f'<a style="color:{color}" href="glossary:{t.key}">{t.title}</a>' for t in terms)
+        self.learn.setText(f"Learn more: {links}" if terms else "")
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.PaletteChange:
+            self._show_learn_links()
+        super().changeEvent(event)
 
     def _on_network_event(self, event: NetworkEvent) -> None:
         if event.kind == "param_changed" and event.block_id == self.block_id and event.name in self.fields:
