@@ -59,3 +59,15 @@ def test_system_mode_follows_the_colour_scheme_signal(qtbot, theme):
 def test_an_unknown_mode_is_refused(theme):
     with pytest.raises(ValueError, match="system, light, dark"):
         theme.set_mode("purple")
+
+
+def test_inspector_glossary_links_take_the_theme_s_link_colour(qtbot, theme, document):
+    from convstudio.ui.inspector import InspectorWidget
+
+    inspector = InspectorWidget(document)
+    qtbot.addWidget(inspector)
+    inspector.show()
+    document.select(["conv2d_1"])
+    theme.set_mode("dark")
+    link = QApplication.palette().color(QPalette.ColorRole.Link).name()
+    qtbot.waitUntil(lambda: f"color:{link}" in inspector.learn.text())
