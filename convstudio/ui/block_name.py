@@ -18,7 +18,7 @@ ERROR_STYLE = "color: #C62828;"
 
 
 class _NameEdit(QLineEdit):
-    def __init__(self, owner: "BlockNameField") -> None:
+    def __init__(self, owner: BlockNameField) -> None:
         super().__init__()
         self._owner = owner
 

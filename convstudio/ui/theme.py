@@ -105,7 +105,7 @@ def style_figure(figure: Any, colors: PlotColors) -> None:
                 text.set_color(colors.text)
 
 
-_figures: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+_figures: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def follow_theme(canvas: Any) -> None:

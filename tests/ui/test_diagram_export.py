@@ -6,7 +6,12 @@ import pytest
 from PySide6.QtGui import QImage
 
 from convstudio.ui.canvas.view import CanvasView
-from convstudio.ui.diagram_export import PNG_SCALE, DiagramError, diagram_rect, export_diagram
+from convstudio.ui.diagram_export import (
+    PNG_SCALE,
+    DiagramError,
+    diagram_rect,
+    export_diagram,
+)
 
 
 @pytest.fixture

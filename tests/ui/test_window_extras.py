@@ -10,7 +10,8 @@ from PySide6.QtCore import QByteArray, QRect, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication
 
-from convstudio.ui import diagram_export, help as help_module
+from convstudio.ui import diagram_export
+from convstudio.ui import help as help_module
 from convstudio.ui import main_window as mw
 from convstudio.ui import settings as app_settings
 from convstudio.ui.theme import stored_mode, theme_controller
