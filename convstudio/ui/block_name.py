@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from .document import EditorDocument
 
@@ -45,17 +45,10 @@ class BlockNameField(QWidget):
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.hide()
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        label = QLabel("Name")
-        label.setBuddy(self.edit)
-        label.setToolTip(self.edit.toolTip())
-        row.addWidget(label)
-        row.addWidget(self.edit, 1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(row)
+        layout.addWidget(self.edit)
         layout.addWidget(self.error)
 
     def set_block(self, block_id: str | None) -> None:
@@ -65,7 +58,6 @@ class BlockNameField(QWidget):
         self.block_id = block_id
         self.edit.setText(block_id or "")
         self.edit.setEnabled(block_id is not None and not self.document.locked)
-        self.setVisible(block_id is not None)
 
     def begin(self) -> None:
         """Put the cursor in the field with the name selected (F2)."""

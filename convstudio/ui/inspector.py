@@ -222,6 +222,9 @@ class InspectorWidget(QWidget):
         self.form = QFormLayout(self.form_host)
         self.form.setContentsMargins(0, 4, 0, 4)
         self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        name_label = QLabel("Name")
+        name_label.setToolTip(self.name_field.edit.toolTip())
+        self.form.addRow(name_label, self.name_field)  # row 0 stays; the parameter rows follow it
         line = QFrame()
         line.setFrameShape(QFrame.HLine)
         line.setFrameShadow(QFrame.Sunken)
@@ -238,7 +241,6 @@ class InspectorWidget(QWidget):
         inner.addLayout(head)
         inner.addWidget(self.help)
         inner.addWidget(self.learn)
-        inner.addWidget(self.name_field)
         inner.addWidget(self.form_host)
         inner.addWidget(line)
         inner.addWidget(self.figures)
@@ -266,10 +268,11 @@ class InspectorWidget(QWidget):
     def show_block(self, block_id: str | None, count: int = 1) -> None:
         """Show ``block_id``'s form (or a hint when nothing or several blocks are selected)."""
         self.block_id = block_id if block_id in self.document.network.blocks else None
-        while self.form.rowCount():
-            self.form.removeRow(0)
+        while self.form.rowCount() > 1:
+            self.form.removeRow(1)
         self.fields.clear()
         self.name_field.set_block(self.block_id)
+        self.form.setRowVisible(0, self.block_id is not None)
         if self.block_id is None:
             self.learn.clear()
             self.icon.clear()
