@@ -14,6 +14,10 @@ from convstudio.ui import settings as app_settings
 def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(dialogs, "ask", lambda *a, **k: pytest.fail(f"unexpected question {a[1:3]}"))
     app_settings.use_storage_root(tmp_path / "config")
+    # The offscreen screen is small; fitting the window to it is tested on its own (test_screen_fit.py).
+    from convstudio.ui import window_layout
+    monkeypatch.setattr(mw, "fit_to_screen", lambda _w: False)
+    monkeypatch.setattr(window_layout, "fit_to_screen", lambda _w: False)
     win = mw.MainWindow()
     yield win
     win.document.undo_stack.setClean()
