@@ -72,8 +72,8 @@ def bench(blocks: int, reverse_edges: bool, runs: int, folder: Path) -> dict[str
     loads, analyses, infos = [], [], []
     for _ in range(runs):
         loads.append(_timed(lambda: load_project(path)))
-        project = load_project(path)
-        analyses.append(_timed(lambda: analyze(project.network)))
+        network = load_project(path).network
+        analyses.append(_timed(lambda net=network: analyze(net)))
         infos.append(_timed(lambda: _info(path)))
     return {"load": _median(loads), "analyze": _median(analyses), "info": _median(infos),
             "mb": path.stat().st_size / 2**20}
@@ -91,7 +91,7 @@ def main() -> None:
         for n in (int(x) for x in args.blocks.split(",")):
             for rev in (False, True):
                 r = bench(n, rev, args.runs, Path(tmp))
-                cells = "".join(f"{'%.3f / %.3f' % r[k]:>15}" for k in ("load", "analyze", "info"))
+                cells = "".join(f"{f'{r[k][0]:.3f} / {r[k][1]:.3f}':>15}" for k in ("load", "analyze", "info"))
                 print(f"{n:>7} {'reverse' if rev else 'in order':>8} {r['mb']:>8.2f}{cells}", flush=True)
 
 

@@ -26,7 +26,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 import perf_common as pc
 
 

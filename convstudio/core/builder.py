@@ -27,7 +27,7 @@ class BuildError(ValueError):
 
 def build_model(network: Network, input_shape: Shape | None = None, num_classes: int = 10,
                 analysis: Analysis | None = None, name: str = "convstudio",
-                mixed_precision: bool = False) -> "keras.Model":
+                mixed_precision: bool = False) -> keras.Model:
     """The network as a ``keras.Model`` whose output is a softmax over ``num_classes``.
 
     The model takes images of the Input block's shape (``input_shape``, when given, stands in for it).

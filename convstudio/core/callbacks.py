@@ -175,7 +175,7 @@ class ActivationProbe:
     _probe_model: Any = None
     _ids: list[str] = field(default_factory=list)
 
-    def __call__(self, model: "keras.Model", epoch: int, step: int, image: np.ndarray) -> None:
+    def __call__(self, model: keras.Model, epoch: int, step: int, image: np.ndarray) -> None:
         from .pipeline import normalize
 
         if self._model is not model:

@@ -93,7 +93,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _seed_states(model: "keras.Model") -> list[tuple[str, Any]]:
+def _seed_states(model: keras.Model) -> list[tuple[str, Any]]:
     """``(layer name #n, variable)`` for each random-generator state; layer names survive saving, paths do not."""
     found = []
     for layer in model.layers:
@@ -102,14 +102,14 @@ def _seed_states(model: "keras.Model") -> list[tuple[str, Any]]:
     return found
 
 
-def random_state(model: "keras.Model") -> list[list[Any]]:
+def random_state(model: keras.Model) -> list[list[Any]]:
     """``[layer#n, [seed, counter]]`` of every random-generator state in ``model`` (Dropout and the like)."""
     import numpy as np
 
     return [[key, [int(x) for x in np.asarray(v.numpy()).ravel()]] for key, v in _seed_states(model)]
 
 
-def restore_random_state(model: "keras.Model", saved: Any) -> None:
+def restore_random_state(model: keras.Model, saved: Any) -> None:
     """Put back the random-generator states :func:`random_state` recorded (matched by layer)."""
     import numpy as np
 
@@ -121,7 +121,7 @@ def restore_random_state(model: "keras.Model", saved: Any) -> None:
             v.assign(np.asarray(values[key], dtype=v.dtype).reshape(v.shape))
 
 
-def write_checkpoint(folder: str | Path, model: "keras.Model", state: dict[str, Any]) -> Path:
+def write_checkpoint(folder: str | Path, model: keras.Model, state: dict[str, Any]) -> Path:
     """Write ``model`` and ``state`` (which must hold ``epoch``) as the newest checkpoint in ``folder``.
 
     Returns the epoch folder. Raises ``OSError`` (e.g. a full disk) with the previous checkpoint intact.

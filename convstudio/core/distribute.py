@@ -72,7 +72,7 @@ def is_chief(environ: dict[str, str] | None = None) -> bool:
     return task["type"] == "worker" and task["index"] == 0
 
 
-def choose_strategy(settings: Any = None) -> "tf.distribute.Strategy":
+def choose_strategy(settings: Any = None) -> tf.distribute.Strategy:
     """The strategy for a run with these settings (see the module docstring for the rules).
 
     Call it before TensorFlow has run anything else in a multi-worker process: the collective

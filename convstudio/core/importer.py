@@ -45,7 +45,7 @@ def _named(layer: Any, reason: Any) -> str:
 
 
 def import_keras_model(path: str | os.PathLike[str], input_shape: Shape | None = None,
-                       num_classes: int = 10) -> tuple[Network, "keras.Model"]:
+                       num_classes: int = 10) -> tuple[Network, keras.Model]:
     """Load a ``.keras`` (or ``.h5``) file safely and return its network and a trainable model.
 
     The Input block takes the model's own image shape; ``input_shape``, when given, is the shape the
@@ -65,7 +65,7 @@ def import_keras_model(path: str | os.PathLike[str], input_shape: Shape | None =
     return network, model
 
 
-def _load(file: Path) -> "keras.Model":
+def _load(file: Path) -> keras.Model:
     import keras
 
     if not file.exists():
@@ -134,7 +134,7 @@ def _code_layers(file: Path) -> list[str]:
 # --------------------------------------------------------------------------- the conversion, step by step
 
 
-def network_from_keras(model: "keras.Model", input_shape: Shape | None = None,
+def network_from_keras(model: keras.Model, input_shape: Shape | None = None,
                        num_classes: int = 10) -> Network:
     """The network equivalent to ``model``; raises :class:`ModelImportError` listing every problem."""
     return _convert(model, input_shape, num_classes)[0]
@@ -159,7 +159,7 @@ class _Mapped:
     fused: dict[Any, Any] = field(default_factory=dict)
 
 
-def _convert(model: "keras.Model", input_shape: Shape | None, num_classes: int) -> tuple[Network, dict[str, Any]]:
+def _convert(model: keras.Model, input_shape: Shape | None, num_classes: int) -> tuple[Network, dict[str, Any]]:
     """The network and, per block id, the Keras layer holding its weights."""
     image = _check_ends(model, input_shape)
     graph = _walk(model)
@@ -174,7 +174,7 @@ def _convert(model: "keras.Model", input_shape: Shape | None, num_classes: int) 
     return network, {bid: layer for layer, bid in ids.items()}
 
 
-def _walk(model: "keras.Model") -> _Graph:
+def _walk(model: keras.Model) -> _Graph:
     """Walk the graph: every layer used once."""
     graph = _Graph(model.inputs[0]._keras_history.operation, model.outputs[0]._keras_history.operation)
     nodes = _nodes_by_layer(model, graph.input_layer)
@@ -190,7 +190,7 @@ def _walk(model: "keras.Model") -> _Graph:
     return graph
 
 
-def _check_ends(model: "keras.Model", input_shape: Shape | None) -> Shape:
+def _check_ends(model: keras.Model, input_shape: Shape | None) -> Shape:
     """One input of images (height, width, channels) of a known size, one output; returns the image shape."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ModelImportError(f"cannot import {model.name}: ConvStudio networks have one input and one output; "
@@ -208,7 +208,7 @@ def _check_ends(model: "keras.Model", input_shape: Shape | None) -> Shape:
     return tuple(int(d) for d in shape)
 
 
-def _nodes_by_layer(model: "keras.Model", input_layer: Any) -> dict[Any, list[Any]]:
+def _nodes_by_layer(model: keras.Model, input_layer: Any) -> dict[Any, list[Any]]:
     """Each layer's call nodes (a Sequential keeps its graph in a Functional)."""
     functional = getattr(model, "_functional", None) or model
     nodes: dict[Any, list[Any]] = {}
@@ -273,7 +273,7 @@ def _assemble(graph: _Graph, mapped: _Mapped, image: Shape) -> tuple[Network, di
     return network, ids
 
 
-def _validate(model: "keras.Model", network: Network, output_id: str | None, num_classes: int) -> None:
+def _validate(model: keras.Model, network: Network, output_id: str | None, num_classes: int) -> None:
     """The network must be valid and end where the model does."""
     analysis = analyze(network, None, num_classes)
     if not analysis.ok:
@@ -285,7 +285,7 @@ def _validate(model: "keras.Model", network: Network, output_id: str | None, num
                                "of the network (some layers lead nowhere)")
 
 
-def _copy_weights(layers: dict[str, Any], model: "keras.Model") -> None:
+def _copy_weights(layers: dict[str, Any], model: keras.Model) -> None:
     for bid, layer in layers.items():
         weights = layer.get_weights()
         if not weights:

@@ -113,12 +113,12 @@ class EdgeList(list):
         super().__delitem__(index)
         self._changed()
 
-    def __iadd__(self, items: Iterable[Any]) -> "EdgeList":
+    def __iadd__(self, items: Iterable[Any]) -> EdgeList:
         super().__iadd__(items)
         self._changed()
         return self
 
-    def __imul__(self, n: Any) -> "EdgeList":
+    def __imul__(self, n: Any) -> EdgeList:
         super().__imul__(n)
         self._changed()
         return self
@@ -405,7 +405,7 @@ class Network:
         self.edges.clear()
         self.events.emit(NetworkEvent("reset"))
 
-    def replace_with(self, other: "Network") -> None:
+    def replace_with(self, other: Network) -> None:
         """Take ``other``'s blocks and edges (keeping this network's subscribers)."""
         self.blocks = {bid: copy.deepcopy(b) for bid, b in other.blocks.items()}
         self.edges = EdgeList(other.edges)
@@ -426,7 +426,7 @@ class Network:
     # ----------------------------------------------------------------- building and serialization
 
     @classmethod
-    def chain(cls, layers: Iterable[tuple[str, dict[str, Any]] | str], spacing: float = 110.0) -> "Network":
+    def chain(cls, layers: Iterable[tuple[str, dict[str, Any]] | str], spacing: float = 110.0) -> Network:
         """A straight pipeline of ``kind`` or ``(kind, params)`` items, each fed by the one before."""
         net = cls()
         prev = None
@@ -438,7 +438,7 @@ class Network:
             prev = bid
         return net
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         """An independent snapshot with no subscribers."""
         return Network.from_dict(self.to_dict())
 
@@ -446,7 +446,7 @@ class Network:
         return {"blocks": [b.to_dict() for b in self], "edges": [[e.src, e.dst] for e in self.edges]}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Network":
+    def from_dict(cls, data: Any) -> Network:
         """Rebuild a network, checking everything; raises :class:`NetworkError` with the reason.
 
         Linear in the network's size: edges are checked one by one except for cycles, which one

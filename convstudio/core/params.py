@@ -41,7 +41,7 @@ def _number(title: str, value: Any, what: str) -> int | float:
     raise ValueError(f"{title} must be {what}, not {brief(value)}")
 
 
-def _to_int(spec: "ParamSpec", value: Any) -> int:
+def _to_int(spec: ParamSpec, value: Any) -> int:
     number = _number(spec.title, value, "a whole number")
     if isinstance(number, float):
         if not math.isfinite(number) or not number.is_integer():
@@ -50,7 +50,7 @@ def _to_int(spec: "ParamSpec", value: Any) -> int:
     return number
 
 
-def _to_float(spec: "ParamSpec", value: Any) -> float:
+def _to_float(spec: ParamSpec, value: Any) -> float:
     number = _number(spec.title, value, "a number")
     try:
         number = float(number)
@@ -61,7 +61,7 @@ def _to_float(spec: "ParamSpec", value: Any) -> float:
     return number
 
 
-def _to_bool(spec: "ParamSpec", value: Any) -> bool:
+def _to_bool(spec: ParamSpec, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -69,7 +69,7 @@ def _to_bool(spec: "ParamSpec", value: Any) -> bool:
     raise ValueError(f"{spec.title} must be true or false, not {brief(value)}")
 
 
-def _to_str(spec: "ParamSpec", value: Any) -> str:
+def _to_str(spec: ParamSpec, value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{spec.title} must be text, not {brief(value)}")
     if len(value) > MAX_TEXT:
@@ -77,7 +77,7 @@ def _to_str(spec: "ParamSpec", value: Any) -> str:
     return str(value)
 
 
-_COERCE: dict[type, Callable[["ParamSpec", Any], Any]] = {
+_COERCE: dict[type, Callable[[ParamSpec, Any], Any]] = {
     bool: _to_bool, int: _to_int, float: _to_float, str: _to_str,
 }
 

@@ -63,9 +63,9 @@ class Splits:
     ``"train"``, ``"val"``, ``"test"``.
     """
 
-    train: "tf.data.Dataset"
-    val: "tf.data.Dataset | None"
-    test: "tf.data.Dataset"
+    train: tf.data.Dataset
+    val: tf.data.Dataset | None
+    test: tf.data.Dataset
     counts: dict[str, int]
     steps: dict[str, int]
     batch_size: int

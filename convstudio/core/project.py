@@ -84,7 +84,7 @@ def project_to_dict(project: Project, weights: str | None = None) -> dict[str, A
     return data
 
 
-def save_project(project: Project, path: str | os.PathLike[str], model: "keras.Model | None" = None) -> Path:
+def save_project(project: Project, path: str | os.PathLike[str], model: keras.Model | None = None) -> Path:
     """Write ``project`` to ``path`` atomically; with ``model``, also its weights beside it.
 
     Returns the path written. ``project.weights_path`` is updated when weights are written.
@@ -303,7 +303,7 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     return Project(network, settings, name, data_dir, weights_path, title, description, history, source_path)
 
 
-def load_project_model(project: Project) -> "keras.Model | None":
+def load_project_model(project: Project) -> keras.Model | None:
     """The trained model saved with the project, or None when it has no weights yet."""
     if not project.weights_path:
         return None

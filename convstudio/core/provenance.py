@@ -23,7 +23,7 @@ __all__ = [
     "stale_reason",
 ]
 
-_TOKENS: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+_TOKENS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _FALLBACK: dict[int, str] = {}
 _COUNTER = itertools.count(1)
 

@@ -163,7 +163,7 @@ class TrainSettings:
         if not isinstance(self.reduce_lr_on_plateau, ReduceLROnPlateau):
             raise SettingsError("reduce_lr_on_plateau must be a ReduceLROnPlateau record")
 
-    def replace(self, **changes: Any) -> "TrainSettings":
+    def replace(self, **changes: Any) -> TrainSettings:
         """A copy with ``changes`` applied (and checked)."""
         return dataclasses.replace(self, **changes)
 
@@ -171,7 +171,7 @@ class TrainSettings:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "TrainSettings":
+    def from_dict(cls, data: Any) -> TrainSettings:
         """Settings from a (possibly partial) dict; raises :class:`SettingsError` saying what is wrong."""
         top = {f.name for f in fields(cls)}
         data = dict(_check_keys("training settings", data, top))

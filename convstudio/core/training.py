@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 
-def make_optimizer(settings: TrainSettings) -> "keras.optimizers.Optimizer":
+def make_optimizer(settings: TrainSettings) -> keras.optimizers.Optimizer:
     """The Keras optimizer the settings describe."""
     import keras
 
@@ -80,7 +80,7 @@ def make_optimizer(settings: TrainSettings) -> "keras.optimizers.Optimizer":
     return keras.optimizers.Adam(lr)
 
 
-def compile_model(model: "keras.Model", settings: TrainSettings, speed: SpeedOptions | None = None) -> None:
+def compile_model(model: keras.Model, settings: TrainSettings, speed: SpeedOptions | None = None) -> None:
     """Compile for classification: sparse categorical cross-entropy on the softmax output, accuracy.
 
     XLA follows ``speed`` (default: resolved from ``settings`` for this machine); a model with
@@ -96,11 +96,11 @@ def compile_model(model: "keras.Model", settings: TrainSettings, speed: SpeedOpt
                   jit_compile=speed.jit_compile)
 
 
-def _has_float16_layers(model: "keras.Model") -> bool:
+def _has_float16_layers(model: keras.Model) -> bool:
     return any(getattr(layer, "compute_dtype", "float32") == "float16" for layer in model.layers)
 
 
-def _build_training_state(model: "keras.Model", element_spec: Any) -> None:
+def _build_training_state(model: keras.Model, element_spec: Any) -> None:
     """Create the optimizer's and the metrics' variables now rather than while ``fit`` traces its step.
 
     Variables first made inside a trace get conditional initialisers whose functions TensorFlow keeps
@@ -117,14 +117,14 @@ def _build_training_state(model: "keras.Model", element_spec: Any) -> None:
             pass
 
 
-def _use_jit(model: "keras.Model", jit: bool) -> None:
+def _use_jit(model: keras.Model, jit: bool) -> None:
     """Switch XLA on or off for a compiled model (a resumed one keeps its saved choice otherwise)."""
     if bool(model.jit_compile) != jit:
         model.jit_compile = jit
         model.train_function = model.test_function = model.predict_function = None
 
 
-def _lr_of(model: "keras.Model") -> float:
+def _lr_of(model: keras.Model) -> float:
     try:
         return float(model.optimizer.learning_rate.numpy())
     except Exception:  # noqa: BLE001 - a schedule or a missing optimizer: no single number
@@ -134,7 +134,7 @@ def _lr_of(model: "keras.Model") -> float:
 
 
 def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int,
-                  last_epoch: int) -> "tf.data.Dataset":
+                  last_epoch: int) -> tf.data.Dataset:
     """Normalized training batches for epochs ``first_epoch`` up to ``last_epoch`` (exclusive), one after another.
 
     Epoch ``e`` is a permutation seeded by ``(seed, e)`` alone, so a run resumed at epoch ``e``
@@ -195,8 +195,8 @@ class Trainer:
     """
 
     def __init__(self, network: Network, dataset: Dataset, settings: TrainSettings, channel: EventChannel,
-                 checkpoint_dir: str | Path | None = None, model: "keras.Model | None" = None,
-                 recorder: "RunRecorder | None" = None) -> None:
+                 checkpoint_dir: str | Path | None = None, model: keras.Model | None = None,
+                 recorder: RunRecorder | None = None) -> None:
         self.network = network.copy()
         self.dataset = dataset
         self.settings = settings
@@ -266,7 +266,7 @@ class Trainer:
     @classmethod
     def resume_from(cls, checkpoint_dir: str | Path, network: Network, dataset: Dataset,
                     settings: TrainSettings, channel: EventChannel,
-                    recorder: "RunRecorder | None" = None) -> "Trainer":
+                    recorder: RunRecorder | None = None) -> Trainer:
         """A trainer that continues the checkpoint in ``checkpoint_dir`` for ``settings.epochs`` more epochs.
 
         History is appended to the checkpoint's, and new checkpoints go to the same folder. The
@@ -299,7 +299,7 @@ class Trainer:
 
     # ----------------------------------------------------------------- the run
 
-    def run(self, initial_model: "keras.Model | None" = None, initial_epoch: int | None = None,
+    def run(self, initial_model: keras.Model | None = None, initial_epoch: int | None = None,
             history: dict[str, list[float]] | None = None) -> TrainFinished:
         """Train for ``settings.epochs`` epochs after ``initial_epoch``; always returns (and publishes)
         a :class:`TrainFinished`, never raises."""
@@ -341,7 +341,7 @@ class Trainer:
         if problem:
             raise MemoryTooSmall(problem)
 
-    def _prepare(self, strategy: Any, speed: SpeedOptions, element_spec: Any) -> "keras.Model":
+    def _prepare(self, strategy: Any, speed: SpeedOptions, element_spec: Any) -> keras.Model:
         """The model to train, built (fresh) or taken over, compiled, with its training state created."""
         from .distribute import prepare_model
 
@@ -424,7 +424,7 @@ class Trainer:
         self._epochs_done = self._state.epochs_done
         return self._finish(model, splits, early)
 
-    def _finish(self, model: "keras.Model", splits: Any, early: Any) -> TrainFinished:
+    def _finish(self, model: keras.Model, splits: Any, early: Any) -> TrainFinished:
         """The :class:`TrainFinished` of a run that got through ``fit``: its status, test result and diagnosis."""
         s, done, history = self.settings, self._epochs_done, self._history_copy()
         extra = {"checkpoint": self._checkpoint, "warnings": tuple(self._warnings)}

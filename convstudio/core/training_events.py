@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +110,7 @@ class TrainFinished:
         return not self.diagnosis and self.status not in ("nan", "error")
 
 
-TrainEvent = Union[TrainStarted, BatchEnd, EpochEnd, ProbeUpdate, TrainWarning, TrainFinished]
+TrainEvent = TrainStarted | BatchEnd | EpochEnd | ProbeUpdate | TrainWarning | TrainFinished
 
 
 class EventChannel:

@@ -52,8 +52,9 @@ def _brush(fill: str, color: QColor) -> QBrush:
     return QBrush(shade)
 
 
-def paint_glyph(painter: QPainter, rect: QRectF, kind: str, color: QColor = QColor("white")) -> None:
+def paint_glyph(painter: QPainter, rect: QRectF, kind: str, color: QColor | None = None) -> None:
     """Draw ``kind``'s glyph (its spec's primitives) in ``rect`` (a square), in ``color``, with no background."""
+    color = QColor("white") if color is None else color
     s = min(rect.width(), rect.height())
     c = rect.center()
 

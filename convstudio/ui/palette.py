@@ -7,8 +7,7 @@ Double-clicking (or Enter on) a block emits :attr:`PaletteWidget.blockActivated`
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from convstudio.core.blocks import BLOCKS, CATEGORIES, BlockSpec
 

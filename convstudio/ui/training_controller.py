@@ -256,8 +256,8 @@ class TrainingController(QObject):
               adopted: tuple[Any, dict[str, Any]] | None = None) -> TrainFinished:
         """The run (in the worker's thread): load data, build the trainer, run it. Touches no Qt object."""
         try:
-            from convstudio.core.datasets import DatasetNotFound, load_dataset
             from convstudio.core.checkpoint import write_checkpoint
+            from convstudio.core.datasets import DatasetNotFound, load_dataset
             from convstudio.core.training import Trainer
 
             if adopted is not None:  # a model from disk: its checkpoint is written now, off the GUI thread

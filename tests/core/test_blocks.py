@@ -8,8 +8,19 @@ import math
 
 import pytest
 
-from convstudio.core.blocks import (ACTIVATIONS, BLOCKS, CATEGORIES, POINTWISE, WHOLE, BlockSpec, ParamSpec,
-                                    Window, get_spec, register, window_output)
+from convstudio.core.blocks import (
+    ACTIVATIONS,
+    BLOCKS,
+    CATEGORIES,
+    POINTWISE,
+    WHOLE,
+    BlockSpec,
+    ParamSpec,
+    Window,
+    get_spec,
+    register,
+    window_output,
+)
 from convstudio.core.blocks.glyph import Ellipse, Line, Polyline, Rect
 
 INT = ParamSpec("filters", int, 32, "Number of filters", "Filters", 1, 2048)

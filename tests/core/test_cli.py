@@ -10,14 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 from convstudio.cli import EXIT_DATA, EXIT_ERROR, EXIT_INVALID, EXIT_OK, EXIT_PIPE, main
 from convstudio.core.network import Network
 from convstudio.core.project import Project, save_project
 from convstudio.core.settings import TrainSettings
 from convstudio.core.tflog import is_noise
-
-from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 
 @pytest.fixture(scope="module")

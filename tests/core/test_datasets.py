@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from datafiles import SHARED  # noqa: E402
 
 from convstudio.core import datasets as dsm
 from convstudio.core.datasets import DatasetNotFound, clear_cache, load_dataset
 from convstudio.core.idx import IdxError, idx_bytes, parse_idx, read_idx, write_idx
 from convstudio.core.resources import ResourceNotFound, resource_path
 
-from datafiles import SHARED  # noqa: E402
 IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 

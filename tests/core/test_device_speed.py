@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 from convstudio.core.builder import build_model
 from convstudio.core.datasets import Dataset
@@ -15,8 +15,6 @@ from convstudio.core.network import Network
 from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training import Trainer
 from convstudio.core.training_events import EventChannel, ProbeUpdate, TrainStarted
-
-from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 
 def net() -> Network:

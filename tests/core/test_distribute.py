@@ -7,18 +7,16 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 from convstudio.cli import EXIT_ERROR, main
 from convstudio.core.distribute import DistributionError, choose_strategy, cluster_from_env, is_chief
 from convstudio.core.network import Network
 from convstudio.core.project import Project, save_project
 from convstudio.core.settings import TrainSettings
-
-from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 
 def tf_config(ports: list[int], index: int) -> str:

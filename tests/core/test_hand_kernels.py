@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 from convstudio.core.blocks import get_spec
 from convstudio.core.builder import build_model
@@ -30,8 +30,6 @@ from convstudio.core.settings import TrainSettings
 from convstudio.core.shapes import analyze, apply_fix
 from convstudio.core.training import Trainer
 from convstudio.core.training_events import EventChannel
-
-from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 
 def sobel_vs_learned(padding: str = "same") -> Network:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST
 
 from convstudio.core.datasets import Dataset
 from convstudio.core.health import HealthMonitor, HealthProbe, HealthWarning, gradient_warning, overfitting_onset
@@ -25,8 +26,6 @@ from convstudio.core.runs import RunRecorder, load_run
 from convstudio.core.settings import TrainSettings
 from convstudio.core.training import Trainer
 from convstudio.core.training_events import EpochEnd, EventChannel, TrainFinished, TrainStarted
-
-from datafiles import BUNDLED_MNIST
 
 CLASSES = [str(i) for i in range(10)]
 

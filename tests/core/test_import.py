@@ -18,7 +18,7 @@ def _images(n: int = 16, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random((n, 28, 28, 1), dtype=np.float32)
 
 
-def _functional_model() -> "keras.Model":
+def _functional_model() -> keras.Model:
     """A plain-Keras model with a residual add, a concatenation and every supported layer class."""
     keras.utils.set_random_seed(7)
     inputs = keras.Input((28, 28, 1), name="pixels")

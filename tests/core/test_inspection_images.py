@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from datafiles import MNIST
 import pytest
+from datafiles import MNIST
 
 from convstudio.core.inspection import ImageError, drawing_to_dataset, load_image, shift_image, to_dataset_format
 

@@ -57,7 +57,7 @@ def test_floats_accept_plain_decimals(value, expected):
 def test_text_is_capped_before_the_choices_are_checked():
     with pytest.raises(ValueError, match=f"Padding is 209,715,200 characters long; at most {MAX_TEXT}"):
         PADDING.validate("x" * (200 * 2**20))
-    with pytest.raises(ValueError, match="must be one of valid, same; got 'x'") as info:
+    with pytest.raises(ValueError, match="must be one of valid, same; got 'x'"):
         PADDING.validate("x")
     assert PADDING.validate("same") == "same"
     with pytest.raises(ValueError, match="Padding must be text"):

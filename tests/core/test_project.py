@@ -4,7 +4,6 @@ can be bad (each refused with a clear message, nothing modified)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST
 
 from convstudio.core.datasets import Dataset
 from convstudio.core.network import Network
@@ -27,8 +28,6 @@ from convstudio.core.runs.layout import RUN_FILE
 from convstudio.core.settings import TrainSettings
 from convstudio.core.training import Trainer
 from convstudio.core.training_events import EpochEnd, EventChannel, TrainFinished, TrainStarted
-
-from datafiles import BUNDLED_MNIST
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

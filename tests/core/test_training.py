@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 from convstudio.core.datasets import Dataset
 from convstudio.core.network import Network
@@ -16,8 +17,6 @@ from convstudio.core.settings import TrainSettings
 from convstudio.core.shapes import analyze
 from convstudio.core.training import CheckpointError, Trainer, read_checkpoint_state
 from convstudio.core.training_events import BatchEnd, EpochEnd, EventChannel, ProbeUpdate, TrainFinished, TrainStarted
-
-from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST  # noqa: E402
 
 from convstudio.core.datasets import Dataset
 from convstudio.core.network import Network
 from convstudio.core.project import Project, save_project
 from convstudio.core.settings import TrainSettings
-
-from datafiles import BUNDLED_MNIST  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 from convstudio.core.datasets import Dataset
 from convstudio.core.diagnosis import DIVERGED, NOT_LEARNING, diagnose
@@ -13,8 +14,6 @@ from convstudio.core.network import Network
 from convstudio.core.settings import TrainSettings
 from convstudio.core.training import Trainer
 from convstudio.core.training_events import EventChannel
-
-from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 GUESS = math.log(10)
 

@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 import pytest
+from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 from convstudio.core import checkpoint
 from convstudio.core.datasets import Dataset
@@ -18,8 +19,6 @@ from convstudio.core.network import Network
 from convstudio.core.settings import TrainSettings
 from convstudio.core.training import Trainer, read_checkpoint_state
 from convstudio.core.training_events import EventChannel, TrainWarning
-
-from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -130,7 +130,8 @@ def test_a_dataset_loader_runs_in_the_worker(qtbot, exportable, tmp_path):
 
 
 def test_main_window_file_menu_imports_and_exports(qtbot, exportable, tmp_path, monkeypatch):
-    from convstudio.ui import dialogs, main_window as mw
+    from convstudio.ui import dialogs
+    from convstudio.ui import main_window as mw
     from convstudio.ui import settings as app_settings
     from convstudio.ui.export_dialog import ExportDialog
 

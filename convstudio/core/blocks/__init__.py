@@ -11,14 +11,39 @@ from __future__ import annotations
 # isort: off
 from . import source, conv, pooling, dense, elementwise, merge, preprocess  # noqa: F401
 # isort: on
-from .base import (ACTIVATIONS, BLOCKS, CATEGORIES, FLOAT_BYTES, POINTWISE, RESAMPLE, WHOLE, BlockSpec, Fix, Inference,
-                   KerasLayer, ParamSpec, Refusal, Shape, ShapeError, Window, activation_name, activation_of,
-                   get_spec, need_image, pair, register, resampled_span, same_shape, shape_str, sliding,
+from .base import (
+                   ACTIVATIONS,
+                   BLOCKS,
+                   CATEGORIES,
+                   FLOAT_BYTES,
+                   POINTWISE,
+                   RESAMPLE,
+                   WHOLE,
+                   BlockSpec,
+                   Fix,
+                   Inference,
+                   KerasLayer,
+                   ParamSpec,
+                   Refusal,
+                   Shape,
+                   ShapeError,
+                   Window,
+                   activation_name,
+                   activation_of,
+                   get_spec,
+                   need_image,
+                   pair,
+                   register,
+                   resampled_span,
+                   same_shape,
+                   shape_str,
+                   sliding,
                    sliding_output,
-                   spec_for_keras, window_output)
+                   spec_for_keras,
+                   window_output,
+)
 from .conv import KERNEL_INIT_HELP
-from .head import (OUTPUT_SOFTMAX, adds_softmax, is_added_softmax, output_activation, output_issue,
-                   softmax_layer)
+from .head import OUTPUT_SOFTMAX, adds_softmax, is_added_softmax, output_activation, output_issue, softmax_layer
 from .source import INPUT
 
 __all__ = [

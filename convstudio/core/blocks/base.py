@@ -84,7 +84,7 @@ class KerasLayer:
     config: Mapping[str, Any]
     suffix: str = ""
 
-    def build(self, block_id: str) -> "keras.layers.Layer":
+    def build(self, block_id: str) -> keras.layers.Layer:
         import keras
 
         return getattr(keras.layers, self.cls)(**self.config, name=block_id + self.suffix)
@@ -200,7 +200,7 @@ class BlockSpec:
         return merged
 
     def keras_layers(self, params: dict[str, Any], block_id: str,
-                     input_shapes: Sequence[Shape] = ()) -> list["keras.layers.Layer"]:
+                     input_shapes: Sequence[Shape] = ()) -> list[keras.layers.Layer]:
         """The block as Keras layers, the last one named ``block_id``."""
         return [layer.build(block_id) for layer in self.layers(params, input_shapes)]
 

@@ -6,8 +6,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .base import (ACTIVATIONS, BlockSpec, Fix, Inference, KerasLayer, ParamSpec, Refusal, Shape, ShapeError,
-                   activation_of, l2_config, l2_from_keras, l2_param, pair, register, sliding, sliding_output)
+from .base import (
+    ACTIVATIONS,
+    BlockSpec,
+    Fix,
+    Inference,
+    KerasLayer,
+    ParamSpec,
+    Refusal,
+    Shape,
+    ShapeError,
+    activation_of,
+    l2_config,
+    l2_from_keras,
+    l2_param,
+    pair,
+    register,
+    sliding,
+    sliding_output,
+)
 from .glyph import Ellipse, Rect
 
 _SQUARE_3x3 = ("sobel", "kirsch")

@@ -6,8 +6,23 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .base import (ACTIVATIONS, WHOLE, BlockSpec, Fix, Inference, KerasLayer, ParamSpec, Shape, ShapeError,
-                   activation_of, l2_config, l2_from_keras, l2_param, register, shape_str)
+from .base import (
+    ACTIVATIONS,
+    WHOLE,
+    BlockSpec,
+    Fix,
+    Inference,
+    KerasLayer,
+    ParamSpec,
+    Shape,
+    ShapeError,
+    activation_of,
+    l2_config,
+    l2_from_keras,
+    l2_param,
+    register,
+    shape_str,
+)
 from .glyph import Ellipse, Line, Rect
 
 FLATTEN = register(BlockSpec(

@@ -6,8 +6,21 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .base import (ACTIVATIONS, DENSE_GROUP, POINTWISE, BlockSpec, Inference, KerasLayer, ParamSpec, Refusal, Shape,
-                   activation_of, need_image, register, same_shape)
+from .base import (
+    ACTIVATIONS,
+    DENSE_GROUP,
+    POINTWISE,
+    BlockSpec,
+    Inference,
+    KerasLayer,
+    ParamSpec,
+    Refusal,
+    Shape,
+    activation_of,
+    need_image,
+    register,
+    same_shape,
+)
 from .glyph import Ellipse, Line, Polyline, Rect
 
 

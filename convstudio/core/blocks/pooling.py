@@ -5,8 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .base import (WHOLE, BlockSpec, Inference, KerasLayer, ParamSpec, Refusal, Shape, need_image, pair, register,
-                   sliding, sliding_output)
+from .base import (
+    WHOLE,
+    BlockSpec,
+    Inference,
+    KerasLayer,
+    ParamSpec,
+    Refusal,
+    Shape,
+    need_image,
+    pair,
+    register,
+    sliding,
+    sliding_output,
+)
 from .glyph import Ellipse, Glyph, Line, Rect
 
 

@@ -36,8 +36,8 @@ __all__ = ["FORMATS", "ExportError", "ExportExists", "ExportFormat", "ExportRepo
            "default_export_path", "export_model", "get_format", "normalize"]
 
 
-def export_model(model: "keras.Model", fmt: str, path: str | os.PathLike[str], *, network: "Network",
-                 dataset: "Dataset | None" = None, settings: Any = None, verify: bool = True,
+def export_model(model: keras.Model, fmt: str, path: str | os.PathLike[str], *, network: Network,
+                 dataset: Dataset | None = None, settings: Any = None, verify: bool = True,
                  sample_images: np.ndarray | None = None, overwrite: bool = False,
                  progress: Callable[[str], None] | None = None) -> ExportReport:
     """Write ``model`` as ``fmt`` to ``path``, verify it, and report what was written.
@@ -82,7 +82,7 @@ def export_model(model: "keras.Model", fmt: str, path: str | os.PathLike[str], *
     return report
 
 
-def _write(impl: Any, ctx: ExportContext, work: Path, target: Path, plain: "_Plain") -> None:
+def _write(impl: Any, ctx: ExportContext, work: Path, target: Path, plain: _Plain) -> None:
     try:
         impl.write(ctx, work)
     except ExportError as exc:
@@ -93,7 +93,7 @@ def _write(impl: Any, ctx: ExportContext, work: Path, target: Path, plain: "_Pla
         raise ExportError(f"{ctx.fmt.label} export failed: {plain(_first_line(exc))}") from exc
 
 
-def _verify(impl: Any, ctx: ExportContext, work: Path, report: ExportReport, plain: "_Plain") -> None:
+def _verify(impl: Any, ctx: ExportContext, work: Path, report: ExportReport, plain: _Plain) -> None:
     """Run the format's check on what was written and record the figures in ``report``."""
     spec = ctx.fmt
     try:

@@ -24,14 +24,14 @@ __all__ = ["check_images", "check_model"]
 _RETRAIN = "it was trained before the network was edited; train it again before exporting"
 
 
-def _layer_shape(layer: "keras.layers.Layer") -> tuple[int, ...] | None:
+def _layer_shape(layer: keras.layers.Layer) -> tuple[int, ...] | None:
     try:
         return tuple(int(d) for d in layer.output.shape[1:])
     except (AttributeError, TypeError, ValueError):
         return None
 
 
-def check_model(model: "keras.Model", network: "Network") -> None:
+def check_model(model: keras.Model, network: Network) -> None:
     """:class:`ExportError` naming the first block where ``model`` differs from ``network``
     (missing layer, another output shape, another parameter count) or a layer the network lacks."""
     input_shape = tuple(int(d) for d in model.input_shape[1:])
@@ -57,14 +57,14 @@ def _check_block(bid: str, kind: str, shape: tuple[int, ...], params: int, layer
     if layer is None:
         raise ExportError(f"the trained model has no layer for block {bid} ({kind}): {_RETRAIN}")
     got_shape = _layer_shape(layer)
-    got_params = sum(int(l.count_params()) for n, l in layers.items() if n == bid or n.startswith(f"{bid}__"))
+    got_params = sum(int(lay.count_params()) for n, lay in layers.items() if n == bid or n.startswith(f"{bid}__"))
     if (got_shape is not None and got_shape != shape) or got_params != params:
         raise ExportError(f"block {bid} ({kind}) gives {format_shape(shape)} with {params:,} parameters in the "
                           f"network, but {format_shape(got_shape)} with {got_params:,} in the trained model: "
                           f"{_RETRAIN}")
 
 
-def check_images(model: "keras.Model", image_shape: tuple[int, ...], what: str) -> None:
+def check_images(model: keras.Model, image_shape: tuple[int, ...], what: str) -> None:
     """:class:`ExportError` when ``model`` takes images of another size than ``image_shape`` (h, w[, c])."""
     expected = tuple(int(d) for d in model.input_shape[1:])
     have = tuple(int(d) for d in image_shape)

@@ -43,7 +43,7 @@ def _image_dims(image_shape: tuple[int, ...]) -> tuple[int, ...]:
     return (h, w) if not rest or rest[0] == 1 else (h, w, rest[0])
 
 
-def verification_images(dataset: "Dataset | None", sample_images: np.ndarray | None,
+def verification_images(dataset: Dataset | None, sample_images: np.ndarray | None,
                         image_shape: tuple[int, ...],
                         n: int = VERIFY_IMAGES) -> tuple[np.ndarray, np.ndarray | None, str]:
     """uint8 images to compare outputs on (``(n, h, w)`` grey, ``(n, h, w, c)`` colour; ``image_shape``
@@ -116,10 +116,10 @@ def judge(fmt: ExportFormat, check: Check) -> None:
 class ExportContext:
     """Everything a format needs to write and verify one export."""
 
-    model: "keras.Model"
-    network: "Network"
+    model: keras.Model
+    network: Network
     fmt: ExportFormat
-    dataset: "Dataset | None" = None
+    dataset: Dataset | None = None
     settings: Any = None
     images: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1), np.uint8))
     labels: np.ndarray | None = None

@@ -50,7 +50,7 @@ class HealthWarning:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "HealthWarning":
+    def from_dict(cls, data: dict[str, Any]) -> HealthWarning:
         return cls(str(data.get("kind", "")), str(data.get("message", "")), str(data.get("advice", "")),
                    int(data.get("epoch", -1)), tuple(str(b) for b in data.get("blocks") or ()),
                    {str(k): float(v) for k, v in (data.get("values") or {}).items()})

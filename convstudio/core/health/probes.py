@@ -19,7 +19,7 @@ from .events import HealthProbe
 __all__ = ["HealthCallback", "dead_relu_shares", "gradient_norms", "relu_blocks", "weighted_blocks"]
 
 
-def relu_blocks(network: Network, model: "keras.Model") -> list[str]:
+def relu_blocks(network: Network, model: keras.Model) -> list[str]:
     """Ids of blocks whose output is a ReLU (a Conv2D or Dense with ReLU, or a ReLU Activation), in network order."""
     names = {layer.name for layer in model.layers}
     order, _ = network.topological_order()
@@ -33,14 +33,14 @@ def relu_blocks(network: Network, model: "keras.Model") -> list[str]:
     return found
 
 
-def weighted_blocks(network: Network, model: "keras.Model") -> list[str]:
+def weighted_blocks(network: Network, model: keras.Model) -> list[str]:
     """Ids of blocks with trainable weights, in network order (input to output)."""
     names = {layer.name: layer for layer in model.layers}
     order, _ = network.topological_order()
     return [bid for bid in order if bid in names and names[bid].trainable_weights]
 
 
-def dead_relu_shares(model: "keras.Model", blocks: list[str], images: np.ndarray) -> dict[str, float]:
+def dead_relu_shares(model: keras.Model, blocks: list[str], images: np.ndarray) -> dict[str, float]:
     """Per block, the share of units (channels) whose output is zero for every image of ``images`` (normalised)."""
     if not blocks:
         return {}
@@ -56,7 +56,7 @@ def dead_relu_shares(model: "keras.Model", blocks: list[str], images: np.ndarray
     return shares
 
 
-def gradient_norms(model: "keras.Model", blocks: list[str], images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+def gradient_norms(model: keras.Model, blocks: list[str], images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """Per block, the L2 norm of the cross-entropy gradient over its trainable weights on one batch."""
     import tensorflow as tf
 

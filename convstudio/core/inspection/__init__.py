@@ -21,8 +21,15 @@ from .filters import (
     sobel_vertical,
 )
 from .gradient_flow import block_gradient_norms, gradient_ratio
-from .images import (ImageError, drawing_to_dataset, drawing_to_sample, load_image, load_sample, shift_image,
-                     to_dataset_format)
+from .images import (
+    ImageError,
+    drawing_to_dataset,
+    drawing_to_sample,
+    load_image,
+    load_sample,
+    shift_image,
+    to_dataset_format,
+)
 from .receptive_field import FieldInfo, receptive_field, receptive_fields
 from .saliency import grad_cam, last_conv_block
 from .softmax import SoftmaxSteps, softmax_steps

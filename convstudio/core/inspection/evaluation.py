@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["Evaluation", "cell_samples", "confusion_matrix", "evaluate", "predict_probabilities"]
 
 
-def predict_probabilities(model: "keras.Model", images: np.ndarray, batch_size: int = 512,
+def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 512,
                           progress: Callable[[int, int], bool | None] | None = None) -> np.ndarray:
     """Class probabilities ``(n, classes)`` for dataset images, computed in batches.
 
@@ -80,7 +80,7 @@ class Evaluation:
         return cell_samples(self.y_true, self.probabilities, true_class, pred_class)
 
 
-def evaluate(model: "keras.Model", images: np.ndarray, labels: np.ndarray, num_classes: int,
+def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, num_classes: int,
              batch_size: int = 512) -> Evaluation:
     """Predict every image and tabulate the confusion matrix."""
     probs = predict_probabilities(model, images, batch_size)

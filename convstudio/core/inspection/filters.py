@@ -143,7 +143,7 @@ def correlate2d(image: np.ndarray, kernel: np.ndarray, stride: tuple[int, int] =
     return out
 
 
-def set_conv_kernels(model: "keras.Model", block_id: str, kernels: Sequence[np.ndarray] | np.ndarray,
+def set_conv_kernels(model: keras.Model, block_id: str, kernels: Sequence[np.ndarray] | np.ndarray,
                      freeze: bool = False, zero_bias: bool = True) -> None:
     """Load 2-D kernels into the Conv2D layer named ``block_id``.
 

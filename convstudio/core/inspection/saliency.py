@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["grad_cam", "last_conv_block", "upsample_at"]
 
 
-def last_conv_block(model: "keras.Model") -> str | None:
+def last_conv_block(model: keras.Model) -> str | None:
     """Name (block id) of the model's last convolution layer, or None if it has none."""
     import keras
 
@@ -31,7 +31,7 @@ def last_conv_block(model: "keras.Model") -> str | None:
     return convs[-1] if convs else None
 
 
-def _logits_model(model: "keras.Model", conv_name: str):
+def _logits_model(model: keras.Model, conv_name: str):
     """A model giving ``(conv output, scores)``, and whether ``scores`` are logits."""
     import keras
 
@@ -44,7 +44,7 @@ def _logits_model(model: "keras.Model", conv_name: str):
     return keras.Model(model_input(model), [conv, model.output]), "probabilities"
 
 
-def grad_cam(model: "keras.Model", image: np.ndarray, class_index: int | None = None,
+def grad_cam(model: keras.Model, image: np.ndarray, class_index: int | None = None,
              block_id: str | None = None, network: Network | None = None) -> np.ndarray:
     """Grad-CAM heat map for ``image`` and ``class_index`` (default: the predicted class).
 

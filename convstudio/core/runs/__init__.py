@@ -14,8 +14,7 @@ from __future__ import annotations
 from .compare import RunComparison, compare_runs, diff_networks, diff_settings, format_comparison
 from .layout import new_run_folder, runs_root
 from .recorder import RunRecorder
-from .store import OUTCOME_LABELS, SORT_KEYS, RunError, RunRecord, RunSummary, delete_run, find_run, list_runs, \
-    load_run
+from .store import OUTCOME_LABELS, SORT_KEYS, RunError, RunRecord, RunSummary, delete_run, find_run, list_runs, load_run
 
 __all__ = ["OUTCOME_LABELS", "SORT_KEYS", "RunComparison", "RunError", "RunRecord", "RunRecorder", "RunSummary",
            "compare_runs", "delete_run", "diff_networks", "diff_settings", "find_run", "format_comparison",

@@ -43,7 +43,7 @@ def filter_grid(kernel: np.ndarray, scale: int = _TILE_SCALE) -> np.ndarray:
     return grid[None, :, :, None]
 
 
-def _first_conv(network: Network, model: "keras.Model") -> str | None:
+def _first_conv(network: Network, model: keras.Model) -> str | None:
     names = {layer.name for layer in model.layers}
     order, _ = network.topological_order()
     return next((b for b in order if network.blocks[b].kind == "Conv2D" and b in names), None)
@@ -56,7 +56,7 @@ class RunCallback(keras.callbacks.Callback):
     whether an epoch completed).
     """
 
-    def __init__(self, recorder: "RunRecorder", state: Any, network: Network, tensorboard: Path | None,
+    def __init__(self, recorder: RunRecorder, state: Any, network: Network, tensorboard: Path | None,
                  every: int) -> None:
         super().__init__()
         self.recorder, self.state, self.network = recorder, state, network

@@ -23,8 +23,16 @@ from typing import TYPE_CHECKING, Any
 from ..atomic import atomic_write_text, atomic_write_with
 from ..health import HealthMonitor, HealthProbe, HealthWarning
 from ..training_events import EpochEnd, EventChannel, TrainFinished, TrainStarted, TrainWarning
-from .layout import BEST_MODEL, FINAL_MODEL, METRICS_FILE, METRICS_FORMAT, RUN_FILE, RUN_FORMAT, TENSORBOARD_DIR, \
-    new_run_folder
+from .layout import (
+    BEST_MODEL,
+    FINAL_MODEL,
+    METRICS_FILE,
+    METRICS_FORMAT,
+    RUN_FILE,
+    RUN_FORMAT,
+    TENSORBOARD_DIR,
+    new_run_folder,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -68,7 +76,7 @@ def _finite_or_none(value: float | None) -> float | None:
 class RecordingChannel(EventChannel):
     """Hands each event to the recorder, then on to the caller's channel (followed by any health warnings)."""
 
-    def __init__(self, inner: EventChannel, recorder: "RunRecorder") -> None:
+    def __init__(self, inner: EventChannel, recorder: RunRecorder) -> None:
         super().__init__()
         self.inner, self.recorder = inner, recorder
 
@@ -111,7 +119,7 @@ class RunRecorder:
 
     # ----------------------------------------------------------------- set-up (trainer)
 
-    def attach(self, trainer: "Trainer", channel: EventChannel) -> EventChannel:
+    def attach(self, trainer: Trainer, channel: EventChannel) -> EventChannel:
         """Create the run folder and its first record; returns the channel the trainer must publish into."""
         from ..project import Project, project_to_dict
         from ..shapes import analyze
@@ -141,7 +149,7 @@ class RunRecorder:
         self._publish = RecordingChannel(channel, self)
         return self._publish
 
-    def keras_callbacks(self, trainer: "Trainer", state: Any, steps: int, epochs: int) -> list[Any]:
+    def keras_callbacks(self, trainer: Trainer, state: Any, steps: int, epochs: int) -> list[Any]:
         """The Keras callbacks that feed this record (imports Keras): batch points, TensorBoard, health, best model."""
         from .keras_hooks import RunCallback
 
@@ -194,7 +202,7 @@ class RunRecorder:
             for warning in warnings:
                 self._publish.inner.put(warning)
 
-    def epoch_done(self, epoch: int, model: "keras.Model") -> None:
+    def epoch_done(self, epoch: int, model: keras.Model) -> None:
         """After a completed epoch: keep the best model so far, then rewrite the record."""
         last = self.epochs[-1] if self.epochs else {}
         key = "val_loss" if "val_loss" in last else "loss"
@@ -223,7 +231,7 @@ class RunRecorder:
             return None
         return checkpoint.model_path if checkpoint.state.get("epoch") == epoch else None
 
-    def _keep_model(self, name: str, model: "keras.Model", epoch: int | None) -> None:
+    def _keep_model(self, name: str, model: keras.Model, epoch: int | None) -> None:
         """Write ``name`` in the run folder: a hard link to the checkpoint of ``epoch`` when there is one, else a save."""
         assert self.folder is not None
         source = self._checkpoint_model(epoch) if epoch is not None else None

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsObject, QGraphicsSceneMouseEvent, QStyle,
-                               QStyleOptionGraphicsItem)
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsSceneMouseEvent, QStyle, QStyleOptionGraphicsItem
 
 from convstudio.core.blocks import Fix, get_spec
 from convstudio.core.network import Block
@@ -54,7 +53,7 @@ def _count(n: int) -> str:
 class FixButton(QGraphicsObject):
     """A small clickable button on a block that applies an issue's fix."""
 
-    def __init__(self, parent: "BlockItem") -> None:
+    def __init__(self, parent: BlockItem) -> None:
         super().__init__(parent)
         self.fix: Fix | None = None
         self._hover = False

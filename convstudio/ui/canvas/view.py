@@ -10,20 +10,29 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QKeySequence,
-                           QMouseEvent, QPainter, QPalette, QTextDocument, QWheelEvent)
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QTextDocument,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLabel, QMenu, QWidget
-
-from collections.abc import Callable
 
 from convstudio.core.blocks import BLOCKS
 from convstudio.core.shapes import Analysis
 
 from ..document import AUTO_CONNECT_HELP, BLOCK_MIME, CLIPBOARD_MIME, EditorDocument, follow
-from ..icons import block_icon
 from ..explorer import can_explore
+from ..icons import block_icon
 from .block_item import BLOCK_WIDTH, FIT_MIN_ZOOM, BlockItem
 from .edge_item import EdgeItem
 from .scene import NetworkScene

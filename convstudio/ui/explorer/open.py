@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from convstudio.core.blocks import INPUT, get_spec
 from convstudio.core.explorer import (
     EXPLORABLE_KINDS,
     WindowSettings,
@@ -15,7 +16,6 @@ from convstudio.core.explorer import (
     block_setup,
     weights_from_model,
 )
-from convstudio.core.blocks import INPUT, get_spec
 from convstudio.core.network import Network
 
 from .view import ConvExplorer

@@ -185,7 +185,7 @@ class InsightPanel(QWidget):
                                           "it is recomputed when training ends.")
         self.status.setText("Training: maps and filters follow the probe sample.")
 
-    def set_model(self, model: "keras.Model | None", trained_on: Any = None) -> None:
+    def set_model(self, model: keras.Model | None, trained_on: Any = None) -> None:
         """A trained model: from now on the panel computes everything for any chosen sample.
 
         ``trained_on`` is the dataset key the model was trained on (or a record with a ``dataset``
@@ -292,7 +292,7 @@ class InsightPanel(QWidget):
         return [layer.name for layer in self._model.layers if isinstance(layer, keras.layers.Conv2D)]
 
     @staticmethod
-    def _model_kernels(model: "keras.Model") -> dict[str, np.ndarray]:
+    def _model_kernels(model: keras.Model) -> dict[str, np.ndarray]:
         import keras
 
         return {layer.name: np.array(layer.kernel.numpy()) for layer in model.layers

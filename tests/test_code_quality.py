@@ -1,0 +1,28 @@
+"""The code stays as the project agreed: ruff clean with the rules in pyproject.toml, and no function
+more complex than radon's grade C (cyclomatic complexity above 20 is grade D)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_COMPLEXITY = 20  # radon grade C ends at 20; "radon cc -n D" must print nothing
+
+
+def test_ruff_is_clean() -> None:
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "convstudio", "tests", "scripts"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_function_is_graded_d_or_worse() -> None:
+    from radon.complexity import cc_visit
+
+    too_complex = []
+    for path in sorted((ROOT / "convstudio").rglob("*.py")):
+        for block in cc_visit(path.read_text(encoding="utf-8")):
+            if block.complexity > MAX_COMPLEXITY:
+                too_complex.append(f"{path.relative_to(ROOT)}:{block.lineno} {block.name} ({block.complexity})")
+    assert not too_complex, "split these into named steps:\n" + "\n".join(too_complex)
