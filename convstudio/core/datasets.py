@@ -278,16 +278,20 @@ def folder_problem(folder: str | os.PathLike[str]) -> str | None:
         return f"{_show(root)} is not a folder"
     subs = sorted({s for names in _SUBDIRS.values() for s in names})
     try:
-        for d in (root, *(root / s for s in subs)):
-            if not d.is_dir():
-                continue
-            if any((d / n).is_file() for names in _NPZ_NAMES.values() for n in names) or _find_idx(d)[0]:
-                return None
+        if any(_holds_a_dataset(d) for d in (root, *(root / s for s in subs))):
+            return None
     except OSError as exc:
         return f"{_show(root)} cannot be read ({exc.strerror or exc})"
     npz = ", ".join(sorted({n for names in _NPZ_NAMES.values() for n in names}))
     return (f"No dataset in {_show(root)}: looked for {npz} and the four IDX files "
             f"(train-images-idx3-ubyte[.gz] ...), there and in {', '.join(s + '/' for s in subs)}")
+
+
+def _holds_a_dataset(folder: Path) -> bool:
+    """Whether ``folder`` holds a dataset file by its name (an npz, or the four IDX files)."""
+    if not folder.is_dir():
+        return False
+    return any((folder / n).is_file() for names in _NPZ_NAMES.values() for n in names) or bool(_find_idx(folder)[0])
 
 
 def _idx_reader(files: Sequence[Path]) -> Callable[[], Arrays]:
@@ -300,22 +304,29 @@ def _idx_reader(files: Sequence[Path]) -> Callable[[], Arrays]:
     return read
 
 
+def _check_images(split: str, x: np.ndarray) -> None:
+    if x.ndim != 3 or x.shape[1:] != (28, 28):
+        raise _Invalid(f"{split} images have shape {x.shape}, expected (n, 28, 28)")
+    if x.dtype != np.uint8:
+        raise _Invalid(f"{split} images are {x.dtype}, expected uint8 pixels 0..255")
+    if len(x) == 0:
+        raise _Invalid(f"no {split} images")
+
+
+def _check_labels(split: str, x: np.ndarray, y: np.ndarray) -> None:
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise _Invalid(f"{split} labels have shape {y.shape} and type {y.dtype}, expected one integer per image")
+    if len(y) != len(x):
+        raise _Invalid(f"{len(x):,} {split} images but {len(y):,} labels")
+    if y.min() < 0 or y.max() > 9:
+        raise _Invalid(f"{split} labels run from {y.min()} to {y.max()}, expected 0..9")
+
+
 def _validate(key: str, arrays: Arrays) -> Arrays:
     x_train, y_train, x_test, y_test = (np.asarray(a) for a in arrays)
     for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
-        if x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise _Invalid(f"{split} images have shape {x.shape}, expected (n, 28, 28)")
-        if x.dtype != np.uint8:
-            raise _Invalid(f"{split} images are {x.dtype}, expected uint8 pixels 0..255")
-        if len(x) == 0:
-            raise _Invalid(f"no {split} images")
-        if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-            raise _Invalid(f"{split} labels have shape {y.shape} and type {y.dtype}, "
-                           "expected one integer per image")
-        if len(y) != len(x):
-            raise _Invalid(f"{len(x):,} {split} images but {len(y):,} labels")
-        if y.min() < 0 or y.max() > 9:
-            raise _Invalid(f"{split} labels run from {y.min()} to {y.max()}, expected 0..9")
+        _check_images(split, x)
+        _check_labels(split, x, y)
     labels_md5 = hashlib.md5(idx_bytes(y_train.astype(np.uint8))).hexdigest()
     for other, known in _TRAIN_LABELS_MD5.items():
         if other != key and labels_md5 == known:
@@ -380,33 +391,43 @@ class _Loader:
             self.note(f"{_show(folder)}: cannot be read ({exc.strerror or exc})")
             return None
 
-    def _scan_folder(self, folder: Path) -> Dataset | None:
-        if not folder.is_dir():
-            self.note(f"{_show(folder)}: folder not found")
-            return None
+    def _candidate_dirs(self, folder: Path) -> list[Path]:
+        """``folder`` and its usual subfolders for this dataset, each once."""
         seen, dirs = set(), []
         for d in (folder, *(folder / s for s in _SUBDIRS[self.key])):
             if d.is_dir() and d.resolve() not in seen:
                 seen.add(d.resolve())
                 dirs.append(d)
-        found_any = False
-        for d in dirs:
-            for npz in _NPZ_NAMES[self.key]:
-                path = d / npz
-                if path.is_file():
-                    found_any = True
-                    ds = self.try_files(_show(path), [path], lambda p=path: _read_npz(p))
-                    if ds is not None:
-                        return ds
-            files, missing = _find_idx(d)
-            if files and missing:
-                found_any = True
-                self.note(f"{_show(d)}: IDX files incomplete, missing {', '.join(missing)}")
-            elif files:
-                found_any = True
-                ds = self.try_files(f"{_show(d)} (IDX files)", files, _idx_reader(files))
+        return dirs
+
+    def _scan_dir(self, d: Path) -> tuple[bool, Dataset | None]:
+        """Try the npz files, then the IDX files in ``d``: (whether any was there, the dataset read)."""
+        found = False
+        for npz in _NPZ_NAMES[self.key]:
+            path = d / npz
+            if path.is_file():
+                found = True
+                ds = self.try_files(_show(path), [path], lambda p=path: _read_npz(p))
                 if ds is not None:
-                    return ds
+                    return True, ds
+        files, missing = _find_idx(d)
+        if files and missing:
+            self.note(f"{_show(d)}: IDX files incomplete, missing {', '.join(missing)}")
+            return True, None
+        if files:
+            return True, self.try_files(f"{_show(d)} (IDX files)", files, _idx_reader(files))
+        return found, None
+
+    def _scan_folder(self, folder: Path) -> Dataset | None:
+        if not folder.is_dir():
+            self.note(f"{_show(folder)}: folder not found")
+            return None
+        found_any = False
+        for d in self._candidate_dirs(folder):
+            found, ds = self._scan_dir(d)
+            found_any = found_any or found
+            if ds is not None:
+                return ds
         if not found_any:
             subs = ", ".join(f"{s}/" for s in _SUBDIRS[self.key])
             self.note(f"{_show(folder)}: no {' or '.join(_NPZ_NAMES[self.key])} and no IDX files "

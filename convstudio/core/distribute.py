@@ -48,17 +48,27 @@ def cluster_from_env(environ: dict[str, str] | None = None) -> dict[str, Any] | 
         raise DistributionError(f"{TF_CONFIG} is not valid JSON: {exc}") from None
     cluster = config.get("cluster") if isinstance(config, dict) else None
     task = config.get("task") if isinstance(config, dict) else None
+    _check_cluster(cluster)
+    _check_task(task, cluster)
+    return config
+
+
+def _check_cluster(cluster: Any) -> None:
+    """A non-empty mapping of job names to lists of "host:port" strings."""
     if not isinstance(cluster, dict) or not cluster or not all(
             isinstance(v, list) and v and all(isinstance(a, str) for a in v) for v in cluster.values()):
         raise DistributionError(f"{TF_CONFIG} needs a \"cluster\" mapping job names to lists of "
                                 "\"host:port\" addresses, e.g. {\"worker\": [\"10.0.0.1:2222\", \"10.0.0.2:2222\"]}")
+
+
+def _check_task(task: Any, cluster: dict[str, list[str]]) -> None:
+    """This process's ``{"type": ..., "index": ...}``, naming a member of ``cluster``."""
     if not isinstance(task, dict) or not isinstance(task.get("type"), str) or not isinstance(task.get("index"), int):
         raise DistributionError(f"{TF_CONFIG} needs a \"task\" with this process's \"type\" (e.g. \"worker\") "
                                 "and \"index\" in the cluster")
     members = cluster.get(task["type"])
     if members is None or not 0 <= task["index"] < len(members):
         raise DistributionError(f"{TF_CONFIG}'s task {task['type']} #{task['index']} is not in its cluster")
-    return config
 
 
 def is_chief(environ: dict[str, str] | None = None) -> bool:

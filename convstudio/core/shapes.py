@@ -277,35 +277,35 @@ def _reachable_from_input(network: Network) -> set[str]:
 def apply_fix(network: Network, block_id: str | None, fix: Fix) -> str | None:
     """Apply ``fix`` to ``network``; returns the id of a block it added, if any."""
     args: dict[str, Any] = fix.args
+    if fix.action == "append":
+        return _append(network, block_id, args)
+    if fix.action not in ("set_param", "set_params", "insert_before"):
+        raise NetworkError(f"unknown fix action {fix.action!r}")
+    if block_id is None:
+        raise NetworkError("this fix needs a block")
     if fix.action == "set_param":
-        if block_id is None:
-            raise NetworkError("this fix needs a block")
         network.set_param(block_id, args["name"], args["value"])
         return None
     if fix.action == "set_params":
-        if block_id is None:
-            raise NetworkError("this fix needs a block")
         network.set_params(block_id, args["values"])
         return None
-    if fix.action == "insert_before":
-        if block_id is None:
-            raise NetworkError("this fix needs a block")
-        srcs = network.inputs_of(block_id)
-        if not srcs:
-            raise NetworkError("the block has no input to insert before")
-        return network.insert_between(srcs[0], block_id, args["kind"], args.get("params"))
-    if fix.action == "append":
-        if block_id is None:
-            x = min((b.pos[0] for b in network), default=0.0)
-            y = min((b.pos[1] for b in network), default=0.0) - 110.0
-            new = network.add_block(args["kind"], args.get("params"), (x, y))
-            sources = [b.id for b in network if b.id != new and not network.inputs_of(b.id)
-                       and b.kind != INPUT.kind]
-            for s in sources[:1]:
-                network.connect(new, s)
-            return new
-        anchor = network.block(block_id).pos
-        new = network.add_block(args["kind"], args.get("params"), (anchor[0], anchor[1] + 110.0))
-        network.connect(block_id, new)
+    srcs = network.inputs_of(block_id)
+    if not srcs:
+        raise NetworkError("the block has no input to insert before")
+    return network.insert_between(srcs[0], block_id, args["kind"], args.get("params"))
+
+
+def _append(network: Network, block_id: str | None, args: dict[str, Any]) -> str:
+    """Add ``args["kind"]`` after ``block_id``; without a block, above the network, feeding its first open block."""
+    if block_id is None:
+        x = min((b.pos[0] for b in network), default=0.0)
+        y = min((b.pos[1] for b in network), default=0.0) - 110.0
+        new = network.add_block(args["kind"], args.get("params"), (x, y))
+        sources = [b.id for b in network if b.id != new and not network.inputs_of(b.id) and b.kind != INPUT.kind]
+        for s in sources[:1]:
+            network.connect(new, s)
         return new
-    raise NetworkError(f"unknown fix action {fix.action!r}")
+    anchor = network.block(block_id).pos
+    new = network.add_block(args["kind"], args.get("params"), (anchor[0], anchor[1] + 110.0))
+    network.connect(block_id, new)
+    return new

@@ -92,15 +92,20 @@ def format_summary(network: Network, analysis: Analysis, title: str = "convstudi
         return "   ".join(out).rstrip()
 
     rule_width = max(len(line(cells)) for cells in [header, *table])
-    total = sum(r.params for r in rows)
-    trainable = sum(r.trainable_params for r in rows)
     lines = [f'Model: "{title}"', "=" * rule_width, line(header), "=" * rule_width]
     for i, cells in enumerate(table):
         lines.append(line(cells))
         lines.append("-" * rule_width if i < len(table) - 1 else "=" * rule_width)
     if not table:
         lines.append("=" * rule_width)
-    lines += [
+    return "\n".join(lines + _totals(rows))
+
+
+def _totals(rows: list[SummaryRow]) -> list[str]:
+    """The summary's closing lines: parameters, MACs, activation memory, and what is not known yet."""
+    total = sum(r.params for r in rows)
+    trainable = sum(r.trainable_params for r in rows)
+    lines = [
         f"Total params: {total:,} ({format_bytes(total * FLOAT_BYTES)})",
         f"Trainable params: {trainable:,} ({format_bytes(trainable * FLOAT_BYTES)})",
         f"Non-trainable params: {total - trainable:,} ({format_bytes((total - trainable) * FLOAT_BYTES)})",
@@ -111,4 +116,4 @@ def format_summary(network: Network, analysis: Analysis, title: str = "convstudi
     if unknown:
         lines.append(f"Incomplete: {len(unknown)} block(s) have no known shape yet "
                      f"({', '.join(unknown)}); totals leave them out")
-    return "\n".join(lines)
+    return lines

@@ -8,7 +8,7 @@ always do), so confident predictions do not flatten the gradients.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,7 +54,6 @@ def grad_cam(model: keras.Model, image: np.ndarray, class_index: int | None = No
     receptive field before interpolating (a valid convolution's map covers less than the image);
     without it the map is simply stretched over the image.
     """
-    import keras
     import tensorflow as tf
 
     block_id = block_id or last_conv_block(model)
@@ -67,13 +66,37 @@ def grad_cam(model: keras.Model, image: np.ndarray, class_index: int | None = No
     if len(layer.output.shape) != 4:
         raise ValueError(f"Grad-CAM needs a block with feature maps; {block_id} has a flat output")
     x = tf.constant(prepare_images(image, input_channels(model))[:1])
+    coarse = _coarse_cam(model, block_id, x, class_index)
+    centres = _field_centres(network, block_id, tuple(x.shape[1:])) if network is not None else None
+    if centres is not None and centres[0].shape[0] == coarse.shape[0] and centres[1].shape[0] == coarse.shape[1]:
+        cam = upsample_at(coarse, centres[0], centres[1], tuple(x.shape[1:3]))
+    else:
+        cam = tf.image.resize(coarse[..., None], x.shape[1:3], method="bilinear")[:, :, 0].numpy()
+    cam = np.maximum(cam, 0.0)
+    peak = float(cam.max())
+    return (cam / peak if peak > 0 else cam).astype(np.float32)
+
+
+def _class_scores(scores: Any, head: Any) -> Any:
+    """Scores before the softmax: a Dense head's logits, or the log of the probabilities."""
+    import keras
+    import tensorflow as tf
+
+    if isinstance(head, keras.layers.Dense):
+        return tf.matmul(scores, head.kernel) + (head.bias if head.use_bias else 0.0)
+    if head == "probabilities":
+        return tf.math.log(scores + 1e-12)
+    return scores
+
+
+def _coarse_cam(model: keras.Model, block_id: str, x: Any, class_index: int | None) -> np.ndarray:
+    """The block's maps weighted by the class score's mean gradient per channel, rectified: ``(h', w')``."""
+    import tensorflow as tf
+
     grad_model, head = _logits_model(model, block_id)
     with tf.GradientTape() as tape:
         maps, scores = grad_model(x, training=False)
-        if isinstance(head, keras.layers.Dense):
-            scores = tf.matmul(scores, head.kernel) + (head.bias if head.use_bias else 0.0)
-        elif head == "probabilities":
-            scores = tf.math.log(scores + 1e-12)
+        scores = _class_scores(scores, head)
         if class_index is None:
             class_index = int(tf.argmax(scores[0]))
         n_classes = int(scores.shape[-1])
@@ -84,15 +107,7 @@ def grad_cam(model: keras.Model, image: np.ndarray, class_index: int | None = No
     if grads is None:
         raise ValueError(f"the class score does not depend on {block_id}")
     weights = tf.reduce_mean(grads, axis=(1, 2))  # (1, channels)
-    coarse = tf.nn.relu(tf.reduce_sum(maps * weights[:, None, None, :], axis=-1))[0].numpy()
-    centres = _field_centres(network, block_id, tuple(x.shape[1:])) if network is not None else None
-    if centres is not None and centres[0].shape[0] == coarse.shape[0] and centres[1].shape[0] == coarse.shape[1]:
-        cam = upsample_at(coarse, centres[0], centres[1], tuple(x.shape[1:3]))
-    else:
-        cam = tf.image.resize(coarse[..., None], x.shape[1:3], method="bilinear")[:, :, 0].numpy()
-    cam = np.maximum(cam, 0.0)
-    peak = float(cam.max())
-    return (cam / peak if peak > 0 else cam).astype(np.float32)
+    return tf.nn.relu(tf.reduce_sum(maps * weights[:, None, None, :], axis=-1))[0].numpy()
 
 
 def _field_centres(network: Network, block_id: str, input_shape: tuple) -> tuple[np.ndarray, np.ndarray] | None:
