@@ -8,6 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .blocks.conv import CONV2D
+from .blocks.dense import DENSE, FLATTEN
+from .blocks.elementwise import ACTIVATION, BATCH_NORM, DROPOUT, LEAKY_RELU
+from .blocks.merge import ADD, CONCATENATE
+from .blocks.pooling import AVG_POOL, GLOBAL_AVG_POOL, GLOBAL_MAX_POOL, MAX_POOL
+from .blocks.preprocess import (
+    RANDOM_CONTRAST,
+    RANDOM_FLIP,
+    RANDOM_ROTATION,
+    RANDOM_TRANSLATION,
+    RANDOM_ZOOM,
+    RESCALING,
+    RESIZING,
+)
+from .blocks.source import INPUT
+
 __all__ = ["GLOSSARY", "Term", "search", "term", "terms_for"]
 
 
@@ -28,7 +44,7 @@ _TERMS = (
          "A small grid of weights (the kernel or filter) slides over the input; at each position it "
          "multiplies the values under it by its weights and adds them up. One filter gives one feature map; "
          "a Conv2D block with 32 filters gives 32 feature maps.",
-         kinds=("Conv2D",), params=("filters",), see_also=("kernel", "feature_map", "stride", "padding")),
+         kinds=(CONV2D.kind,), params=("filters",), see_also=("kernel", "feature_map", "stride", "padding")),
     Term("kernel", "Kernel (filter)",
          "The grid of weights a convolution slides over its input, e.g. 3x3. It spans every input channel, "
          "so a 3x3 kernel on 8 channels has 3*3*8 weights plus one bias.",
@@ -57,7 +73,7 @@ _TERMS = (
     Term("receptive_field", "Receptive field",
          "The region of the input image that can influence one unit of a layer. It grows with every "
          "convolution and pooling, faster with stride: deeper units see larger parts of the image.",
-         kinds=("Conv2D", "MaxPool2D", "AvgPool2D"), see_also=("stride", "feature_map")),
+         kinds=(CONV2D.kind, MAX_POOL.kind, AVG_POOL.kind), see_also=("stride", "feature_map")),
     Term("feature_map", "Feature map",
          "The output of one filter over the whole input: a 2-D grid that is bright where the filter's "
          "pattern is present. A layer's output is a stack of feature maps, one per channel.",
@@ -66,30 +82,30 @@ _TERMS = (
          "A function applied to each value after a layer, which lets the network learn non-linear things. "
          "relu keeps positives and zeroes negatives; sigmoid and tanh squash values; softmax gives "
          "probabilities.",
-         kinds=("Activation",), params=("activation", "function"), see_also=("softmax",)),
+         kinds=(ACTIVATION.kind,), params=("activation", "function"), see_also=("softmax",)),
     Term("pooling", "Pooling",
          "Summarises each small window of a feature map by its maximum (max pooling) or mean (average "
          "pooling), shrinking the map and making it less sensitive to small shifts. Global pooling takes one "
          "value per channel over the whole map.",
-         kinds=("MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D"), params=("pool_h", "pool_w"),
+         kinds=(MAX_POOL.kind, AVG_POOL.kind, GLOBAL_AVG_POOL.kind, GLOBAL_MAX_POOL.kind), params=("pool_h", "pool_w"),
          see_also=("stride",)),
     Term("flatten", "Flatten",
          "Turns a height x width x channels stack into one long vector so Dense layers can use it.",
-         kinds=("Flatten",), see_also=("dense",)),
+         kinds=(FLATTEN.kind,), see_also=("dense",)),
     Term("dense", "Dense (fully connected) layer",
          "Every output unit is connected to every input value by its own weight. The last Dense layer has one "
          "unit per class.",
-         kinds=("Dense",), params=("units",), see_also=("parameters", "softmax")),
+         kinds=(DENSE.kind,), params=("units",), see_also=("parameters", "softmax")),
     Term("dropout", "Dropout",
          "During training, sets a random fraction (the rate) of its inputs to zero at each step, so the "
          "network cannot rely on any single unit. It does nothing at prediction time. Helps against "
          "overfitting.",
-         kinds=("Dropout",), params=("rate",), see_also=("overfitting",)),
+         kinds=(DROPOUT.kind,), params=("rate",), see_also=("overfitting",)),
     Term("batch_norm", "Batch normalisation",
          "Rescales each channel to zero mean and unit variance using the current batch's statistics while "
          "training (and moving averages of them when predicting), then applies a learned scale and shift. "
          "Makes training faster and steadier.",
-         kinds=("BatchNorm",), params=("momentum", "epsilon"), see_also=("batch",)),
+         kinds=(BATCH_NORM.kind,), params=("momentum", "epsilon"), see_also=("batch",)),
     Term("softmax", "Softmax",
          "Turns the last layer's scores into probabilities that are positive and add up to 1; the "
          "predicted class is the one with the highest probability.",
@@ -117,15 +133,34 @@ _TERMS = (
     Term("skip_connection", "Skip (residual) connection",
          "A path that carries a block's input around some layers and adds it to their output (an Add "
          "block). Lets very deep networks (ResNet) train, since the layers only learn a correction.",
-         kinds=("Add",), see_also=("inception",)),
+         kinds=(ADD.kind,), see_also=("inception",)),
     Term("inception", "Inception module",
          "Parallel branches with different kernel sizes (1x1, 3x3, 5x5, pooling) over the same input, whose "
          "outputs are stacked along the channels (a Concatenate block), so the network can pick the scale.",
-         kinds=("Concatenate",), see_also=("skip_connection",)),
+         kinds=(CONCATENATE.kind,), see_also=("skip_connection",)),
     Term("grad_cam", "Grad-CAM",
          "A heat map of where the network looked for its prediction: the last convolution's feature maps "
          "weighted by how much the predicted class's score changes with each of them.",
          see_also=("feature_map",)),
+    Term("input", "Input image",
+         "The images fed to the network, as height x width x channels: 28x28x1 for MNIST, 32x32x3 for a small "
+         "colour photo. Every shape and parameter count downstream follows from it.",
+         kinds=(INPUT.kind,), params=("height", "width", "channels"), see_also=("parameters",)),
+    Term("leaky_relu", "Leaky ReLU",
+         "Like ReLU, but a negative input is multiplied by a small slope instead of becoming 0, so a unit "
+         "whose inputs are negative still passes a gradient and cannot die.",
+         kinds=(LEAKY_RELU.kind,), params=("negative_slope",), see_also=("activation",)),
+    Term("augmentation", "Data augmentation",
+         "Random flips, shifts, rotations, zooms and contrast changes applied to the training images only, "
+         "so the network sees more variety and overfits less; at test time these blocks pass images through.",
+         kinds=(RANDOM_FLIP.kind, RANDOM_TRANSLATION.kind, RANDOM_ROTATION.kind, RANDOM_ZOOM.kind,
+                RANDOM_CONTRAST.kind),
+         params=("mode", "factor", "height_factor", "width_factor", "fill_mode"), see_also=("overfitting",)),
+    Term("preprocessing", "Rescaling and resizing",
+         "Rescaling multiplies every pixel by a scale and adds an offset (e.g. 1/255 to map 0..255 to 0..1); "
+         "resizing changes the image's height and width before the first convolution.",
+         kinds=(RESCALING.kind, RESIZING.kind), params=("scale", "offset", "interpolation"),
+         see_also=("input",)),
     Term("confusion_matrix", "Confusion matrix",
          "A table counting, for each true class (row), how often each class was predicted (column). The "
          "diagonal holds the correct predictions; bright cells off it show which classes get mixed up.",

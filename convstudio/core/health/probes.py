@@ -13,6 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from ..blocks import get_spec
 from ..network import Network
 from .events import HealthProbe
 
@@ -26,8 +27,8 @@ def relu_blocks(network: Network, model: keras.Model) -> list[str]:
     found = []
     for bid in order:
         block = network.blocks[bid]
-        relu = (block.kind in ("Conv2D", "Dense") and block.params.get("activation") == "relu") or (
-            block.kind == "Activation" and block.params.get("function") == "relu")
+        activation = get_spec(block.kind).activation
+        relu = activation is not None and block.params.get(activation) == "relu"
         if relu and bid in names:
             found.append(bid)
     return found

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..blocks import Shape
+from ..blocks.merge import ADD
 from ..explorer import ExplorerError, ExplorerState
 from ..network import Network, NetworkError
 from ..shapes import Analysis, analyze, format_shape
@@ -278,7 +279,7 @@ def _replace_block(a: dict, net: Network) -> None:
 
 def _add_skip(a: dict, net: Network) -> None:
     """A skip connection: an Add (id ``id``) after ``to`` that also takes ``from``'s output."""
-    net.connect(a["from"], _add_after({"block": a["to"], "kind": "Add", "id": a.get("id")}, net))
+    net.connect(a["from"], _add_after({"block": a["to"], "kind": ADD.kind, "id": a.get("id")}, net))
 
 
 _NETWORK_ACTIONS: dict[str, tuple[frozenset[str], Callable[[dict, Network], object]]] = {

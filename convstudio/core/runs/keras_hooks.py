@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
+from ..blocks import get_spec
 from ..callbacks import _scalar
 from ..network import Network
 
@@ -46,7 +47,7 @@ def filter_grid(kernel: np.ndarray, scale: int = _TILE_SCALE) -> np.ndarray:
 def _first_conv(network: Network, model: keras.Model) -> str | None:
     names = {layer.name for layer in model.layers}
     order, _ = network.topological_order()
-    return next((b for b in order if network.blocks[b].kind == "Conv2D" and b in names), None)
+    return next((b for b in order if get_spec(network.blocks[b].kind).kernel_view and b in names), None)
 
 
 class RunCallback(keras.callbacks.Callback):
