@@ -218,15 +218,17 @@ def cmd_info(args: argparse.Namespace) -> int:
     from convstudio.core.text import terminal_safe
 
     project, path = _load_project(args.project)
-    analysis = _analysis(project)
+    name = _dataset_choice(args, project)
+    dataset, dataset_lines = _data_report(name, args.data_dir or project.data_dir)
+    analysis = _analysis(project, *((dataset.input_shape, dataset.num_classes) if dataset and args.dataset else ()))
     print(terminal_safe(f"{project.title or path.stem} ({path})"))
     print(_summary_text(project.network, analysis, terminal_safe(path.stem)))
     s = project.settings
-    print(f"dataset: {project.dataset_name}; training: {s.optimizer} lr {s.learning_rate:g}, batch {s.batch_size}, "
+    print(f"dataset: {name}; training: {s.optimizer} lr {s.learning_rate:g}, batch {s.batch_size}, "
           f"{s.epochs} epochs, validation {s.validation_split:.0%}, seed {s.seed}")
     if project.weights_path:
         print(terminal_safe(f"trained weights: {project.weights_path}"))
-    _print_data(project, args.data_dir)
+    _print_data_lines(dataset_lines)
     _print_issues(analysis, sys.stdout)
     if not analysis.ok:
         print(f"The network has {len(analysis.errors)} error(s) and cannot be trained yet.", file=sys.stderr)
@@ -235,23 +237,31 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_data(project: Any, data_dir: str | None) -> None:
-    """Which data training would use (never downloads); for the bundled sample, why no other source was used."""
+def _dataset_choice(args: argparse.Namespace, project: Any) -> str:
+    """The dataset named on the command line, else the project's; an image folder needs its folder."""
+    name = args.dataset or project.dataset_name
+    if name == "image_folder" and not (args.data_dir or project.data_dir):
+        raise CliError("--dataset image_folder needs --data-dir FOLDER (a folder with one subfolder of images "
+                       "per class)")
+    return name
+
+
+def _data_report(name: str, data_dir: str | None) -> tuple[Any, list[str]]:
+    """The data training would use (never downloads) and lines saying where it comes from, or why it is missing."""
     from convstudio.core.datasets import DatasetNotFound, load_dataset
 
     try:
-        dataset = load_dataset(project.dataset_name, data_dir or project.data_dir, allow_download=False)
+        dataset = load_dataset(name, data_dir, allow_download=False)
     except DatasetNotFound as exc:  # training would fail; say what was tried, as train would
-        for line in str(exc).splitlines():
-            print(f"data: {line}")
-        return
+        return None, [f"data: {line}" for line in str(exc).splitlines()]
     except ValueError as exc:
-        print(f"data: {exc}")
-        return
-    lines = dataset.report_lines()
-    print("data: " + lines[0])
-    for line in lines[1:]:
-        print(f"data: {line}")
+        return None, [f"data: {exc}"]
+    return dataset, [f"data: {line}" for line in dataset.report_lines()]
+
+
+def _print_data_lines(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -320,7 +330,7 @@ def _training_data(args: argparse.Namespace, project: Any) -> Any:
     from convstudio.core.datasets import DatasetNotFound, load_dataset
 
     try:
-        dataset = load_dataset(args.dataset or project.dataset_name, args.data_dir or project.data_dir,
+        dataset = load_dataset(_dataset_choice(args, project), args.data_dir or project.data_dir,
                                allow_sample=not args.no_sample, allow_download=not args.offline)
     except DatasetNotFound as exc:
         raise CliError(str(exc), EXIT_DATA) from None
@@ -672,6 +682,8 @@ def _export_formats() -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from convstudio.core.datasets import ALL_DATASET_NAMES
+
     parser = argparse.ArgumentParser(prog="convstudio-cli",
                                      description="Train, inspect and export ConvStudio projects without a display.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -679,8 +691,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a project (or a preset id such as lenet5)")
     p.add_argument("project", help="project file (.json) or preset id")
-    p.add_argument("--dataset", choices=("mnist", "fashion_mnist"), help="override the project's dataset")
-    p.add_argument("--data-dir", help="folder with mnist.npz / fashion_mnist.npz or IDX files "
+    p.add_argument("--dataset", choices=ALL_DATASET_NAMES, help="override the project's dataset")
+    p.add_argument("--data-dir", help="folder with mnist.npz / fashion_mnist.npz or IDX files, or CIFAR-10's "
+                                      "batches, or (required for image_folder) one subfolder of images per class "
                                       "(default: $CONVSTUDIO_DATA_DIR, then the other sources)")
     p.add_argument("--epochs", type=int, help="epochs to train (with --resume: epochs to add)")
     p.add_argument("--batch-size", type=int)
@@ -703,7 +716,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="print a project's model summary, validation messages and data source")
     p.add_argument("project", help="project file (.json) or preset id")
-    p.add_argument("--data-dir", help="dataset folder to check (default: the project's, then the other sources)")
+    p.add_argument("--dataset", choices=ALL_DATASET_NAMES,
+                   help="check the network against this dataset's images (default: the project's dataset)")
+    p.add_argument("--data-dir", help="dataset folder to check (default: the project's, then the other sources; "
+                   "required for image_folder)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("export", help="export a trained model")
