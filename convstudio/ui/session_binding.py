@@ -14,8 +14,6 @@ from convstudio.core.history import history_to_columns
 from convstudio.core.session import Session, SessionEvent, TrainedOn, model_input_shape
 from convstudio.core.settings import SettingsError
 
-from . import settings as app_settings
-
 __all__ = ["MODEL_STATUSES", "SessionBinding", "bind_insight"]
 
 MODEL_STATUSES = ("completed", "stopped", "early_stopped")
@@ -126,7 +124,7 @@ def bind_insight(panel: Any, session: Session, controller: Any, training_panel: 
     controller.probeUpdated.connect(panel.on_probe)
 
     def load_dataset(*_args: Any) -> None:
-        panel.load_dataset(session.dataset_name, app_settings.data_dir())
+        panel.load_dataset(session.dataset_name, training_panel.data_dir())
 
     def follow(event: SessionEvent) -> None:
         if event.kind == "model" and event.value is not None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convstudio.core.datasets import folder_problem
+from convstudio.core.datasets import display_name, folder_problem
 from convstudio.core.provenance import data_mismatch, describe_test_accuracy
 from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
@@ -42,7 +42,13 @@ from .worker import Worker, run_worker
 
 __all__ = ["DATASETS", "OPTIMIZER_LABELS", "TrainingPanel", "ask_keep_or_start_over", "format_duration"]
 
-DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
+DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)",
+            "cifar10": "CIFAR-10 (small colour photos)",
+            "colour_shapes": "Coloured shapes (by shape)", "colour_shapes_by_colour": "Coloured shapes (by colour)",
+            "colour_shapes_by_both": "Coloured shapes (by colour and shape)",
+            "image_folder": "Image folder\u2026"}
+_DATASET_GROUPS = (("mnist", "fashion_mnist"), ("cifar10",),
+                   ("colour_shapes", "colour_shapes_by_colour", "colour_shapes_by_both"), ("image_folder",))
 OPTIMIZER_LABELS = {"sgd": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop"}
 
 _FINISH_TEXT = {
@@ -88,6 +94,15 @@ def find_source(name: str, data_dir: str | None) -> tuple[str, bool]:
     return data.source, data.is_sample
 
 
+def scan_folder(folder: str | None) -> str:
+    """The scan summary of an image folder (headers only: class counts, sizes, files skipped)."""
+    from convstudio.core.data.folder_scan import scan_image_folder
+
+    if not folder:
+        raise ValueError("No image folder chosen: choose a folder with one subfolder of images per class.")
+    return scan_image_folder(folder).summary()
+
+
 def _spin(limits: tuple[int, int], tip: str = "") -> QSpinBox:
     box = QSpinBox()
     box.setRange(*limits)
@@ -124,6 +139,9 @@ class TrainingPanel(QWidget):
         self._steps = 0
         self._started: TrainStarted | None = None
         self._result: tuple[str, str | None] = ("", None)  # the last result and the dataset it is on
+        self._image_folder: str | None = None  # the folder "Image folder..." reads
+        self._dataset_index = 0  # the choice to go back to when choosing an image folder is cancelled
+        self._setting_dataset = False  # a choice made by the program, not the user: ask nothing
         self._paused_since: float | None = None
         self._paused_seconds = 0.0
         self._build()
@@ -163,8 +181,11 @@ class TrainingPanel(QWidget):
         data_grid = QGridLayout(data_box)
         data_grid.setVerticalSpacing(4)
         self.dataset_combo = QComboBox()
-        for key, label in DATASETS.items():
-            self.dataset_combo.addItem(label, key)
+        for group in _DATASET_GROUPS:
+            if self.dataset_combo.count():
+                self.dataset_combo.insertSeparator(self.dataset_combo.count())
+            for key in group:
+                self.dataset_combo.addItem(DATASETS[key], key)
         self.data_dir_button = QPushButton("Choose data folder...")
         self.data_dir_button.setToolTip("A folder with mnist.npz / fashion_mnist.npz or the four IDX files "
                                         "(the CONVSTUDIO_DATA_DIR environment variable works too)")
@@ -286,6 +307,7 @@ class TrainingPanel(QWidget):
     def _connect(self) -> None:
         self.optimizer_combo.currentIndexChanged.connect(self._update_optimizer_fields)
         self.early_check.toggled.connect(self.patience_spin.setEnabled)
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_chosen)  # first: it may ask for a folder
         self.dataset_combo.currentIndexChanged.connect(self._refresh_source)
         self.dataset_combo.currentIndexChanged.connect(self._show_result)
         self.data_dir_button.clicked.connect(self.choose_data_folder)
@@ -343,7 +365,29 @@ class TrainingPanel(QWidget):
     def set_dataset_name(self, name: str) -> None:
         index = self.dataset_combo.findData(name)
         if index >= 0:
-            self.dataset_combo.setCurrentIndex(index)
+            self._setting_dataset = True
+            try:
+                self.dataset_combo.setCurrentIndex(index)
+            finally:
+                self._setting_dataset = False
+
+    def data_dir(self) -> str | None:
+        """The folder the chosen dataset is read from: the image folder, or the data folder of the settings."""
+        return self._image_folder if self.dataset_name() == "image_folder" else app_settings.data_dir()
+
+    def _on_dataset_chosen(self, index: int) -> None:
+        """Choosing "Image folder..." asks for the folder; cancelling keeps the previous choice."""
+        if self.dataset_combo.itemData(index) == "image_folder" and not self._setting_dataset:
+            folder = self._ask_image_folder()
+            if not folder:
+                self.dataset_combo.setCurrentIndex(self._dataset_index)
+                return
+            self._image_folder = folder
+        self._dataset_index = index
+
+    def _ask_image_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(self, "Folder with one subfolder of images per class",
+                                                self._image_folder or os.path.expanduser("~"))
 
     def _update_optimizer_fields(self) -> None:
         opt = self.optimizer_combo.currentData()
@@ -357,9 +401,18 @@ class TrainingPanel(QWidget):
         self.source_label.setText("Looking for the data...")
         if self._probe is not None:
             self._probe.cancel()  # its answer is for another choice
-        name, data_dir = self.dataset_name(), app_settings.data_dir()
+        name, data_dir = self.dataset_name(), self.data_dir()
+        if name == "image_folder":
+            self._probe = run_worker(self, "folder-scan", lambda _state: scan_folder(data_dir),
+                                     self._on_folder_scanned, self._on_source_missing)
+            return
         self._probe = run_worker(self, "dataset-probe", lambda _state: find_source(name, data_dir),
                                  self._on_source_found, self._on_source_missing)
+
+    def _on_folder_scanned(self, summary: str) -> None:
+        self.source_label.setText(f"In use: {summary}")
+        self.source_label.setToolTip(summary)
+        self.sourceChanged.emit(f"Image folder: {self._image_folder}")
 
     def _on_source_found(self, found: tuple[str, bool]) -> None:
         source, is_sample = found
@@ -383,7 +436,7 @@ class TrainingPanel(QWidget):
         return f"In use: {source}"
 
     def _emit_source(self, source: str, is_sample: bool) -> None:
-        name = self.dataset_combo.currentText().split(" (")[0]
+        name = display_name(self.dataset_name())
         if is_sample:
             self.sourceChanged.emit(f"{name}: bundled sample")
         elif source:
@@ -392,6 +445,13 @@ class TrainingPanel(QWidget):
             self.sourceChanged.emit(f"{name}: not found")
 
     def choose_data_folder(self) -> None:
+        if self.dataset_name() == "image_folder":  # another image folder
+            folder = self._ask_image_folder()
+            if folder:
+                self._image_folder = folder
+                self._refresh_source()
+                self.dataChanged.emit()
+            return
         folder = QFileDialog.getExistingDirectory(self, "Folder with the dataset files",
                                                   app_settings.data_dir() or os.path.expanduser("~"))
         if folder:
@@ -461,7 +521,7 @@ class TrainingPanel(QWidget):
                                    "after each completed epoch. Press Start first.")
                 return False
             train_settings = train_settings.replace(epochs=more_epochs)
-        request = RunRequest(self.dataset_name(), train_settings, app_settings.data_dir(), resume_from)
+        request = RunRequest(self.dataset_name(), train_settings, self.data_dir(), resume_from)
         if more_epochs is None:
             self.plots.clear(train_settings.epochs)
         else:
