@@ -100,6 +100,7 @@ class Lesson:
     explorer: ExplorerStart | None = None
     dataset: str = "mnist"
     input_shape: tuple[int, int, int] = (28, 28, 1)
+    num_classes: int = 10
 
     def load_network(self) -> Network:
         """A fresh copy of the network the lesson loads."""
@@ -111,7 +112,7 @@ class Lesson:
 
     def start_state(self) -> LessonState:
         """The state a student starts from: the lesson's network and, if it has one, its explorer."""
-        state = LessonState(self.load_network(), self.input_shape, dataset=self.dataset)
+        state = LessonState(self.load_network(), self.input_shape, self.num_classes, dataset=self.dataset)
         if self.explorer is not None:
             if self.explorer.block is not None:
                 state.explorer = open_block_in_explorer(state, self.explorer.block)
@@ -277,6 +278,20 @@ def _network(data: dict, where: str) -> dict:
     return raw
 
 
+def _dataset_settings(data: dict[str, Any], where: str) -> tuple[str, tuple[int, int, int], int]:
+    """The lesson's dataset name, its images' shape and its number of classes (MNIST's by default)."""
+    shape = data.get("input_shape", [28, 28, 1])
+    if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(v, int) and v > 0 for v in shape)):
+        raise LessonError(f"{where}: 'input_shape' must be three positive whole numbers [h, w, c]")
+    dataset = data.get("dataset", "mnist")
+    if not isinstance(dataset, str):
+        raise LessonError(f"{where}: 'dataset' must be text")
+    classes = data.get("num_classes", 10)
+    if not isinstance(classes, int) or isinstance(classes, bool) or classes < 2:
+        raise LessonError(f"{where}: 'num_classes' must be a whole number of at least 2")
+    return dataset, (shape[0], shape[1], shape[2]), classes
+
+
 def parse_lesson(data: Any, lesson_id: str, where: str = "the lesson") -> Lesson:
     """A :class:`Lesson` from decoded JSON; raises :class:`LessonError` saying what is wrong and where."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -285,18 +300,13 @@ def parse_lesson(data: Any, lesson_id: str, where: str = "the lesson") -> Lesson
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= SCHEMA_VERSION:
         raise LessonError(f"{where}: schema version {version!r} is not one this ConvStudio reads "
                           f"(1 to {SCHEMA_VERSION})")
-    shape = data.get("input_shape", [28, 28, 1])
-    if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(v, int) and v > 0 for v in shape)):
-        raise LessonError(f"{where}: 'input_shape' must be three positive whole numbers [h, w, c]")
-    dataset = data.get("dataset", "mnist")
-    if not isinstance(dataset, str):
-        raise LessonError(f"{where}: 'dataset' must be text")
+    dataset, shape, classes = _dataset_settings(data, where)
     lesson = Lesson(
         lesson_id, _need(data, "number", int, where), _need(data, "title", str, where),
         data.get("summary", "") if isinstance(data.get("summary", ""), str) else "",
         _text_list(data, "pages", where), _network(data, where), _steps(data, where), _questions(data, where),
         _text_list(data, "look_at", where, required=False), _explorer(data, where), dataset,
-        (shape[0], shape[1], shape[2]),
+        shape, classes,
     )
     return lesson
 

@@ -91,7 +91,8 @@ class LessonWindow(QWidget):
     def state(self) -> LessonState:
         """The network and the explorer as the lesson's goals see them."""
         explorer = self.explorer.explorer_state() if self.explorer is not None else None
-        return LessonState(self.network, self.lesson.input_shape, explorer=explorer, dataset=self.lesson.dataset)
+        return LessonState(self.network, self.lesson.input_shape, self.lesson.num_classes, explorer=explorer,
+                           dataset=self.lesson.dataset)
 
     def perform(self, action: dict[str, Any]) -> None:
         """Do a step's action: explorer actions here, network edits through ``edit_network``."""
