@@ -29,7 +29,7 @@ from .resources import ResourceNotFound, resource_path
 
 __all__ = [
     "ALL_DATASET_NAMES", "CLASS_NAMES", "COLOUR_DATASET_NAMES", "DATASET_NAMES", "DATA_DIR_ENV", "MAX_DATA_BYTES",
-    "OFFLINE_ENV", "Dataset", "DatasetNotFound", "canonical_name", "clear_cache", "display_name", "folder_problem",
+    "OFFLINE_ENV", "Dataset", "DatasetNotFound", "canonical_name", "clear_cache", "dataset_geometry", "display_name", "folder_problem",
     "load_dataset",
 ]
 
@@ -553,6 +553,19 @@ def _reachable() -> tuple[bool, str]:
     with _REACH_LOCK:
         _REACH[host] = (time.monotonic(), ok, why)
     return ok, why
+
+
+def dataset_geometry(name: str) -> tuple[tuple[int, int, int], int] | None:
+    """A dataset's image shape and number of classes, known without loading it; None for an image folder."""
+    key = canonical_name(name)
+    if key in DATASET_NAMES:
+        return (28, 28, 1), len(CLASS_NAMES[key])
+    if key == "cifar10":
+        return (32, 32, 3), 10
+    from .data.synthetic import DATASET_KEYS, _class_names
+
+    by = {v: k for k, v in DATASET_KEYS.items()}.get(key)
+    return ((32, 32, 3), len(_class_names(by))) if by is not None else None
 
 
 def _load_colour(key: str, data_dir: str | os.PathLike | None) -> Dataset:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from convstudio.core.datasets import dataset_geometry
 from convstudio.core.history import history_to_columns
 from convstudio.core.session import Session, SessionEvent, TrainedOn, model_input_shape
 from convstudio.core.settings import SettingsError
@@ -58,6 +59,15 @@ class SessionBinding:
     def _pull_dataset(self, *_args: Any) -> None:
         if not self._pushing:
             self.session.set_dataset(self.panel.dataset_name())
+            self._check_against_dataset(adopt=True)
+
+    def _check_against_dataset(self, adopt: bool) -> None:
+        """The editor checks the network against the chosen dataset's image shape and classes; a choice
+        made in the panel gives the Input block that shape (one undo step), a loaded project is only checked."""
+        geometry = dataset_geometry(self.session.dataset_name)
+        document = getattr(self.controller, "document", None)
+        if geometry is not None and document is not None:
+            document.set_dataset_shape(geometry[0], geometry[1], adopt=adopt)
 
     def _sync_project(self) -> None:
         """Runs are recorded beside the project file, under the project's title."""
@@ -77,6 +87,7 @@ class SessionBinding:
             self.panel.set_dataset_name(self.session.dataset_name)
         finally:
             self._pushing = False
+        self._check_against_dataset(adopt=False)
         self.controller.model = None  # the last run's model belongs to the project that was open
         self.controller.adopt_model(None, {}, self.session.dataset_name)
         self.panel.clear_results()  # so do its curves and its test accuracy

@@ -108,3 +108,15 @@ def test_runs_are_recorded_beside_the_open_project(window, tmp_path):
     assert controller.runs_dir() == tmp_path / "digits.runs"
     window.session.set_path(str(tmp_path / "moved.json"))  # Save As
     assert controller.runs_dir() == tmp_path / "moved.runs"
+
+
+def test_choosing_a_dataset_gives_the_input_its_shape_and_the_output_its_classes(window):
+    document = window.document
+    window.training_panel.set_dataset_name("colour_shapes_by_colour")  # 32x32x3, 4 classes
+    assert document.input_shape == (32, 32, 3) and document.num_classes == 4
+    document.undo_stack.undo()  # the Input's new shape was one step: undone, it is an error with a fix
+    assert document.input_shape == (28, 28, 1)
+    [issue] = [i for i in document.analysis.issues if i.block_id in document.network.input_blocks()]
+    assert issue.fix is not None and "dataset" in issue.fix.label.lower()
+    window.training_panel.set_dataset_name("mnist")
+    assert document.num_classes == 10
