@@ -120,3 +120,15 @@ def test_fit_to_view_stops_at_a_readable_zoom_for_a_long_network(qtbot):
     assert item.overview_font(view.zoom()).pixelSize() * view.zoom() >= READABLE_PX - 0.5
     # it opens at the top, where the network starts
     assert view.mapToScene(view.viewport().rect()).boundingRect().contains(item.body_rect().center())
+
+
+def test_the_banner_wraps_its_whole_message_in_a_narrow_canvas(qtbot):
+    view = _view(qtbot, Network())  # empty: the banner says how to start
+    view.resize(420, 400)
+    qtbot.wait(20)
+    view._place_banner()
+    banner = view.banner
+    assert banner.isVisible() and banner.width() <= 420
+    line = banner.fontMetrics().lineSpacing()
+    assert banner.height() >= 2 * line  # the message wraps onto more lines instead of being cut off
+    assert banner.height() >= banner.heightForWidth(banner.width())

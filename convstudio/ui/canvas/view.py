@@ -143,9 +143,10 @@ class CanvasView(QGraphicsView):
                 self.document.apply_fix(None, self._banner_fixes[n])
 
     def _place_banner(self) -> None:
-        width = min(self.viewport().width() - 24, 640)
-        self.banner.setFixedWidth(max(120, width))
-        self.banner.adjustSize()
+        width = max(120, min(self.viewport().width() - 24, 640))
+        self.banner.setFixedWidth(width)
+        # A word-wrapped label's adjustSize() keeps one line's height; ask for the wrapped height.
+        self.banner.setFixedHeight(max(self.banner.heightForWidth(width), self.banner.minimumSizeHint().height()))
         self.banner.move((self.width() - self.banner.width()) // 2, 12)
 
     def _follow_theme(self) -> None:
