@@ -146,7 +146,8 @@ class CanvasView(QGraphicsView):
         width = max(120, min(self.viewport().width() - 24, 640))
         self.banner.setFixedWidth(width)
         # A word-wrapped label's adjustSize() keeps one line's height; ask for the wrapped height.
-        self.banner.setFixedHeight(max(self.banner.heightForWidth(width), self.banner.minimumSizeHint().height()))
+        wrapped = self.banner.heightForWidth(width)
+        self.banner.setFixedHeight(wrapped if wrapped > 0 else self.banner.sizeHint().height())
         self.banner.move((self.width() - self.banner.width()) // 2, 12)
 
     def _follow_theme(self) -> None:
