@@ -91,28 +91,6 @@ class FixButton(QGraphicsObject):
         painter.setFont(self.parentItem().small_bold)
         painter.drawText(self._size, Qt.AlignCenter, "\u2192 " + self.label)
 
-    def overview_font(self, lod: float) -> QFont:
-        """The name's font at zoom ``lod``: at least ``READABLE_PX`` on screen while it fits the block."""
-        font = QFont(self.title_font)
-        font.setPixelSize(int(min(self._height * 0.5, max(13.0, READABLE_PX / max(lod, 1e-3)))))
-        return font
-
-    def _paint_overview(self, painter: QPainter, lod: float) -> None:
-        """Zoomed far out: the block in its colour with its name in a large font (red if in error)."""
-        rect = QRectF(0, 0, BLOCK_WIDTH, self._height)
-        painter.setPen(QPen(QColor("#1565C0") if self.isSelected() else self.issue_color(),
-                            max(2.0, 1.5 / max(lod, 1e-3)) if self.isSelected() or self.is_error else 1.0))
-        painter.setBrush(ERROR if self.is_error else category_color(self.kind))
-        painter.drawRoundedRect(rect, 10, 10)
-        font = self.overview_font(lod)
-        painter.setFont(font)
-        painter.setPen(QColor("white"))
-        room = rect.adjusted(6, 2, -6, -2)
-        name = self.block_id
-        if QFontMetricsF(font).horizontalAdvance(name) > room.width():
-            name = name.replace("_", "_\u200b")  # a long name may break after its underscores
-        painter.drawText(room, Qt.AlignCenter | Qt.TextWordWrap, name)
-
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self._hover = True
         self.update()
