@@ -27,3 +27,17 @@ SHARED_MNIST = SHARED / "mnist.npz"
 BUNDLED_MNIST = ROOT / "resources" / "datasets" / "mnist_sample.npz"
 MNIST = SHARED_MNIST if SHARED_MNIST.is_file() else BUNDLED_MNIST
 """Real MNIST images: the full set when present, else the bundled sample."""
+
+
+def mnist_slice(n_train: int = 256, n_test: int = 64):
+    """The first ``n_train`` training and ``n_test`` test images of real MNIST as a Dataset (cheap training tests)."""
+    import numpy as np
+    import pytest
+
+    from convstudio.core.datasets import Dataset
+
+    if not MNIST.is_file():
+        pytest.skip(f"neither {SHARED_MNIST} nor {BUNDLED_MNIST} is available")
+    with np.load(MNIST) as d:
+        return Dataset("mnist", d["x_train"][:n_train], d["y_train"][:n_train], d["x_test"][:n_test],
+                       d["y_test"][:n_test], [str(i) for i in range(10)], source="MNIST slice")

@@ -11,24 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QMenu
 
+from .action import add_action
 from .window_extras import add_extra_menus, make_extra_actions
 
 __all__ = ["add_action", "make_actions", "make_menus", "update_edit_actions"]
-
-
-def add_action(window: QMainWindow, text: str, slot: Callable[[], Any], shortcut: Any = None,
-               tip: str = "") -> QAction:
-    """An action of ``window`` that calls ``slot()`` (slots take no "checked" flag)."""
-    action = QAction(text, window)
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-    if tip:
-        action.setStatusTip(tip)
-    action.triggered.connect(lambda _checked=False: slot())
-    window.addAction(action)
-    return action
 
 
 def make_actions(w: Any) -> None:

@@ -11,38 +11,28 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
+from .action import add_action
 from .theme import MODES, theme_controller
 
 __all__ = ["add_extra_menus", "make_extra_actions"]
 
 
-def _action(w: QMainWindow, text: str, slot, shortcut: Any = None, tip: str = "") -> QAction:
-    action = QAction(text, w)
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-    if tip:
-        action.setStatusTip(tip)
-    action.triggered.connect(lambda _checked=False: slot())
-    w.addAction(action)
-    return action
-
-
 def make_extra_actions(w: Any) -> None:
     """Create the actions on window ``w`` (which has ``document``, ``canvas``, ``inspector``, ``docks``)."""
     K = QKeySequence.StandardKey
-    w.user_guide_action = _action(w, "&User Guide", lambda: open_user_guide(w), K.HelpContents,
+    w.user_guide_action = add_action(w, "&User Guide", lambda: open_user_guide(w), K.HelpContents,
                                   "Read the user guide")
     if w.user_guide_action.shortcut().isEmpty():
         w.user_guide_action.setShortcut(QKeySequence("F1"))
-    w.shortcuts_action = _action(w, "&Keyboard Shortcuts", lambda: show_shortcuts(w), tip="Every shortcut")
-    w.glossary_action = _action(w, "&Glossary", lambda: show_glossary(w), tip="What stride, padding, ... mean")
-    w.about_action = _action(w, "&About ConvStudio", lambda: show_about(w))
+    w.shortcuts_action = add_action(w, "&Keyboard Shortcuts", lambda: show_shortcuts(w), tip="Every shortcut")
+    w.glossary_action = add_action(w, "&Glossary", lambda: show_glossary(w), tip="What stride, padding, ... mean")
+    w.about_action = add_action(w, "&About ConvStudio", lambda: show_about(w))
     w.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-    w.export_diagram_action = _action(w, "Export &Diagram...", lambda: export_diagram(w), None,
+    w.export_diagram_action = add_action(w, "Export &Diagram...", lambda: export_diagram(w), None,
                                       "Save the network diagram as a PNG or SVG picture")
-    w.rename_action = _action(w, "Re&name Block", lambda: rename_selected(w), "F2",
+    w.rename_action = add_action(w, "Re&name Block", lambda: rename_selected(w), "F2",
                               "Rename the selected block (its Keras layer name)")
     w.theme_group = QActionGroup(w)
     w.theme_actions = {}

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 import pytest
-from datafiles import BUNDLED_MNIST, MNIST, SHARED_MNIST  # noqa: E402
+from datafiles import MNIST, mnist_slice  # noqa: E402
 
 from convstudio.core import checkpoint
 from convstudio.core.datasets import Dataset
@@ -25,11 +25,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def small() -> Dataset:
-    if not MNIST.is_file():
-        pytest.skip(f"neither {SHARED_MNIST} nor {BUNDLED_MNIST} is available")
-    with np.load(MNIST) as d:
-        return Dataset("mnist", d["x_train"][:256], d["y_train"][:256], d["x_test"][:64], d["y_test"][:64],
-                       [str(i) for i in range(10)], source="MNIST slice")
+    """256 training and 64 test images of real MNIST."""
+    return mnist_slice()
 
 
 def net() -> Network:
