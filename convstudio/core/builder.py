@@ -9,6 +9,7 @@ float32 for a numerically safe loss.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .blocks import INPUT, OUTPUT_SOFTMAX, Shape, adds_softmax, get_spec, softmax_layer
@@ -18,11 +19,27 @@ from .shapes import Analysis, analyze
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["BuildError", "OUTPUT_SOFTMAX", "build_model"]
+__all__ = ["BuildError", "OUTPUT_SOFTMAX", "build_model", "model_name"]
 
 
 class BuildError(ValueError):
     """The network has validation errors and cannot be built; the message lists them."""
+
+
+_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+def model_name(text: str | None, default: str = "convstudio") -> str:
+    """``text`` as a model name TensorFlow accepts as its root name scope (letters, digits, ``_.-``).
+
+    Other characters become ``_``; a name that would not start with a letter, digit or ``.`` gets
+    ``default`` in front, so ``"my model"`` is ``"my_model"`` and ``"-x"`` is ``"convstudio_-x"``.
+    Keras refuses to train a model whose name is not such a scope name.
+    """
+    name = _NOT_IN_A_NAME.sub("_", text or "").strip("_")[:64]
+    if not name:
+        return default
+    return name if re.match(r"[A-Za-z0-9.]", name) else f"{default}_{name}"
 
 
 def build_model(network: Network, input_shape: Shape | None = None, num_classes: int = 10,
@@ -30,7 +47,8 @@ def build_model(network: Network, input_shape: Shape | None = None, num_classes:
                 mixed_precision: bool = False) -> keras.Model:
     """The network as a ``keras.Model`` whose output is a softmax over ``num_classes``.
 
-    The model takes images of the Input block's shape (``input_shape``, when given, stands in for it).
+    The model takes images of the Input block's shape (``input_shape``, when given, stands in for it);
+    its name is ``name`` made a valid one (:func:`model_name`).
     """
     import keras
 
@@ -53,7 +71,7 @@ def build_model(network: Network, input_shape: Shape | None = None, num_classes:
     block = network.blocks[out_id]
     if adds_softmax(block.kind, block.params):
         outputs = softmax_layer().build("")(outputs)
-    return keras.Model(tensors[input_id], outputs, name=name)
+    return keras.Model(tensors[input_id], outputs, name=model_name(name))
 
 
 def _on_path(network: Network, bid: str, srcs: list[str], tensors: dict) -> bool:

@@ -9,6 +9,7 @@ import ast
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tokenize
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convstudio.core.builder import build_model
+from convstudio.core.builder import build_model, model_name
 from convstudio.core.datasets import Dataset
 from convstudio.core.export import FORMATS, ExportError, ExportExists, default_export_path, export_model
 from convstudio.core.export.codegen import check_literals, predict_script, training_script
@@ -67,7 +68,7 @@ def test_user_strings_in_generated_code_are_literals():
         source = training_script(tiny_network(), model_name=name, class_names=hostile + ["z"] * 3,
                                  script_name=name + ".py")
         ast.parse(source)
-        check_literals(source, {"MODEL_NAME": name, "CLASS_NAMES": hostile + ["z"] * 3})
+        check_literals(source, {"MODEL_NAME": model_name(name), "CLASS_NAMES": hostile + ["z"] * 3})
         assert "os.system" not in _code_tokens(source) and "PWNED" not in _code_tokens(source)
         predict = predict_script(hostile, model_file=name)
         ast.parse(predict)
@@ -85,7 +86,7 @@ def test_a_hostile_model_name_is_never_run_and_stays_a_literal(tmp_path, monkeyp
     keras.utils.set_random_seed(0)
     build_model(tiny_network(), name=EVIL).save(tmp_path / "evil.keras")
     network, model = import_keras_model(tmp_path / "evil.keras")
-    assert model.name == EVIL  # the import carries the name on
+    assert model.name == model_name(EVIL) == "x_import_os_os.system_touch_PWNED"  # a name Keras can train
     monkeypatch.chdir(tmp_path)
     modules = set(sys.modules)
 
@@ -97,7 +98,7 @@ def test_a_hostile_model_name_is_never_run_and_stays_a_literal(tmp_path, monkeyp
     assert not any(m.startswith("_convstudio_check") for m in set(sys.modules) - modules)  # nothing imported here
     source = Path(script.path).read_text()
     tree = ast.parse(source)
-    assert MODEL_NAME_of(tree) == EVIL
+    assert MODEL_NAME_of(tree) == model.name
     assert not any(isinstance(n, ast.Attribute) and n.attr == "system" for n in ast.walk(tree))
     assert "os.system" not in _code_tokens(source)
     ast.parse((Path(bundle.path) / "predict.py").read_text())
@@ -248,3 +249,16 @@ def test_a_damaged_model_file_is_explained_in_plain_words(tmp_path, content):
         load_trained_model(bad)
     message = str(info.value)
     assert message == f"{bad} cannot be loaded as a model: it is damaged or not a Keras model file (.keras or .h5)"
+
+
+def test_a_model_of_any_name_can_be_trained():
+    """Keras trains only models named like a TensorFlow root scope; every name is made one."""
+
+    names = [EVIL, "my model", "ünï", "a/b", "-x", "", "\x1b[31mred"]
+    for name in names:
+        assert re.fullmatch(r"[A-Za-z0-9.][A-Za-z0-9_.\-]*", model_name(name)), name
+    model = build_model(tiny_network(), name="-my model/ünï")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.zeros((2, *model.input_shape[1:]), "float32")
+    model.fit(x, np.zeros(2, "int32"), verbose=0)  # refused with a ValueError before the name was made valid
+    assert model.name == "convstudio_-my_model_n"

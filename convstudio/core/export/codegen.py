@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..blocks import KerasLayer, adds_softmax, get_spec, softmax_layer
+from ..builder import model_name as safe_model_name
 from ..network import Network
 from ..settings import TrainSettings
 from ..shapes import analyze, format_shape
@@ -159,8 +160,10 @@ def training_script(network: Network, *, input_shape: tuple[int, int, int] | Non
                     model_name: str = "convstudio", script_name: str = "train.py") -> str:
     """A standalone, commented training script for ``network`` (plain Keras + numpy).
 
-    ``model_name``, ``class_names``, ``dataset`` and ``script_name`` appear only as literals."""
+    ``model_name`` (made a name Keras can train, :func:`~convstudio.core.builder.model_name`),
+    ``class_names``, ``dataset`` and ``script_name`` appear only as literals."""
     s = _settings(settings)
+    model_name = safe_model_name(model_name)
     class_names = [str(c) for c in class_names or range(num_classes)]
     callbacks = []
     if s.early_stopping.enabled:
@@ -429,7 +432,7 @@ if __name__ == "__main__":
 
 def write(ctx: ExportContext, path: Path) -> None:
     if ctx.fmt.name == "script":
-        name, dataset = str(ctx.model.name), _dataset_name(ctx.dataset)
+        name, dataset = safe_model_name(str(ctx.model.name)), _dataset_name(ctx.dataset)
         source = training_script(ctx.network, input_shape=ctx.input_shape, num_classes=len(ctx.class_names),
                                  class_names=ctx.class_names, dataset=dataset,
                                  settings=ctx.settings, model_name=name, script_name=path.name)
