@@ -115,8 +115,11 @@ def main() -> int:
     window.new_document("")
     shot("empty")
 
-    window.new_document("lenet5")
-    shot("preset_lenet5", window.canvas.fit_to_view)
+    def open_lenet5() -> None:  # opened at each window size, as a user would: laid out for that canvas
+        window.new_document("lenet5")
+        pump(0.3)
+
+    shot("preset_lenet5", open_lenet5)
 
     window.user_guide_action.trigger()
     window.help_window.resize(1000, 720)

@@ -4,6 +4,11 @@ Each block goes one layer below its deepest input (longest path from a source), 
 straight column and parallel branches sit side by side between their fork and their merge. Within
 a layer, blocks are ordered by the mean position of their inputs (barycentre heuristic) to keep
 edges from crossing, and each layer is centred under the one above.
+
+Given the size of the view it will be shown in, a long network is wrapped like text in a
+newspaper: its layers are cut into consecutive runs set side by side (cut only between two layers
+of one block each, so no branch or shortcut is split), in as many columns as make it largest on
+screen, so a preset or an imported model opens with every block's details readable.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from .network import Network
 from .routing import Rect
 
-__all__ = ["BLOCK_SIZE", "block_rects", "lay_out", "layers", "tidy_positions"]
+__all__ = ["BLOCK_SIZE", "block_rects", "lay_out", "layers", "tidy_positions", "wrap_points"]
 
 BLOCK_SIZE = (216.0, 90.0)
 """How large a block is drawn, about (the canvas passes the real heights when it has them)."""
@@ -35,7 +40,7 @@ def layers(network: Network) -> list[list[str]]:
 
 def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
                    origin: tuple[float, float] | None = None, heights: dict[str, float] | None = None,
-                   min_space: float = 60.0) -> dict[str, tuple[float, float]]:
+                   min_space: float = 60.0, view: tuple[float, float] | None = None) -> dict[str, tuple[float, float]]:
     """New positions ``{block_id: (x, y)}`` for a layered top-to-bottom layout.
 
     Layers are ``y_gap`` apart; with ``heights`` (how tall each block is drawn), a layer with a
@@ -44,7 +49,9 @@ def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
     A connection that skips layers (a residual shortcut) reserves a slot in every layer it
     crosses, so the blocks it bypasses move aside instead of sitting on top of it. ``origin`` is
     where the first layer's centre goes; by default the current top-left-most block position, so
-    tidying does not throw the network across the canvas.
+    tidying does not throw the network across the canvas. With ``view`` (the width and height, in
+    pixels, of the view that shows it at zoom 1) a long network is wrapped into columns
+    (:func:`wrap_points`).
     """
     if not len(network):
         return {}
@@ -52,15 +59,65 @@ def tidy_positions(network: Network, x_gap: float = 240.0, y_gap: float = 150.0,
         origin = (min(b.pos[0] for b in network), min(b.pos[1] for b in network))
     grouped, parents = _with_shortcut_slots(network)
     slot = _slots(grouped, parents)
+    steps = [max(y_gap, max(((heights or {}).get(bid, 0.0) for bid in layer), default=0.0) + min_space)
+             for layer in grouped]
+    cuts = wrap_points(grouped, slot, steps, x_gap, view) if view else []
     positions: dict[str, tuple[float, float]] = {}
-    y = origin[1]
-    for layer in grouped:
-        for bid in layer:
-            if bid in network.blocks:
-                positions[bid] = (origin[0] + slot[bid] * x_gap, y)
-        tallest = max(((heights or {}).get(bid, 0.0) for bid in layer), default=0.0)
-        y += max(y_gap, tallest + min_space)
+    for start, end, x0 in _columns(grouped, slot, cuts):
+        y = origin[1]
+        for layer, step in zip(grouped[start:end], steps[start:end], strict=True):
+            for bid in layer:
+                if bid in network.blocks:
+                    positions[bid] = (origin[0] + (x0 + slot[bid]) * x_gap, y)
+            y += step
     return positions
+
+
+def _columns(grouped: list[list[str]], slot: dict[str, float],
+             cuts: list[int]) -> list[tuple[int, int, float]]:
+    """``(first layer, end layer, slot offset)`` of each column the layers are cut into at ``cuts``."""
+    bounds = [0, *cuts, len(grouped)]
+    columns, right = [], None
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        slots = [slot[bid] for layer in grouped[start:end] for bid in layer]
+        x0 = 0.0 if right is None else right + 1 - min(slots)
+        columns.append((start, end, x0))
+        right = x0 + max(slots)
+    return columns
+
+
+MARGIN = (80.0, 100.0)
+"""Room the view keeps around the network when it fits it (left and right, top and bottom)."""
+
+
+def wrap_points(grouped: list[list[str]], slot: dict[str, float], steps: list[float], x_gap: float,
+                view: tuple[float, float], block: tuple[float, float] = BLOCK_SIZE) -> list[int]:
+    """Layers before which a new column starts, so the network shows largest in ``view`` (at most 100 %).
+
+    Columns are cut only between two layers of one entry each (a chain's links), at the cut nearest
+    an even share of the height; the fewest columns that show it within 5 % of the largest win.
+    """
+    allowed = [i for i in range(1, len(grouped)) if len(grouped[i - 1]) == len(grouped[i]) == 1]
+    tops = [sum(steps[:i]) for i in range(len(grouped) + 1)]
+
+    def zoom(cuts: list[int]) -> float:
+        columns = _columns(grouped, slot, cuts)
+        width = (columns[-1][2] + max(slot[b] for layer in grouped[columns[-1][0]:] for b in layer)
+                 - min(slot[b] for layer in grouped[:columns[0][1]] for b in layer)) * x_gap + block[0]
+        height = max(tops[end - 1] - tops[start] for start, end, _ in columns) + block[1]
+        return min(1.0, view[0] / (width + MARGIN[0]), view[1] / (height + MARGIN[1]))
+
+    options = [[]]
+    for k in range(2, len(allowed) + 2):
+        cuts: list[int] = []
+        for j in range(1, k):
+            later = [i for i in allowed if not cuts or i > cuts[-1]]
+            if later:
+                cuts.append(min(later, key=lambda i: abs(tops[i] - tops[-1] * j / k)))
+        if cuts not in options:
+            options.append(cuts)
+    best = max(zoom(cuts) for cuts in options)
+    return next(cuts for cuts in options if zoom(cuts) >= 0.95 * best)
 
 
 def _with_shortcut_slots(network: Network) -> tuple[list[list[str]], dict[str, list[str]]]:
@@ -106,8 +163,11 @@ def block_rects(network: Network, heights: dict[str, float] | None = None) -> di
     return {b.id: (b.pos[0], b.pos[1], width, (heights or {}).get(b.id, height)) for b in network}
 
 
-def lay_out(network: Network, origin: tuple[float, float] = (0.0, 0.0)) -> Network:
-    """Move every block of ``network`` to its tidy position (presets and imports open this way)."""
-    for bid, pos in tidy_positions(network, origin=origin, heights=dict.fromkeys(network.blocks, BLOCK_SIZE[1])).items():
+def lay_out(network: Network, origin: tuple[float, float] = (0.0, 0.0),
+            view: tuple[float, float] | None = None) -> Network:
+    """Move every block of ``network`` to its tidy position (presets and imports open this way),
+    wrapped into columns for a ``view`` of that size in pixels when given."""
+    heights = dict.fromkeys(network.blocks, BLOCK_SIZE[1])
+    for bid, pos in tidy_positions(network, origin=origin, heights=heights, view=view).items():
         network.blocks[bid].pos = pos
     return network

@@ -387,14 +387,15 @@ class EditorDocument(QObject):
 
         self._push(fix.label, lambda net: apply_fix(net, block_id, fix))
 
-    def tidy(self) -> None:
-        """Lay the network out top to bottom (one undo step)."""
+    def tidy(self, view: tuple[float, float] | None = None) -> None:
+        """Lay the network out top to bottom (one undo step), wrapped into columns to fit a ``view``
+        of that size in pixels when given."""
         if self._refused_by_lock():
             return None
         heights = None
         if self.block_heights is not None:
             heights = self.block_heights()
-        self.move_blocks(tidy_positions(self.network, heights=heights))
+        self.move_blocks(tidy_positions(self.network, heights=heights, view=view))
 
     def copy(self, ids: Iterable[str]) -> dict[str, Any]:
         """The blocks ``ids`` and the connections among them, as plain data for :meth:`paste`."""

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from convstudio.core.atomic import atomic_write_with
+from convstudio.core.layout import lay_out
 from convstudio.core.network import Network
 from convstudio.core.project import WEIGHTS_SUFFIX, Project, ProjectError, load_project, save_project
 from convstudio.core.session import Session, TrainedOn, model_input_shape
@@ -86,6 +87,7 @@ class ProjectFiles(QObject):
                 from convstudio.core.presets import load_preset
 
                 project = load_preset(preset)
+                lay_out(project.network, view=self.window.canvas.layout_view())  # wrapped to show at once
             except (ProjectError, OSError) as exc:
                 dialogs.show_error(self.window, "Cannot load the preset", str(exc))
                 return False
@@ -264,6 +266,7 @@ class ProjectFiles(QObject):
         if self.refuse_while_training("Import"):
             return
         network, model = imported
+        lay_out(network, view=self.window.canvas.layout_view())
         session = self.session
         project = Project(network, dataset_name=session.dataset_name)
         if not session.settings_error:

@@ -38,7 +38,7 @@ def make_actions(w: Any) -> None:
     w.paste_action = add_action(w, "&Paste", w.paste, K.Paste)
     w.delete_action = add_action(w, "&Delete", w.delete_selection, K.Delete)
     w.select_all_action = add_action(w, "Select &All", w.select_all, K.SelectAll)
-    w.tidy_action = add_action(w, "&Tidy Layout", w.document.tidy, "Ctrl+L", "Arrange blocks in layers")
+    w.tidy_action = add_action(w, "&Tidy Layout", lambda: w.document.tidy(w.canvas.layout_view()), "Ctrl+L", "Arrange blocks in layers")
     w.fit_action = add_action(w, "&Fit to View", w.canvas.fit_to_view, "Ctrl+0", "Show the whole network")
     w.zoom_in_action = add_action(w, "Zoom &In", w.canvas.zoom_in, K.ZoomIn)
     w.zoom_out_action = add_action(w, "Zoom O&ut", w.canvas.zoom_out, K.ZoomOut)

@@ -126,3 +126,40 @@ def test_tall_blocks_push_the_next_layer_down():
                           heights={"input_1": 80.0, "conv2d_1": 200.0, "dense_1": 80.0}, min_space=60.0)
     assert tall["dense_1"][1] - tall["conv2d_1"][1] == 260.0
     assert tall["conv2d_1"][1] == Y_GAP
+
+
+def test_a_long_chain_wraps_into_columns_for_a_wide_view_and_stays_in_reading_order():
+    net = Network.chain(["Input"] + [("Dense", {"units": 10})] * 8)
+    order = list(net.blocks)
+    one_column = tidy_positions(net, X_GAP, Y_GAP, origin=(0.0, 0.0))
+    assert len({x for x, _ in one_column.values()}) == 1
+    wrapped = tidy_positions(net, X_GAP, Y_GAP, origin=(0.0, 0.0), heights=dict.fromkeys(order, 90.0),
+                             view=(700.0, 450.0))
+    columns = sorted({x for x, _ in wrapped.values()})
+    assert len(columns) >= 2
+    # read column by column, top to bottom, the blocks come in the chain's order
+    reading = sorted(order, key=lambda b: (wrapped[b][0], wrapped[b][1]))
+    assert reading == order
+    assert all(wrapped[b][1] == 0.0 for b in order if order.index(b) == 0 or
+               wrapped[b][0] != wrapped[order[order.index(b) - 1]][0])  # each column starts at the top
+
+
+def test_a_tall_view_or_a_short_network_keeps_one_column():
+    net = Network.chain(["Input", "Conv2D", "Flatten", "Dense"])
+    pos = tidy_positions(net, X_GAP, Y_GAP, origin=(0.0, 0.0), view=(900.0, 1200.0))
+    assert len({x for x, _ in pos.values()}) == 1
+
+
+def test_wrapping_never_splits_a_branch_or_a_shortcut():
+    net = residual()
+    for name in ("d1", "d2", "d3", "d4"):
+        net.add_block("Dense", block_id=name)
+    net.connect("flat", "d1")
+    for a, b in (("d1", "d2"), ("d2", "d3"), ("d3", "d4")):
+        net.connect(a, b)
+    pos = tidy_positions(net, X_GAP, Y_GAP, origin=(0.0, 0.0), view=(900.0, 300.0))
+    for e in net.edges:
+        # an edge either goes down within a column or is the one link from a column's end to the next top
+        assert pos[e.src][1] < pos[e.dst][1] or (pos[e.dst][1] == 0.0 and pos[e.dst][0] > pos[e.src][0])
+    for a, b in (("input_1", "conv2d_1"), ("input_1", "add_1"), ("conv2d_2", "add_1")):
+        assert pos[a][1] < pos[b][1]  # the residual block stays in one column

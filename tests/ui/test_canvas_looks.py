@@ -132,3 +132,24 @@ def test_the_banner_wraps_its_whole_message_in_a_narrow_canvas(qtbot):
     line = banner.fontMetrics().lineSpacing()
     assert banner.height() >= 2 * line  # the message wraps onto more lines instead of being cut off
     assert banner.height() >= banner.heightForWidth(banner.width())
+
+
+def test_a_preset_laid_out_for_the_canvas_shows_every_block_in_detail(qtbot):
+    """At the canvas size of a 1280x800 window, LeNet-5 opens wrapped into columns at full detail."""
+    from convstudio.core.layout import lay_out
+
+    network = load_preset("lenet5").network
+    document = EditorDocument(network)
+    view = CanvasView(document)
+    qtbot.addWidget(view)
+    view.resize(560, 360)
+    view.show()
+    view.fit_to_view()
+    assert view.zoom() < OVERVIEW_LOD  # one column is too tall: names only
+    lay_out(network, view=view.layout_view())
+    document.load_network(network)
+    view.fit_to_view()
+    assert view.zoom() >= OVERVIEW_LOD
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(visible.contains(item.body_rect().center())
+               for item in view.network_scene.blocks.values())

@@ -191,6 +191,11 @@ class CanvasView(QGraphicsView):
     def zoom_out(self) -> None:
         self.zoom_by(1 / 1.2)
 
+    def layout_view(self) -> tuple[float, float]:
+        """The size in pixels a tidy layout should fit (the visible canvas)."""
+        size = self.viewport().size()
+        return float(max(size.width(), 200)), float(max(size.height(), 150))
+
     def fit_to_view(self) -> None:
         """Show every block, at no more than 100 %, and never so small that names are unreadable.
 
@@ -340,7 +345,7 @@ class CanvasView(QGraphicsView):
                              or (mime is not None and mime.hasFormat(CLIPBOARD_MIME)))
             menu.addAction("Select all", self.select_all)
             menu.addSeparator()
-            menu.addAction("Tidy layout", doc.tidy)
+            menu.addAction("Tidy layout", lambda: doc.tidy(self.layout_view()))
             menu.addAction("Fit to view", self.fit_to_view)
         for action in menu.actions():
             action.setEnabled(action.isEnabled() and not (doc.locked and action.text() not in
