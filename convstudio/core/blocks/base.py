@@ -159,6 +159,8 @@ class BlockSpec:
     ``activation`` names the parameter holding the block's output non-linearity, if it has one.
     ``kernel_view``: its Keras layer's ``kernel`` (height, width, in, filters) is shown as filters.
     ``explore``: how the convolution explorer steps through its sliding window ('conv', 'max', 'avg').
+    ``augments``: a random augmentation, active only while training (the image passes unchanged at
+    inference); its Keras layer takes a ``seed``.
     """
 
     kind: str
@@ -177,6 +179,7 @@ class BlockSpec:
     activation: str | None = None
     kernel_view: bool = False
     explore: str | None = None
+    augments: bool = False
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:

@@ -70,7 +70,7 @@ def _augment(kind: str, help_text: str, params: tuple[ParamSpec, ...], config, s
     return register(BlockSpec(
         kind, kind, CATEGORY, help_text + " Active only while training; at inference the image passes unchanged.",
         params, _image(kind), lambda p, shapes: [KerasLayer(kind, config(p))], summary,
-        window=POINTWISE, glyph=glyph, imports={kind: imports},
+        window=POINTWISE, glyph=glyph, imports={kind: imports}, augments=True,
     ))
 
 

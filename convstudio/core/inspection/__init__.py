@@ -6,6 +6,13 @@ Headless (numpy and Keras only). Each module owns one question a user asks about
 from __future__ import annotations
 
 from .activations import activation_model, block_activations, input_channels, prepare_images
+from .augmentation import (
+    AugmentationChain,
+    AugmentationPreview,
+    AugmentationStep,
+    augment_sample,
+    augmentation_chain,
+)
 from .colour_filters import ColourFilter, colour_filters
 from .evaluation import Evaluation, cell_samples, confusion_matrix, evaluate, predict_probabilities
 from .filters import (
@@ -36,6 +43,9 @@ from .softmax import SoftmaxSteps, softmax_steps
 from .timeline import Snapshot, Timeline
 
 __all__ = [
+    "AugmentationChain",
+    "AugmentationPreview",
+    "AugmentationStep",
     "ColourFilter",
     "Evaluation",
     "KERNEL_INITS",
@@ -45,6 +55,8 @@ __all__ = [
     "SoftmaxSteps",
     "Timeline",
     "activation_model",
+    "augment_sample",
+    "augmentation_chain",
     "block_gradient_norms",
     "block_activations",
     "cell_samples",
