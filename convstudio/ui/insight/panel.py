@@ -1,4 +1,5 @@
-"""The "Inside the network" panel: sample chooser plus feature maps, filters, prediction, confusion.
+"""The "Inside the network" panel: sample chooser plus feature maps, filters, prediction, confusion
+and what augmentation does to the sample.
 
 During training it only displays what the trainer's probe publishes (``on_probe``); after
 training (``set_model``) it computes activations, predictions, Grad-CAM, the confusion matrix and
@@ -31,6 +32,7 @@ from convstudio.core.shapes import DEFAULT_INPUT_SHAPE, network_input_shape
 from convstudio.core.training_events import ProbeUpdate, TrainStarted
 
 from ..result_guard import ResultGuard, stale_note
+from .augmentation_view import AugmentationView
 from .feature_maps import FeatureMapView
 from .filter_view import FilterView
 from .plots import ConfusionView, GradCamView, PredictionView
@@ -79,6 +81,7 @@ class InsightPanel(QWidget):
         self.grad_cam.requested.connect(self._request_cam)
         self.confusion = ConfusionView()
         self.confusion.sampleChosen.connect(self._choose_test_sample)
+        self.augmentation = AugmentationView(self.runner)
 
         predict_tab = QSplitter(Qt.Orientation.Horizontal)
         predict_tab.addWidget(self.prediction)
@@ -88,6 +91,7 @@ class InsightPanel(QWidget):
         self.tabs.addTab(self.filters, "Filters")
         self.tabs.addTab(predict_tab, "Prediction")
         self.tabs.addTab(self.confusion, "Confusion")
+        self.tabs.addTab(self.augmentation, "Augmentation")
         self.status = QLabel("Train the network to look inside it.")
         self._idle_status = self.status.text()
         self.status.setWordWrap(True)
@@ -102,6 +106,7 @@ class InsightPanel(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
         self.chooser.imageChanged.connect(self._on_image)
+        self.augmentation.set_sample(self._image, self.chooser.describe())
 
     # ------------------------------------------------------------------ API for the main window
 
@@ -144,6 +149,7 @@ class InsightPanel(QWidget):
         self.feature_maps.set_network(network, self._input_shape())
         self.chooser.set_input_shape(self._input_shape())
         self.filters.set_network(network)
+        self.augmentation.set_network(network)
 
     def _input_shape(self) -> tuple[int, int, int]:
         """The images the network takes (its Input block's shape; the dataset's without a network)."""
@@ -233,10 +239,13 @@ class InsightPanel(QWidget):
             if shape != self.chooser.input_shape():
                 self.feature_maps.set_network(self._network, shape)
                 self.chooser.set_input_shape(shape)
+        if event.kind != "moved":
+            self.augmentation.refresh()  # after the chooser's new sample: recomputes only when its blocks changed
 
     def _on_image(self, image: np.ndarray) -> None:
         self._image = np.asarray(image, dtype=np.uint8)
         self.probeImageChanged.emit(self._image.copy())
+        self.augmentation.set_sample(self._image, self.chooser.describe())
         if self._model is not None and not self.guard.reason():
             self._analyse_sample()
         else:
