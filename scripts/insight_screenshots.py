@@ -1,7 +1,8 @@
 """Render the "Inside the network" panel offscreen with a briefly trained LeNet-like model.
 
 Writes small PNGs of the feature maps, filters, prediction/Grad-CAM and confusion views to
-``docs/screenshots/``. Usage: ``python scripts/insight_screenshots.py [mnist.npz] [out_dir]``.
+``docs/screenshots/``, and of the augmentation view for an untrained colour network on the generated
+coloured shapes. Usage: ``python scripts/insight_screenshots.py [mnist.npz] [out_dir]``.
 """
 
 from __future__ import annotations
@@ -78,7 +79,37 @@ def main(argv: list[str]) -> int:
     panel.grab().save(str(out / "insight_panel.png"))
     print(f"accuracy on {int(ev.matrix.sum())} test images: {ev.accuracy:.3f}; screenshots in {out}")
     panel.runner.shutdown()
+    augmentation_screenshot(out / "insight_augmentation.png")
     return 0
+
+
+def augmentation_screenshot(path: Path) -> None:
+    """The Augmentation tab for an untrained network that augments 32x32 colour images."""
+    from PySide6.QtWidgets import QApplication
+
+    from convstudio.core.data.synthetic import colour_shapes_dataset
+    from convstudio.core.network import Network
+    from convstudio.ui.insight import InsightPanel
+
+    app = QApplication.instance() or QApplication([])
+    dataset = colour_shapes_dataset(n_train=8, n_test=16)
+    net = Network.chain([
+        ("Input", {"height": 32, "width": 32, "channels": 3}), ("RandomContrast", {"factor": 0.4}),
+        ("Rescaling", {"scale": 2.0, "offset": -1.0}), ("RandomFlip", {"mode": "horizontal"}),
+        ("RandomRotation", {"factor": 0.08}), ("RandomZoom", {"height_factor": 0.2, "width_factor": 0.2}),
+        ("Conv2D", {"filters": 8}), "MaxPool2D", "Flatten", ("Dense", {"units": 4, "activation": "softmax"}),
+    ])
+    panel = InsightPanel()
+    panel.resize(1100, 620)
+    panel.set_network(net)
+    panel.set_dataset(dataset)
+    panel.tabs.setCurrentWidget(panel.augmentation)
+    panel.show()
+    panel.chooser.select_test_index(3)
+    panel.wait_idle()
+    app.processEvents()
+    panel.augmentation.grab().save(str(path))
+    panel.runner.shutdown()
 
 
 if __name__ == "__main__":

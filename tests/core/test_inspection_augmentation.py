@@ -88,3 +88,18 @@ def test_colour_through_rescaling_and_resizing_keeps_colour_and_maps_the_range_b
     # Each channel keeps its own colour: the blue plane stays the constant 60.
     assert all(not np.array_equal(v, preview.original) for v in preview.variants)
     assert np.median(preview.variants[0][..., 2]) == pytest.approx(60, abs=1)
+
+
+def test_a_contrast_after_a_rescaling_to_minus_one_to_one_is_flagged_and_indeed_clips():
+    image = _sample()
+    image[-4:, -4:] = 0  # a black corner
+    contrast = ("RandomContrast", {"factor": 0.1})
+    rescale = ("Rescaling", {"scale": 2.0, "offset": -1.0})
+    clipping, fine = _net(rescale, contrast), _net(contrast, rescale)
+    (warning,) = augmentation_chain(clipping).warnings
+    assert "randomcontrast_1" in warning and "-1..1" in warning
+    assert augmentation_chain(fine).warnings == ()
+    # What the warning says is what training would see: black (-1 after rescaling) is clipped to 0 = mid grey.
+    corner = [v[-1, -1] for v in augment_sample(clipping, image, count=4).variants]
+    assert all(abs(int(c) - 128) <= 1 for c in corner)
+    assert all(c < 40 for c in (v[-1, -1] for v in augment_sample(fine, image, count=4).variants))

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..blocks import KerasLayer, Shape
 from ..blocks.preprocess import CATEGORY as PREPROCESSING
+from ..blocks.preprocess import VALUE_RANGE
 from ..network import Network
 from ..shapes import network_input_shape
 from .activations import prepare_images
@@ -51,6 +52,8 @@ class AugmentationChain:
     later: tuple[str, ...]
     """Augmentation blocks after some other block: they change feature maps, not images, and are
     not previewed."""
+    warnings: tuple[str, ...] = ()
+    """What in the chain works against its purpose (a RandomContrast that clips a rescaled range)."""
 
     @property
     def augments(self) -> bool:
@@ -81,6 +84,8 @@ class AugmentationPreview:
 def augmentation_chain(network: Network) -> AugmentationChain:
     """The leading preprocessing blocks of ``network`` (no TensorFlow needed)."""
     steps: list[AugmentationStep] = []
+    warnings: list[str] = []
+    value_range = VALUE_RANGE  # where black and white are, followed through the Rescaling blocks
     inputs = network.input_blocks()
     current = inputs[0] if inputs else None
     while current is not None:
@@ -89,10 +94,16 @@ def augmentation_chain(network: Network) -> AugmentationChain:
         if block is None or block.spec.category != PREPROCESSING:
             break
         steps.append(AugmentationStep(block.id, block.kind, block.spec.summary(block.params), block.spec.augments))
+        if block.kind == "Rescaling":
+            ends = [v * block.params["scale"] + block.params["offset"] for v in value_range]
+            value_range = (min(ends), max(ends))
+        elif block.kind == "RandomContrast" and value_range != VALUE_RANGE:
+            warnings.append(f"{block.id} clips pixels to 0..1 but gets {value_range[0]:g}..{value_range[1]:g} "
+                            "from the Rescaling before it: put it before the Rescaling.")
         current = block.id
     chained = {step.block_id for step in steps}
     later = tuple(block.id for block in network if block.spec.augments and block.id not in chained)
-    return AugmentationChain(tuple(steps), later)
+    return AugmentationChain(tuple(steps), later, tuple(warnings))
 
 
 def augment_sample(network: Network, image: np.ndarray, count: int = 8, seed: int = 0) -> AugmentationPreview | None:

@@ -28,11 +28,13 @@ NO_AUGMENTATION = ("This network has no augmentation blocks. Add RandomFlip, Ran
                    "block, to see here what training does to the images.")
 
 
-def _later_note(chain: AugmentationChain) -> str:
-    if not chain.later:
-        return ""
-    return (f"{', '.join(chain.later)} {'come' if len(chain.later) > 1 else 'comes'} after another kind of block: "
-            "it changes feature maps, not images, and is not shown here.")
+def _chain_notes(chain: AugmentationChain) -> str:
+    """What the view does not show, and what in the chain works against its purpose."""
+    notes = list(chain.warnings)
+    if chain.later:
+        notes.append(f"{', '.join(chain.later)} {'come' if len(chain.later) > 1 else 'comes'} after another kind "
+                     "of block: it changes feature maps, not images, and is not shown here.")
+    return " ".join(notes)
 
 
 class AugmentationView(QWidget):
@@ -152,7 +154,7 @@ class AugmentationView(QWidget):
         self.grid.set_arrays([])
         self.new_button.setEnabled(False)
         self.chain_label.setText(text)
-        self.note.setText(_later_note(chain) if chain is not None else "")
+        self.note.setText(_chain_notes(chain) if chain is not None else "")
 
     def _show(self, preview: AugmentationPreview | None, key: tuple[ResultKey, int], chain: AugmentationChain) -> None:
         self._asked = None
@@ -163,7 +165,7 @@ class AugmentationView(QWidget):
         self.grid.set_arrays([sample_tile(preview.original)] + [sample_tile(v) for v in preview.variants],
                              ["original"] + [str(i + 1) for i in range(len(preview.variants))])
         self.note.setText(" ".join(filter(None, (
-            f"Seed {preview.seed}: the same seed always gives the same variants.", _later_note(chain)))))
+            f"Seed {preview.seed}: the same seed always gives the same variants.", _chain_notes(chain)))))
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
