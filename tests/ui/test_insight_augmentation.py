@@ -130,3 +130,11 @@ def test_a_colour_network_after_training_still_shows_colour_variants(make_panel)
     flipped = [np.allclose(t, rgb[:, ::-1] / 255.0) for t in tiles[1:]]
     kept = [np.allclose(t, rgb / 255.0) for t in tiles[1:]]
     assert any(flipped) and all(f or k for f, k in zip(flipped, kept))
+
+
+def test_augmentation_after_a_convolution_is_named_and_not_shown(make_panel):
+    panel = make_panel(Network.chain(["Input", "Conv2D", "RandomFlip", *HEAD[1:]]))
+    view = panel.augmentation
+    assert view.tile_count() == 0 and not view.new_button.isEnabled()
+    assert view.chain_label.text().startswith("No augmentation block follows the Input block")
+    assert "randomflip_1 comes after another kind of block" in view.note.text()

@@ -23,9 +23,11 @@ from .tile_grid import TileGrid
 
 __all__ = ["AugmentationView"]
 
-NO_AUGMENTATION = ("This network has no augmentation blocks. Add RandomFlip, RandomTranslation, RandomRotation, "
-                   "RandomZoom or RandomContrast from the palette's Preprocessing group, right after the Input "
-                   "block, to see here what training does to the images.")
+ADD_AUGMENTATION = ("Add RandomFlip, RandomTranslation, RandomRotation, RandomZoom or RandomContrast from the "
+                    "palette's Preprocessing group, right after the Input block, to see here what training does to "
+                    "the images.")
+NO_AUGMENTATION = "This network has no augmentation blocks. " + ADD_AUGMENTATION
+NONE_AFTER_INPUT = "No augmentation block follows the Input block, so none changes the images. " + ADD_AUGMENTATION
 
 
 def _chain_notes(chain: AugmentationChain) -> str:
@@ -73,6 +75,7 @@ class AugmentationView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.note)
         layout.addWidget(self.grid, 1)
+        layout.addStretch(0)  # takes the room while the grid is hidden
         self.refresh()
 
     # ------------------------------------------------------------------ inputs
@@ -111,7 +114,8 @@ class AugmentationView(QWidget):
         computation; while hidden, the shown variants are only marked stale and recomputed when shown."""
         chain = augmentation_chain(self._network) if self._network is not None else None
         if chain is None or not chain.augments:
-            self._show_message(NO_AUGMENTATION if chain is not None else "No network.", chain)
+            text = "No network." if chain is None else NONE_AFTER_INPUT if chain.later else NO_AUGMENTATION
+            self._show_message(text, chain)
             return
         self.new_button.setEnabled(True)
         self.chain_label.setText(f"What training does to the sample: {chain.describe()}. At inference (prediction, "
@@ -152,6 +156,7 @@ class AugmentationView(QWidget):
         self._shown = self._asked = None
         self._pending = False
         self.grid.set_arrays([])
+        self.grid.hide()
         self.new_button.setEnabled(False)
         self.chain_label.setText(text)
         self.note.setText(_chain_notes(chain) if chain is not None else "")
@@ -162,6 +167,7 @@ class AugmentationView(QWidget):
             self.refresh()
             return
         self._shown = key
+        self.grid.show()
         self.grid.set_arrays([sample_tile(preview.original)] + [sample_tile(v) for v in preview.variants],
                              ["original"] + [str(i + 1) for i in range(len(preview.variants))])
         self.note.setText(" ".join(filter(None, (
