@@ -399,3 +399,22 @@ def test_dragging_backwards_from_a_free_input_port_connects(view, document):
     end = item(view, "maxpool2d_1").body_rect().center()  # anywhere on the feeding block
     drag(view, start, end)
     assert document.network.inputs_of("flatten_1") == ["maxpool2d_1"]
+
+
+def test_a_block_added_off_screen_is_scrolled_into_view(qtbot):
+    """A fix that appends a block below the visible part (or a paste, an undo) shows the new block."""
+    document = EditorDocument(Network.chain(["Input", "Conv2D"]))
+    view = CanvasView(document)
+    qtbot.addWidget(view)
+    view.resize(500, 300)
+    view.show()
+    view.fit_to_view()
+    qtbot.wait(10)
+    added = document.add_block("Flatten", (0.0, 1500.0), connect_from="conv2d_1")
+    item = view.network_scene.blocks[added]
+
+    def shown() -> bool:
+        return view.mapToScene(view.viewport().rect()).boundingRect().contains(item.body_rect())
+
+    assert not shown()  # nothing has scrolled yet
+    qtbot.waitUntil(shown, timeout=2000)

@@ -69,6 +69,7 @@ class CanvasView(QGraphicsView):
         self._internal_clipboard: dict | None = None
         self._paste_count = 0
         self._rect_pending = False
+        self._reveal: str | None = None  # the block last added, shown once the scene has it
         self.explore_block: Callable[[str], None] | None = None
         """Opens a block in the convolution explorer; set by the window, offered in a block's menu."""
         self._update_scene_rect()
@@ -163,6 +164,10 @@ class CanvasView(QGraphicsView):
         self._place_banner()
 
     def _on_network_event(self, event) -> None:
+        if event.kind == "added":
+            self._reveal = event.block_id  # a block added off screen (by a fix, a paste, an undo) is scrolled to
+        elif event.kind == "reset":
+            self._reveal = None
         if event.kind in ("added", "moved", "reset") and not self._rect_pending:
             self._rect_pending = True  # once per burst of events, not once per block
             QTimer.singleShot(0, self._update_scene_rect)
@@ -173,6 +178,10 @@ class CanvasView(QGraphicsView):
         if rect.isNull():
             rect = QRectF(-400, -300, 800, 600)
         self.setSceneRect(rect.adjusted(-2000, -2000, 2000, 2000).united(self.sceneRect()))
+        item = self._scene.blocks.get(self._reveal) if self._reveal else None
+        self._reveal = None
+        if item is not None:
+            self.ensureVisible(item.body_rect(), 40, 40)
 
     # ----------------------------------------------------------------- zoom and pan
 
