@@ -218,8 +218,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     from convstudio.core.text import terminal_safe
 
     project, path = _load_project(args.project)
-    name = _dataset_choice(args, project)
-    dataset, dataset_lines = _data_report(name, args.data_dir or project.data_dir)
+    name, options = _data_source(args, project)
+    dataset, dataset_lines = _data_report(name, options)
     analysis = _analysis(project, *((dataset.input_shape, dataset.num_classes) if dataset and args.dataset else ()))
     print(terminal_safe(f"{project.title or path.stem} ({path})"))
     print(_summary_text(project.network, analysis, terminal_safe(path.stem)))
@@ -237,21 +237,31 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _dataset_choice(args: argparse.Namespace, project: Any) -> str:
-    """The dataset named on the command line, else the project's; an image folder needs its folder."""
-    name = args.dataset or project.dataset_name
-    if name == "image_folder" and not (args.data_dir or project.data_dir):
+def _data_source(args: argparse.Namespace, project: Any) -> tuple[str, dict[str, Any]]:
+    """The dataset and its ``load_dataset`` options: the command line's, else the project's data source.
+
+    The project's folders belong to its own dataset: ``--dataset`` naming another one does not read them.
+    """
+    name = getattr(args, "dataset", None) or project.dataset_name
+    own = name == project.dataset_name
+    data_dir = args.data_dir or (project.data_dir if own else None)
+    if name == "image_folder" and not data_dir:
         raise CliError("--dataset image_folder needs --data-dir FOLDER (a folder with one subfolder of images "
                        "per class)")
-    return name
+    options: dict[str, Any] = {"data_dir": data_dir}
+    if name == "image_folder":
+        test_dir = getattr(args, "test_dir", None)
+        options["test_dir"] = test_dir or (project.test_dir if own and not args.data_dir else None)
+        options["resize"] = getattr(args, "resize", None) or project.resize
+    return name, options
 
 
-def _data_report(name: str, data_dir: str | None) -> tuple[Any, list[str]]:
+def _data_report(name: str, options: dict[str, Any]) -> tuple[Any, list[str]]:
     """The data training would use (never downloads) and lines saying where it comes from, or why it is missing."""
     from convstudio.core.datasets import DatasetNotFound, load_dataset
 
     try:
-        dataset = load_dataset(name, data_dir, allow_download=False)
+        dataset = load_dataset(name, allow_download=False, **options)
     except DatasetNotFound as exc:  # training would fail; say what was tried, as train would
         return None, [f"data: {line}" for line in str(exc).splitlines()]
     except ValueError as exc:
@@ -329,9 +339,9 @@ def _training_data(args: argparse.Namespace, project: Any) -> Any:
     """The dataset to train on; says where it came from (and when it is only the bundled sample)."""
     from convstudio.core.datasets import DatasetNotFound, load_dataset
 
+    name, options = _data_source(args, project)
     try:
-        dataset = load_dataset(_dataset_choice(args, project), args.data_dir or project.data_dir,
-                               allow_sample=not args.no_sample, allow_download=not args.offline)
+        dataset = load_dataset(name, allow_sample=not args.no_sample, allow_download=not args.offline, **options)
     except DatasetNotFound as exc:
         raise CliError(str(exc), EXIT_DATA) from None
     except ValueError as exc:
@@ -491,8 +501,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         from convstudio.core.datasets import DatasetNotFound, load_dataset
 
         try:
-            dataset = load_dataset(project.dataset_name, args.data_dir or project.data_dir, allow_download=False)
-        except DatasetNotFound:
+            name, options = _data_source(args, project)
+            dataset = load_dataset(name, allow_download=False, **options)
+        except (DatasetNotFound, CliError, ValueError):
             dataset = None
     try:
         report = exporter.export_model(model, args.format, out, network=project.network, dataset=dataset,
@@ -681,6 +692,16 @@ def _export_formats() -> list[str]:
     return list(FORMATS)
 
 
+def _add_folder_options(p: argparse.ArgumentParser) -> None:
+    from convstudio.core.data.image_decode import RESIZE_MODES
+
+    p.add_argument("--test-dir", help="image folder only: a separate folder of test images with the same class "
+                                      "subfolders (default: the project's; else a share of the images is held out)")
+    p.add_argument("--resize", choices=RESIZE_MODES,
+                   help="image folder only: fit images of other sizes by stretching, a centre crop or padding "
+                        "(default: the project's choice, else stretch)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from convstudio.core.datasets import ALL_DATASET_NAMES
 
@@ -695,6 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="folder with mnist.npz / fashion_mnist.npz or IDX files, or CIFAR-10's "
                                       "batches, or (required for image_folder) one subfolder of images per class "
                                       "(default: $CONVSTUDIO_DATA_DIR, then the other sources)")
+    _add_folder_options(p)
     p.add_argument("--epochs", type=int, help="epochs to train (with --resume: epochs to add)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int)
@@ -720,6 +742,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check the network against this dataset's images (default: the project's dataset)")
     p.add_argument("--data-dir", help="dataset folder to check (default: the project's, then the other sources; "
                    "required for image_folder)")
+    _add_folder_options(p)
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("export", help="export a trained model")

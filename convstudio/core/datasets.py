@@ -568,9 +568,11 @@ def dataset_geometry(name: str) -> tuple[tuple[int, int, int], int] | None:
     return ((32, 32, 3), len(_class_names(by))) if by is not None else None
 
 
-def _load_colour(key: str, data_dir: str | os.PathLike | None) -> Dataset:
+def _load_colour(key: str, data_dir: str | os.PathLike | None, test_dir: str | os.PathLike | None = None,
+                 resize: str = "stretch") -> Dataset:
     """CIFAR-10 (``data_dir`` or ``$CONVSTUDIO_DATA_DIR``, then the Keras cache), an image folder
-    (``data_dir``, required) or the generated coloured shapes; see docs/datasets.md."""
+    (``data_dir``, required; ``test_dir`` and ``resize`` as in ``load_image_folder``) or the generated
+    coloured shapes; see docs/datasets.md."""
     chosen = data_dir if data_dir is not None and str(data_dir).strip() else None
     if key == "cifar10":
         from .data.cifar10 import load_cifar10
@@ -583,7 +585,7 @@ def _load_colour(key: str, data_dir: str | os.PathLike | None) -> Dataset:
         if chosen is None:
             raise DatasetNotFound("No image folder chosen: choose a folder with one subfolder of images per class.")
         try:
-            return load_image_folder(chosen)
+            return load_image_folder(chosen, resize=resize, test_dir=test_dir or None)
         except (ScanError, ValueError) as exc:
             raise DatasetNotFound(str(exc)) from None
     from .data.synthetic import DATASET_KEYS, colour_shapes_dataset
@@ -592,11 +594,13 @@ def _load_colour(key: str, data_dir: str | os.PathLike | None) -> Dataset:
 
 
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None, allow_sample: bool = True,
-                 allow_download: bool = True) -> Dataset:
+                 allow_download: bool = True, *, test_dir: str | os.PathLike | None = None,
+                 resize: str = "stretch") -> Dataset:
     """Load a dataset of ``ALL_DATASET_NAMES`` from the first source that has it.
 
     CIFAR-10, image folders and the generated coloured shapes come from
-    :mod:`convstudio.core.data` (never downloaded; ``data_dir`` is the folder to read). MNIST and
+    :mod:`convstudio.core.data` (never downloaded; ``data_dir`` is the folder to read; an image
+    folder also takes a separate ``test_dir`` and the ``resize`` mode). MNIST and
     Fashion-MNIST sources in order: ``data_dir`` (or ``$CONVSTUDIO_DATA_DIR``), the Keras cache
     (``$KERAS_HOME`` or ``~/.keras``), a Keras download (if ``allow_download`` and
     ``$CONVSTUDIO_OFFLINE`` is unset), Debian's ``/usr/share/datasets/fashion-mnist``, and
@@ -605,7 +609,7 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, allow_sam
     """
     key = canonical_name(name)
     if key in COLOUR_DATASET_NAMES:
-        return _load_colour(key, data_dir)
+        return _load_colour(key, data_dir, test_dir, resize)
     loader = _Loader(key)
     steps: list[Callable[[], Dataset | None]] = [
         lambda: loader.from_user_folder(data_dir),

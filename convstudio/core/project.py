@@ -4,6 +4,13 @@ A project is saved atomically (a temporary file in the same folder, then ``os.re
 trained model beside it as ``<stem>.weights.keras`` when there is one, and the training history of
 those weights in the file itself (written after the weights, so the two always match). Loading checks everything
 and raises :class:`ProjectError` with a clear message for damaged, foreign or newer files.
+
+The data source is part of the project: the dataset's name and, for an image folder, the folder, an
+optional separate test folder and how images are fitted to the input size. A folder is written as an
+absolute path and, when it is inside the project's folder or beside it, also relative to the project
+file. Loading prefers the relative path for a folder inside the project's folder (a copied project
+folder uses its own copy of the data) and the absolute one otherwise, and falls back to the other
+when the first is not there.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import atomic_write_text, atomic_write_with
+from .data.image_decode import RESIZE_MODES
+from .datasets import ALL_DATASET_NAMES
 from .history import HistoryError, history_from_json, history_to_json
 from .network import Network, NetworkError
 from .settings import SettingsError, TrainSettings
@@ -30,7 +39,7 @@ __all__ = ["DATASET_NAMES", "FORMAT", "MAX_FILE_BYTES", "Project", "ProjectError
 
 FORMAT = "convstudio-project"
 SCHEMA_VERSION = 1
-DATASET_NAMES = ("mnist", "fashion_mnist")
+DATASET_NAMES = ALL_DATASET_NAMES
 WEIGHTS_SUFFIX = ".weights.keras"
 
 MAX_FILE_BYTES = 64 * 2**20
@@ -64,10 +73,43 @@ class Project:
     """Per-epoch metrics of the run that made the weights (kept only with weights)."""
     source_path: str | None = None
     """In a crash-safety copy: the project file it is a copy of (Save goes back there after recovery)."""
+    test_dir: str | None = None
+    """For an image folder: a separate folder of test images (else a share of ``data_dir`` is held out)."""
+    resize: str = "stretch"
+    """For an image folder: how images of other sizes are fitted (``stretch``, ``crop`` or ``pad``)."""
 
 
-def project_to_dict(project: Project, weights: str | None = None) -> dict[str, Any]:
-    """The JSON document for ``project`` (``weights`` is the path to record, relative to the file)."""
+def _folder_paths(key: str, folder: str | None, base: Path | None) -> dict[str, str | None]:
+    """``{key: absolute path}``, plus ``key_relative`` when the folder is inside ``base`` or beside it
+    (at most one level up), where a project moved together with its data still finds it."""
+    if not folder:
+        return {key: None}
+    absolute = os.path.abspath(folder)
+    entry: dict[str, str | None] = {key: absolute}
+    if base is not None:
+        try:
+            relative = Path(os.path.relpath(absolute, base))
+        except ValueError:  # on another drive: there is no relative path
+            return entry
+        if relative.parts.count("..") <= 1:
+            entry[f"{key}_relative"] = relative.as_posix()
+    return entry
+
+
+def _dataset_entry(project: Project, base: Path | None) -> dict[str, Any]:
+    """The data source as written: name, folders (absolute and relative to ``base``), image fitting."""
+    entry: dict[str, Any] = {"name": project.dataset_name}
+    entry.update(_folder_paths("data_dir", project.data_dir, base))
+    if project.test_dir:
+        entry.update(_folder_paths("test_dir", project.test_dir, base))
+    if project.resize != "stretch":
+        entry["resize"] = project.resize
+    return entry
+
+
+def project_to_dict(project: Project, weights: str | None = None, folder: Path | None = None) -> dict[str, Any]:
+    """The JSON document for ``project`` (``weights`` is the path to record, relative to the file;
+    ``folder``, the project file's folder, makes data folders relative to it too)."""
     data: dict[str, Any] = {"format": FORMAT, "schema_version": SCHEMA_VERSION}
     if project.title:
         data["title"] = project.title
@@ -75,7 +117,7 @@ def project_to_dict(project: Project, weights: str | None = None) -> dict[str, A
         data["description"] = project.description
     data["network"] = project.network.to_dict()
     data["training"] = project.settings.to_dict()
-    data["dataset"] = {"name": project.dataset_name, "data_dir": project.data_dir}
+    data["dataset"] = _dataset_entry(project, folder)
     data["weights"] = weights
     if project.source_path:
         data["source_path"] = project.source_path
@@ -89,8 +131,6 @@ def save_project(project: Project, path: str | os.PathLike[str], model: keras.Mo
 
     Returns the path written. ``project.weights_path`` is updated when weights are written.
     """
-    if project.dataset_name not in DATASET_NAMES:
-        raise ProjectError(f"unknown dataset {brief(project.dataset_name)}; use one of {', '.join(DATASET_NAMES)}")
     _check_savable(project)
     target = Path(path)
     if target.suffix.lower() != ".json":
@@ -104,7 +144,7 @@ def save_project(project: Project, path: str | os.PathLike[str], model: keras.Mo
         weights_rel = None
         if weights_abs is not None and Path(weights_abs).is_file():
             weights_rel = os.path.relpath(weights_abs, target.resolve().parent)
-        text = json.dumps(project_to_dict(project, weights_rel), indent=2) + "\n"
+        text = json.dumps(project_to_dict(project, weights_rel, target.resolve().parent), indent=2) + "\n"
         atomic_write_text(target, text)
     except OSError as exc:
         raise ProjectError(f"the project cannot be saved to {target}: {exc.strerror or exc}") from None
@@ -113,10 +153,15 @@ def save_project(project: Project, path: str | os.PathLike[str], model: keras.Mo
 
 
 def _check_savable(project: Project) -> None:
-    """Refuse to write text that loading would refuse, so a saved project always opens again."""
+    """Refuse to write what loading would refuse, so a saved project always opens again."""
+    if project.dataset_name not in DATASET_NAMES:
+        raise ProjectError(f"unknown dataset {brief(project.dataset_name)}; use one of {', '.join(DATASET_NAMES)}")
+    if project.resize not in RESIZE_MODES:
+        raise ProjectError(f"unknown image resize {brief(project.resize)}; use one of {', '.join(RESIZE_MODES)}")
     for what, value, limit in (("title", project.title, MAX_TITLE), ("description", project.description,
                                                                       MAX_DESCRIPTION),
                                ("dataset folder", project.data_dir, MAX_PATH),
+                               ("test folder", project.test_dir, MAX_PATH),
                                ("weights path", project.weights_path, MAX_PATH),
                                ("project path", project.source_path, MAX_PATH)):
         why = _bad_text(value, limit) if isinstance(value, str) else None
@@ -259,15 +304,43 @@ def _text_field(source: Path, data: dict[str, Any], key: str, what: str, limit: 
     return value
 
 
-def _read_dataset(source: Path, data: dict[str, Any]) -> tuple[str, str | None]:
+def _inside(folder: str, path: str) -> bool:
+    try:
+        return os.path.commonpath([folder, path]) == folder
+    except ValueError:  # on another drive
+        return False
+
+
+def _read_folder(source: Path, dataset: dict[str, Any], key: str, what: str) -> str | None:
+    """A data folder as an absolute path. The relative path comes first when it stays inside the
+    project's folder, else the absolute one; the other is used when the first is not a folder. A folder
+    found nowhere is kept as written, for the app to say it is missing."""
+    written = _text_field(source, dataset, key, what, MAX_PATH, None)
+    relative = _text_field(source, dataset, f"{key}_relative", what, MAX_PATH, None)
+    base = os.path.abspath(source.parent)
+    absolute = os.path.normpath(os.path.join(base, written)) if written else None  # relative: to the file
+    if not relative:
+        return absolute
+    beside = os.path.normpath(os.path.join(base, relative))
+    for candidate in ([beside, absolute] if _inside(base, beside) else [absolute, beside]):
+        if candidate and os.path.isdir(candidate):
+            return candidate
+    return absolute or beside
+
+
+def _read_dataset(source: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """The data source as :class:`Project` fields: ``dataset_name``, ``data_dir``, ``test_dir``, ``resize``."""
     dataset = data.get("dataset", {"name": "mnist"})
     if not isinstance(dataset, dict):
         raise _fail(source, "its dataset entry must be a mapping with a name")
     name = dataset.get("name", "mnist")
     if name not in DATASET_NAMES:
         raise _fail(source, f"its dataset {brief(name)} is unknown; use one of {', '.join(DATASET_NAMES)}")
-    data_dir = _text_field(source, dataset, "data_dir", "dataset folder", MAX_PATH, None)
-    return name, data_dir
+    resize = dataset.get("resize", "stretch")
+    if resize not in RESIZE_MODES:
+        raise _fail(source, f"its image resize {brief(resize)} is unknown; use one of {', '.join(RESIZE_MODES)}")
+    return {"dataset_name": name, "data_dir": _read_folder(source, dataset, "data_dir", "dataset folder"),
+            "test_dir": _read_folder(source, dataset, "test_dir", "test folder"), "resize": resize}
 
 
 def _read_weights(source: Path, data: dict[str, Any]) -> str | None:
@@ -291,7 +364,7 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     _check_header(source, data)
     _check_texts(source, text, data)
     network, settings = _read_network(source, data)
-    name, data_dir = _read_dataset(source, data)
+    data_source = _read_dataset(source, data)
     weights_path = _read_weights(source, data)
     title = _text_field(source, data, "title", "title", MAX_TITLE)
     description = _text_field(source, data, "description", "description", MAX_DESCRIPTION)
@@ -300,7 +373,8 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     except HistoryError as exc:
         raise _fail(source, str(exc)) from None
     source_path = _text_field(source, data, "source_path", "project path", MAX_PATH, None)
-    return Project(network, settings, name, data_dir, weights_path, title, description, history, source_path)
+    return Project(network, settings, weights_path=weights_path, title=title, description=description,
+                   history=history, source_path=source_path, **data_source)
 
 
 def load_project_model(project: Project) -> keras.Model | None:

@@ -91,6 +91,8 @@ class Session:
     title: str = ""
     description: str = ""
     weights_path: str | None = None
+    test_dir: str | None = None
+    resize: str = "stretch"
 
     def __post_init__(self) -> None:
         self.events: Emitter[SessionEvent] = Emitter()
@@ -102,6 +104,7 @@ class Session:
         self.network_modified = False
         self.model_unsaved = False
         self.changes_since_autosave = False
+        self._saved_source = self.data_source
         self._stale: str | None = None
         self.network.events.connect(self._on_network_event)
 
@@ -125,9 +128,11 @@ class Session:
         The network's content is loaded by whoever keeps its undo history (the editor document);
         ``clean=False`` marks the session as not saved anywhere (a recovered autosave, an import).
         """
-        dataset_changed = project.dataset_name != self.dataset_name
+        before = self.data_source
         self.settings, self.settings_error = project.settings, None
         self.dataset_name, self.data_dir = project.dataset_name, project.data_dir
+        self.test_dir, self.resize = project.test_dir, project.resize
+        self._saved_source = self.data_source
         self.title, self.description = project.title, project.description
         self.weights_path = project.weights_path
         self.path = str(path) if path else None
@@ -137,7 +142,7 @@ class Session:
         self.network_modified = not clean
         self.changes_since_autosave = not clean
         self.events.emit(SessionEvent("loaded", self.path))
-        if dataset_changed:
+        if self.data_source != before:
             self.events.emit(SessionEvent("dataset", self.dataset_name))
         self._update_stale()
 
@@ -145,7 +150,8 @@ class Session:
         """The project as it is now (a copy of the network)."""
         return Project(network=self.network.copy(), settings=self.settings, dataset_name=self.dataset_name,
                        data_dir=self.data_dir, weights_path=self.weights_path, title=self.title,
-                       description=self.description, history=[dict(epoch) for epoch in self.history])
+                       description=self.description, history=[dict(epoch) for epoch in self.history],
+                       test_dir=self.test_dir, resize=self.resize)
 
     def autosave_project(self) -> Project:
         """The project to write as the crash-safety copy (titled after the file when it has none)."""
@@ -169,6 +175,7 @@ class Session:
         self.weights_path = weights_path
         self.model_unsaved = False
         self.network_modified = False
+        self._saved_source = self.data_source
         self.set_path(str(path))
         self.events.emit(SessionEvent("modified", self.is_modified))
 
@@ -176,7 +183,17 @@ class Session:
 
     @property
     def is_modified(self) -> bool:
-        return self.network_modified or self.model_unsaved
+        return self.network_modified or self.model_unsaved or self.data_modified
+
+    @property
+    def data_source(self) -> tuple[str, str | None, str | None, str]:
+        """What the data is read from: ``(dataset_name, data_dir, test_dir, resize)``."""
+        return self.dataset_name, self.data_dir, self.test_dir, self.resize
+
+    @property
+    def data_modified(self) -> bool:
+        """The data source differs from the one in the project file (or the project's last save)."""
+        return self.data_source != self._saved_source
 
     @property
     def display_name(self) -> str:
@@ -195,11 +212,22 @@ class Session:
             self.events.emit(SessionEvent("settings", settings))
 
     def set_dataset(self, name: str) -> None:
-        """The dataset chosen to train on (by name)."""
-        if name == self.dataset_name:
+        """The dataset chosen to train on (by name; its folders stay as they are)."""
+        self.set_data_source(name, self.data_dir, self.test_dir, self.resize)
+
+    def set_data_source(self, name: str, data_dir: str | None, test_dir: str | None = None,
+                        resize: str = "stretch") -> None:
+        """The data to train on: the dataset, the folder it is read from (an image folder's, or one holding
+        the dataset's files), an image folder's separate test folder and how its images are fitted."""
+        source = (name, data_dir or None, test_dir or None, resize)
+        if source == self.data_source:
             return
-        self.dataset_name = name
+        was_modified = self.is_modified
+        self.dataset_name, self.data_dir, self.test_dir, self.resize = source
+        self.changes_since_autosave = True
         self.events.emit(SessionEvent("dataset", name))
+        if self.is_modified != was_modified:
+            self.events.emit(SessionEvent("modified", self.is_modified))
         self._update_stale()
 
     def set_network_modified(self, modified: bool) -> None:

@@ -56,7 +56,9 @@ class ProjectFiles(QObject):
         session = self.session
         if not session.is_modified:
             return True
-        what = "The network has unsaved changes" if session.network_modified else "The trained weights are not saved"
+        what = ("The network has unsaved changes" if session.network_modified
+                else "The trained weights are not saved" if session.model_unsaved
+                else "The choice of data is not saved")
         name = session.display_name  # the name the window title shows
         B = QMessageBox.StandardButton
         answer = dialogs.ask(self.window, "Unsaved changes", f"{what} ({name}). Save them first?",
@@ -236,12 +238,12 @@ class ProjectFiles(QObject):
         from .export_dialog import ExportDialog
 
         session = self.session
-        name, data_dir = session.dataset_name, app_settings.data_dir()
+        name, options = session.dataset_name, self.window.training_panel.load_options()
 
         def dataset() -> Any:  # loaded in the export's worker thread, for verification images
             from convstudio.core.datasets import load_dataset
 
-            return load_dataset(name, data_dir, allow_download=False)
+            return load_dataset(name, allow_download=False, **options)
 
         settings = None if session.settings_error else session.settings
         ExportDialog(session.model, self.document.network, dataset, settings, self.window,

@@ -38,6 +38,7 @@ class SessionBinding:
             getattr(panel, name).toggled.connect(self._pull_settings)
         panel.optimizer_combo.currentIndexChanged.connect(self._pull_settings)
         panel.dataset_combo.currentIndexChanged.connect(self._pull_dataset)
+        panel.folderEdited.connect(self._pull_data_source)
         session.events.connect(self._on_session_event)
         controller.runStarted.connect(self._on_run_started)
         controller.epochEnded.connect(lambda event: session.record_epoch(event.metrics))
@@ -58,8 +59,19 @@ class SessionBinding:
 
     def _pull_dataset(self, *_args: Any) -> None:
         if not self._pushing:
-            self.session.set_dataset(self.panel.dataset_name())
+            self._pull_data_source()
             self._check_against_dataset(adopt=True)
+
+    def _pull_data_source(self) -> None:
+        """The panel's data source into the session. For datasets other than an image folder the panel
+        reads the folder of the app's settings; a folder the project holds for them stays with them."""
+        if self._pushing:
+            return
+        name, folder, test_folder, resize = self.panel.data_source()
+        session = self.session
+        if name != "image_folder":
+            folder = session.data_dir if name == session.dataset_name else None
+        session.set_data_source(name, folder, test_folder, resize)
 
     def _check_against_dataset(self, adopt: bool) -> None:
         """The editor checks the network against the chosen dataset's image shape and classes; a choice
@@ -84,7 +96,8 @@ class SessionBinding:
         self._pushing = True
         try:
             self.panel.set_settings(self.session.settings)
-            self.panel.set_dataset_name(self.session.dataset_name)
+            self.panel.set_data_source(self.session.dataset_name, self.session.data_dir, self.session.test_dir,
+                                       self.session.resize)
         finally:
             self._pushing = False
         self._check_against_dataset(adopt=False)
@@ -135,7 +148,7 @@ def bind_insight(panel: Any, session: Session, controller: Any, training_panel: 
     controller.probeUpdated.connect(panel.on_probe)
 
     def load_dataset(*_args: Any) -> None:
-        panel.load_dataset(session.dataset_name, training_panel.data_dir())
+        panel.load_dataset(session.dataset_name, **training_panel.load_options())
 
     def follow(event: SessionEvent) -> None:
         if event.kind == "model" and event.value is not None:
@@ -144,5 +157,5 @@ def bind_insight(panel: Any, session: Session, controller: Any, training_panel: 
             load_dataset()
 
     session.events.connect(follow)
-    training_panel.dataChanged.connect(load_dataset)  # another data folder
+    training_panel.dataChanged.connect(load_dataset)  # another data folder in the app's settings
     load_dataset()

@@ -48,13 +48,15 @@ class RunRequest:
     """What to train on and how.
 
     ``resume_from`` is a checkpoint folder to continue from (Train more); ``settings.epochs`` is then
-    the number of additional epochs.
+    the number of additional epochs. ``test_dir`` and ``resize`` are an image folder's options.
     """
 
     dataset: str
     settings: TrainSettings
     data_dir: str | None = None
     resume_from: str | None = None
+    test_dir: str | None = None
+    resize: str = "stretch"
 
 
 class TrainingController(QObject):
@@ -264,7 +266,8 @@ class TrainingController(QObject):
                 write_checkpoint(checkpoint_dir, adopted[0], adopted[1])
 
             try:
-                dataset = load_dataset(request.dataset, data_dir=request.data_dir, allow_download=False)
+                dataset = load_dataset(request.dataset, data_dir=request.data_dir, allow_download=False,
+                                       test_dir=request.test_dir, resize=request.resize)
             except DatasetNotFound as exc:
                 return TrainFinished("error", str(exc), 0, {})
             channel: Any = state.channel

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -50,6 +51,8 @@ DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNI
 _DATASET_GROUPS = (("mnist", "fashion_mnist"), ("cifar10",),
                    ("colour_shapes", "colour_shapes_by_colour", "colour_shapes_by_both"), ("image_folder",))
 OPTIMIZER_LABELS = {"sgd": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop"}
+RESIZE_LABELS = {"stretch": "Stretch to the input size", "crop": "Crop to the input's shape, then resize",
+                 "pad": "Pad to the input's shape, then resize"}
 
 _FINISH_TEXT = {
     "completed": "Training finished",
@@ -100,7 +103,15 @@ def scan_folder(folder: str | None) -> str:
 
     if not folder:
         raise ValueError("No image folder chosen: choose a folder with one subfolder of images per class.")
+    if not os.path.isdir(folder):
+        raise ValueError(missing_folder_text(folder))
     return scan_image_folder(folder).summary()
+
+
+def missing_folder_text(folder: str) -> str:
+    """What to say when the chosen image folder is not there (moved, renamed, a drive not connected)."""
+    return (f"The image folder {folder} is not there (moved, renamed, or on a drive that is not connected). "
+            "Choose it again with \"Choose image folder...\"; nothing else in the project changes.")
 
 
 def _spin(limits: tuple[int, int], tip: str = "") -> QSpinBox:
@@ -122,13 +133,15 @@ def _double_spin(decimals: int, limits: tuple[float, float], step: float, tip: s
 class TrainingPanel(QWidget):
     """Settings, controls, progress and live curves for the document's training runs.
 
-    Signals ``message(str)`` for the status bar and ``sourceChanged(str)`` with a short line saying
-    where the data comes from.
+    Signals ``message(str)`` for the status bar, ``sourceChanged(str)`` with a short line saying
+    where the data comes from, ``dataChanged`` when the app's data folder changes and ``folderEdited``
+    when the image folder's choices change (they are part of the project).
     """
 
     message = Signal(str)
     sourceChanged = Signal(str)
-    dataChanged = Signal()  # the data folder changed
+    dataChanged = Signal()  # the data folder of the app's settings changed
+    folderEdited = Signal()  # the image folder, its test folder or how its images are fitted changed
 
     def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,6 +153,7 @@ class TrainingPanel(QWidget):
         self._started: TrainStarted | None = None
         self._result: tuple[str, str | None] = ("", None)  # the last result and the dataset it is on
         self._image_folder: str | None = None  # the folder "Image folder..." reads
+        self._test_folder: str | None = None  # the image folder's separate test images, if any
         self._dataset_index = 0  # the choice to go back to when choosing an image folder is cancelled
         self._setting_dataset = False  # a choice made by the program, not the user: ask nothing
         self._paused_since: float | None = None
@@ -192,10 +206,20 @@ class TrainingPanel(QWidget):
         self.source_label = QLabel("Looking for the data...")
         self.source_label.setWordWrap(True)
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.resize_combo = QComboBox()
+        for key, label in RESIZE_LABELS.items():
+            self.resize_combo.addItem(label, key)
+        self.resize_combo.setToolTip("How images of another size or aspect ratio are fitted to the Input block")
+        self.test_folder_button = QPushButton()
+        self.test_folder_button.setToolTip("Test on a separate folder with the same class subfolders, or hold out "
+                                           "a share of the image folder (the default)")
         data_grid.addWidget(self.dataset_combo, 0, 0)
         data_grid.addWidget(self.data_dir_button, 0, 1)
-        data_grid.addWidget(self.source_label, 1, 0, 1, 2)
+        data_grid.addWidget(self.resize_combo, 1, 0)
+        data_grid.addWidget(self.test_folder_button, 1, 1)
+        data_grid.addWidget(self.source_label, 2, 0, 1, 2)
         data_grid.setColumnStretch(0, 1)
+        self._show_folder_options()
         return data_box
 
     def _build_settings_box(self) -> QGroupBox:
@@ -311,6 +335,8 @@ class TrainingPanel(QWidget):
         self.dataset_combo.currentIndexChanged.connect(self._refresh_source)
         self.dataset_combo.currentIndexChanged.connect(self._show_result)
         self.data_dir_button.clicked.connect(self.choose_data_folder)
+        self.test_folder_button.clicked.connect(self.choose_test_folder)
+        self.resize_combo.currentIndexChanged.connect(self._on_resize_chosen)
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.controller.stop)
@@ -371,9 +397,46 @@ class TrainingPanel(QWidget):
             finally:
                 self._setting_dataset = False
 
+    def set_data_source(self, name: str, image_folder: str | None, test_folder: str | None = None,
+                        resize: str = "stretch") -> None:
+        """Show a project's data source, asking nothing: a missing image folder is said in the source line."""
+        self._image_folder = image_folder if name == "image_folder" else self._image_folder
+        self._test_folder = test_folder
+        self.resize_combo.blockSignals(True)
+        self.resize_combo.setCurrentIndex(max(0, self.resize_combo.findData(resize)))
+        self.resize_combo.blockSignals(False)
+        before = self.dataset_combo.currentIndex()
+        self.set_dataset_name(name)
+        self._show_folder_options()
+        if self.dataset_combo.currentIndex() == before:  # the same choice: its folder may still differ
+            self._refresh_source()
+
+    def data_source(self) -> tuple[str, str | None, str | None, str]:
+        """``(dataset, image folder, test folder, resize)`` as chosen; the folder is None for other datasets."""
+        name = self.dataset_name()
+        return (name, self._image_folder if name == "image_folder" else None, self._test_folder,
+                str(self.resize_combo.currentData()))
+
     def data_dir(self) -> str | None:
         """The folder the chosen dataset is read from: the image folder, or the data folder of the settings."""
         return self._image_folder if self.dataset_name() == "image_folder" else app_settings.data_dir()
+
+    def load_options(self) -> dict[str, Any]:
+        """The chosen data as keyword arguments of ``load_dataset``: the folder, and an image folder's options."""
+        if self.dataset_name() != "image_folder":
+            return {"data_dir": self.data_dir()}
+        return {"data_dir": self._image_folder, "test_dir": self._test_folder,
+                "resize": str(self.resize_combo.currentData())}
+
+    def _show_folder_options(self) -> None:
+        """The image folder's fitting and test folder are shown only while an image folder is chosen."""
+        folder = self.dataset_name() == "image_folder"
+        self.data_dir_button.setText("Choose image folder..." if folder else "Choose data folder...")
+        self.resize_combo.setVisible(folder)
+        self.test_folder_button.setVisible(folder)
+        test = self._test_folder
+        self.test_folder_button.setText(f"Test: {os.path.basename(test.rstrip(os.sep)) or test}" if test
+                                        else "Test folder...")
 
     def _on_dataset_chosen(self, index: int) -> None:
         """Choosing "Image folder..." asks for the folder; cancelling keeps the previous choice."""
@@ -384,6 +447,7 @@ class TrainingPanel(QWidget):
                 return
             self._image_folder = folder
         self._dataset_index = index
+        self._show_folder_options()
 
     def _ask_image_folder(self) -> str:
         return QFileDialog.getExistingDirectory(self, "Folder with one subfolder of images per class",
@@ -450,12 +514,41 @@ class TrainingPanel(QWidget):
             if folder:
                 self._image_folder = folder
                 self._refresh_source()
-                self.dataChanged.emit()
+                self.folderEdited.emit()
+                self.message.emit(f"Image folder: {folder}")
             return
         folder = QFileDialog.getExistingDirectory(self, "Folder with the dataset files",
                                                   app_settings.data_dir() or os.path.expanduser("~"))
         if folder:
             self.use_data_folder(folder)
+
+    def choose_test_folder(self) -> None:
+        """A separate test folder for the image folder; with one chosen, the choice is to go back to holding
+        out a share of the image folder, or to choose another."""
+        if self._test_folder:
+            box = QMessageBox(QMessageBox.Icon.Question, "Test images",
+                              f"The test images come from {self._test_folder}.", parent=self)
+            other = box.addButton("Choose another folder...", QMessageBox.ButtonRole.AcceptRole)
+            held = box.addButton("Hold out a share of the image folder", QMessageBox.ButtonRole.DestructiveRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is held:
+                self._set_test_folder(None)
+            if box.clickedButton() is not other:
+                return
+        folder = QFileDialog.getExistingDirectory(self, "Folder of test images (the same class subfolders)",
+                                                  self._test_folder or self._image_folder or os.path.expanduser("~"))
+        if folder:
+            self._set_test_folder(folder)
+
+    def _set_test_folder(self, folder: str | None) -> None:
+        self._test_folder = folder
+        self._show_folder_options()
+        self.folderEdited.emit()
+        self.message.emit(f"Test images: {folder}" if folder else "Test images: held out from the image folder")
+
+    def _on_resize_chosen(self, _index: int) -> None:
+        self.folderEdited.emit()
 
     def use_data_folder(self, folder: str) -> bool:
         """Use ``folder`` for the data; a folder without any dataset in it is refused, saying why."""
@@ -521,7 +614,7 @@ class TrainingPanel(QWidget):
                                    "after each completed epoch. Press Start first.")
                 return False
             train_settings = train_settings.replace(epochs=more_epochs)
-        request = RunRequest(self.dataset_name(), train_settings, self.data_dir(), resume_from)
+        request = RunRequest(self.dataset_name(), train_settings, resume_from=resume_from, **self.load_options())
         if more_epochs is None:
             self.plots.clear(train_settings.epochs)
         else:
@@ -557,7 +650,8 @@ class TrainingPanel(QWidget):
         self.more_button.setEnabled(self._tf_ready and not running and bool(self.controller.checkpoint))
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
-        for w in (self.dataset_combo, self.data_dir_button, self.optimizer_combo, self.lr_spin, self.momentum_spin,
+        for w in (self.dataset_combo, self.data_dir_button, self.resize_combo, self.test_folder_button,
+                  self.optimizer_combo, self.lr_spin, self.momentum_spin,
                   self.batch_spin, self.epochs_spin, self.val_spin, self.early_check, self.more_spin):
             w.setEnabled(not running)
         if not running:

@@ -101,7 +101,13 @@ BAD_FILES = {
     "bad schema": (_with(schema_version="one").encode(), "schema version"),
     "bad network": (_with(network={"blocks": [], "edges": [["a", "b"]]}).encode(), "network is invalid"),
     "bad settings": (_with(training={"learning_rate": -1}).encode(), "learning_rate"),
-    "unknown dataset": (_with(dataset={"name": "cifar10"}).encode(), "dataset 'cifar10' is unknown"),
+    "unknown dataset": (_with(dataset={"name": "imagenet"}).encode(), "dataset 'imagenet' is unknown"),
+    "unknown image fitting": (_with(dataset={"name": "image_folder", "resize": "zoom"}).encode(),
+                              "image resize 'zoom' is unknown; use one of stretch, crop, pad"),
+    "image folder not text": (_with(dataset={"name": "image_folder", "data_dir": ["a"]}).encode(),
+                              "dataset folder must be text"),
+    "relative test folder too long": (_with(dataset={"name": "image_folder", "test_dir_relative": "t" * 5000})
+                                      .encode(), "test folder is 5,000 characters long"),
 }
 
 

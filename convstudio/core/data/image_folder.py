@@ -245,6 +245,9 @@ def _split(scan: ImageFolderScan, test_dir: str | os.PathLike | None, test_split
     return files.take(train_idx), files.take(test_idx), None
 
 
+_FITTED = {"stretch": "", "crop": " (centre-cropped to fit)", "pad": " (padded to fit)"}
+
+
 def _as_stored(x: np.ndarray) -> np.ndarray:
     """Grey images stored ``(n, h, w)`` like MNIST; read-only because datasets are shared."""
     if x.shape[-1] == 1:
@@ -281,7 +284,7 @@ def load_image_folder(path: str | os.PathLike, image_size: tuple[int, int] | Non
         x_test, y_test, bad_test = decode_files(test, spec)
         bad = [str(train.paths[i]) for i in bad_train] + [str(test.paths[i]) for i in bad_test]
         source = (f"image folder {scan.root}: {len(x_train):,} training and {len(x_test):,} test images, "
-                  f"{spec.height}x{spec.width}x{spec.channels}, in memory")
+                  f"{spec.height}x{spec.width}x{spec.channels}{_FITTED[spec.resize]}, in memory")
         attempts = scan.summary().splitlines() + ([f"{len(bad):,} files could not be decoded and were skipped"] if bad else [])
         return ImageFolderDataset(name, _as_stored(x_train), y_train, _as_stored(x_test), y_test,
                                   source=source, attempts=attempts, decode_skipped=bad, **common)
@@ -294,7 +297,7 @@ def load_image_folder(path: str | os.PathLike, image_size: tuple[int, int] | Non
         test.take(np.sort(rng.permutation(len(test))[:max(1, int(test_budget // per_image))]))
     x_test, y_test, _ = decode_files(test_keep, spec)
     source = (f"image folder {scan.root}: {len(train):,} training and {len(test):,} test images, "
-              f"{spec.height}x{spec.width}x{spec.channels}, streamed from disk"
+              f"{spec.height}x{spec.width}x{spec.channels}{_FITTED[spec.resize]}, streamed from disk"
               + (f" (cached in {cache_dir})" if cache_dir else ""))
     return ImageFolderDataset(name, _as_stored(x_prev), y_prev, _as_stored(x_test), y_test, source=source,
                               attempts=scan.summary().splitlines(), stream=stream, **common)

@@ -122,10 +122,11 @@ class InsightPanel(QWidget):
         if self._model is not None and not self._show_if_stale():
             self._evaluate()
 
-    def load_dataset(self, name: str, data_dir: str | None = None) -> None:
-        """Load ``name`` ("mnist" or "fashion_mnist") off the GUI thread, then :meth:`set_dataset`.
+    def load_dataset(self, name: str, data_dir: str | None = None, **options: Any) -> None:
+        """Load the dataset ``name`` off the GUI thread, then :meth:`set_dataset`.
 
-        Never downloads; a dataset that cannot be found is reported in the status line.
+        ``options`` are an image folder's (``test_dir``, ``resize``). Never downloads; a dataset that
+        cannot be found is reported in the status line.
         """
         from convstudio.core.datasets import load_dataset
 
@@ -136,7 +137,7 @@ class InsightPanel(QWidget):
                 return  # the same data again: keep the chosen sample and the evaluation
             self.set_dataset(dataset)
 
-        self.runner.submit("load the dataset", lambda: load_dataset(name, data_dir=data_dir, allow_download=False),
+        self.runner.submit("load the dataset", lambda: load_dataset(name, data_dir=data_dir, allow_download=False, **options),
                            use)
 
     def set_network(self, network: Network | None) -> None:
