@@ -220,7 +220,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     project, path = _load_project(args.project)
     name, options = _data_source(args, project)
     dataset, dataset_lines = _data_report(name, options)
-    analysis = _analysis(project, *((dataset.input_shape, dataset.num_classes) if dataset and args.dataset else ()))
+    # the classes of the data in use; its image shape only when asked for (a network may be designed for any)
+    analysis = _analysis(project, dataset.input_shape if dataset and args.dataset else None,
+                         dataset.num_classes if dataset else 10)
     print(terminal_safe(f"{project.title or path.stem} ({path})"))
     print(_summary_text(project.network, analysis, terminal_safe(path.stem)))
     s = project.settings

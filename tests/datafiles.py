@@ -41,3 +41,14 @@ def mnist_slice(n_train: int = 256, n_test: int = 64):
     with np.load(MNIST) as d:
         return Dataset("mnist", d["x_train"][:n_train], d["y_train"][:n_train], d["x_test"][:n_test],
                        d["y_test"][:n_test], [str(i) for i in range(10)], source="MNIST slice")
+
+
+def png_folder(root: Path, counts: dict[str, int], size: tuple[int, int] = (10, 12)) -> Path:
+    """An image folder at ``root``: one subfolder per class with ``counts[name]`` small RGB PNGs (``size`` is h, w)."""
+    from PIL import Image
+
+    for name, n in counts.items():
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            Image.new("RGB", (size[1], size[0]), (40 * i % 256, 200 if i % 2 else 60, 30)).save(root / name / f"{i}.png")
+    return root

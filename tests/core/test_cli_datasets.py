@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+from datafiles import png_folder  # noqa: E402
 
-from convstudio.cli import EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
+from convstudio.cli import EXIT_DATA, EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
 from convstudio.core.data import synthetic
 from convstudio.core.network import Network
 from convstudio.core.project import Project, save_project
@@ -77,3 +79,44 @@ def test_every_source_is_accepted_by_the_parser():
     for name in ALL_DATASET_NAMES:
         assert parser.parse_args(["train", "p.json", "--dataset", name]).dataset == name
         assert parser.parse_args(["info", "p.json", "--dataset", name]).dataset == name
+
+
+def _folder_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A project whose data source is a tiny image folder beside it (8x8 RGB, two classes)."""
+    folder = png_folder(tmp_path / "photos", {"red": 12, "green": 12}, size=(8, 8))
+    layers = [("Input", {"height": 8, "width": 8, "channels": 3}), "Flatten",
+              ("Dense", {"units": 2, "activation": "softmax"})]
+    project = Project(Network.chain(layers), TrainSettings(epochs=1, batch_size=8, validation_split=0.2, seed=1),
+                      "image_folder", str(folder), resize="crop")
+    return save_project(project, tmp_path / "pets.json"), folder
+
+
+def test_train_reads_the_projects_image_folder(tmp_path, capsys):
+    project, folder = _folder_project(tmp_path)
+    assert main(["train", str(project), "--no-record"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"image folder {folder}:" in out and "8x8x3 (centre-cropped to fit)" in out
+    record = json.loads((tmp_path / "pets.run" / "history.json").read_text())
+    assert record["dataset"] == "image_folder" and record["epochs_done"] == 1
+
+
+def test_the_command_line_overrides_the_stored_source(tmp_path, capsys):
+    project, folder = _folder_project(tmp_path)
+    other = png_folder(tmp_path / "other", {"a": 3, "b": 3}, size=(8, 8))
+    assert main(["info", str(project), "--data-dir", str(other), "--resize", "pad"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"image folder {other}:" in out and "(padded to fit)" in out and str(folder) not in out
+    test = png_folder(tmp_path / "held", {"red": 2, "green": 2}, size=(8, 8))
+    assert main(["info", str(project), "--test-dir", str(test)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"image folder {folder}: 24 training and 4 test images" in out
+    main(["info", str(project), "--dataset", "colour_shapes"])  # another dataset does not read the folder
+    assert "image folder" not in capsys.readouterr().out
+
+
+def test_a_missing_stored_folder_is_named(tmp_path, capsys):
+    project, folder = _folder_project(tmp_path)
+    shutil.rmtree(folder)
+    assert main(["train", str(project), "--no-record"]) == EXIT_DATA
+    err = capsys.readouterr().err
+    assert str(folder) in err and "Traceback" not in err

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PIL import Image
+from datafiles import png_folder  # noqa: E402
 
 from convstudio.core.datasets import ALL_DATASET_NAMES
 from convstudio.core.network import Network
@@ -40,10 +40,7 @@ def _choose(panel: TrainingPanel, label: str) -> None:
 
 
 def _png_folder(root, counts: dict[str, int]):
-    for name, n in counts.items():
-        (root / name).mkdir(parents=True)
-        for i in range(n):
-            Image.new("RGB", (12, 10), (40 * i, 200, 30)).save(root / name / f"{i}.png")
+    png_folder(root, counts)
     (root / "cats" / "notes.txt").write_text("not an image")
     return root
 
