@@ -270,7 +270,8 @@ class ProjectFiles(QObject):
         network, model = imported
         lay_out(network, view=self.window.canvas.layout_view())
         session = self.session
-        project = Project(network, dataset_name=session.dataset_name)
+        project = Project(network, dataset_name=session.dataset_name, data_dir=session.data_dir,
+                          test_dir=session.test_dir, resize=session.resize)  # the data stays as chosen
         if not session.settings_error:
             project.settings = session.settings
         self.load(project, None, clean=False)
