@@ -84,7 +84,7 @@ def _folder_paths(key: str, folder: str | None, base: Path | None) -> dict[str, 
     (at most one level up), where a project moved together with its data still finds it."""
     if not folder:
         return {key: None}
-    absolute = os.path.abspath(folder)
+    absolute = os.path.abspath(os.path.expanduser(folder))
     entry: dict[str, str | None] = {key: absolute}
     if base is not None:
         try:
@@ -312,13 +312,14 @@ def _inside(folder: str, path: str) -> bool:
 
 
 def _read_folder(source: Path, dataset: dict[str, Any], key: str, what: str) -> str | None:
-    """A data folder as an absolute path. The relative path comes first when it stays inside the
-    project's folder, else the absolute one; the other is used when the first is not a folder. A folder
-    found nowhere is kept as written, for the app to say it is missing."""
+    """A data folder as an absolute path (one written relative is relative to the project file). The
+    relative entry comes first when it stays inside the project's folder, else the absolute one; the
+    other is used when the first is not a folder. A folder found nowhere is kept as written, for the
+    app to say it is missing."""
     written = _text_field(source, dataset, key, what, MAX_PATH, None)
     relative = _text_field(source, dataset, f"{key}_relative", what, MAX_PATH, None)
     base = os.path.abspath(source.parent)
-    absolute = os.path.normpath(os.path.join(base, written)) if written else None  # relative: to the file
+    absolute = os.path.normpath(os.path.join(base, os.path.expanduser(written))) if written else None
     if not relative:
         return absolute
     beside = os.path.normpath(os.path.join(base, relative))
