@@ -51,8 +51,8 @@ DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNI
 _DATASET_GROUPS = (("mnist", "fashion_mnist"), ("cifar10",),
                    ("colour_shapes", "colour_shapes_by_colour", "colour_shapes_by_both"), ("image_folder",))
 OPTIMIZER_LABELS = {"sgd": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop"}
-RESIZE_LABELS = {"stretch": "Stretch to the input size", "crop": "Crop to the input's shape, then resize",
-                 "pad": "Pad to the input's shape, then resize"}
+RESIZE_LABELS = {"stretch": "Stretch to the input size", "crop": "Crop to the input's aspect ratio",
+                 "pad": "Pad to the input's aspect ratio"}
 
 _FINISH_TEXT = {
     "completed": "Training finished",
@@ -435,7 +435,7 @@ class TrainingPanel(QWidget):
         self.resize_combo.setVisible(folder)
         self.test_folder_button.setVisible(folder)
         test = self._test_folder
-        self.test_folder_button.setText(f"Test: {os.path.basename(test.rstrip(os.sep)) or test}" if test
+        self.test_folder_button.setText(f"Test folder: {os.path.basename(test.rstrip(os.sep)) or test}" if test
                                         else "Test folder...")
 
     def _on_dataset_chosen(self, index: int) -> None:

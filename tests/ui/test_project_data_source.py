@@ -110,8 +110,29 @@ def test_fitting_and_test_folder_are_saved_with_the_project(qtbot, windows, tmp_
     assert win.session.resize == "crop" and win.isWindowModified()
     monkeypatch.setattr(FOLDER_DIALOG, lambda *a, **k: str(test))
     panel.test_folder_button.click()
-    assert win.session.test_dir == str(test) and panel.test_folder_button.text() == "Test: test"
+    assert win.session.test_dir == str(test) and panel.test_folder_button.text() == "Test folder: test"
     assert win.files.save() and not win.isWindowModified()
     saved = load_project(tmp_path / "pets.json")
     assert (saved.dataset_name, saved.data_dir, saved.test_dir, saved.resize) == \
         ("image_folder", str(folder), str(test), "crop")
+
+
+def test_a_test_folder_can_be_given_up_for_a_held_out_share(qtbot, windows, tmp_path, monkeypatch):
+    make, _errors = windows
+    folder = png_folder(tmp_path / "photos", {"cats": 2, "dogs": 2})
+    test = png_folder(tmp_path / "test", {"cats": 1, "dogs": 1})
+    win = _save_with_image_folder(make, folder, tmp_path / "pets.json", monkeypatch)
+    panel = win.training_panel
+    monkeypatch.setattr(FOLDER_DIALOG, lambda *a, **k: str(test))
+    panel.test_folder_button.click()
+    assert win.session.test_dir == str(test)
+
+    def hold_out(box: QMessageBox) -> int:
+        next(b for b in box.buttons() if b.text().startswith("Hold out")).click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", hold_out)
+    monkeypatch.setattr(FOLDER_DIALOG, _never_asked)
+    panel.test_folder_button.click()
+    assert win.session.test_dir is None and panel.test_folder_button.text() == "Test folder..."
+    assert not win.isWindowModified()  # back to the saved choice
