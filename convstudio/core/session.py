@@ -56,16 +56,19 @@ class TrainedOn:
     input_shape: tuple[int, ...] = DEFAULT_INPUT_SHAPE
     class_names: tuple[str, ...] = ()
     network: str = ""  # network_fingerprint of the network it was built from
+    folders: tuple[str | None, str | None, str] | None = None  # an image folder's (folder, test folder, fitting)
 
     @classmethod
     def describe(cls, dataset: str | None, network: Network, source: str = "", is_sample: bool = False,
-                 input_shape: tuple[int, ...] | None = None) -> TrainedOn:
-        """The record for a model of ``network`` trained on the named dataset (class names looked up)."""
+                 input_shape: tuple[int, ...] | None = None,
+                 folders: tuple[str | None, str | None, str] | None = None) -> TrainedOn:
+        """The record for a model of ``network`` trained on the named dataset (class names looked up);
+        ``folders`` is an image folder's ``(folder, test folder, fitting)``."""
         from .datasets import CLASS_NAMES
 
         names = tuple(CLASS_NAMES.get(dataset, ())) if dataset else ()
         return cls(dataset, source, is_sample, tuple(input_shape or DEFAULT_INPUT_SHAPE), names,
-                   network_fingerprint(network))
+                   network_fingerprint(network), folders if dataset == "image_folder" else None)
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,10 @@ class Session:
             return "the network has changed since the model was trained"
         if on.dataset is not None and on.dataset != self.dataset_name:
             return f"the model was trained on {on.dataset}, not on {self.dataset_name}"
+        if on.folders is not None and on.folders[0] != (self.data_dir or None):
+            return f"the model was trained on the images in {on.folders[0]}, not on those in {self.data_dir}"
+        if on.folders is not None and on.folders != (self.data_dir or None, self.test_dir or None, self.resize):
+            return "the model was trained with another test folder or another fitting of the images"
         return None
 
     def _update_stale(self) -> None:

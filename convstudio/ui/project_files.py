@@ -148,7 +148,8 @@ class ProjectFiles(QObject):
         path = session.weights_path
         if not path or not self.tensorflow_ready or session.model is not None:
             return
-        trained_on = TrainedOn.describe(session.dataset_name, session.network)  # as saved with the project
+        trained_on = TrainedOn.describe(session.dataset_name, session.network,  # as saved with the project
+                                        folders=session.data_source[1:])
 
         def work(_state: Any) -> Any:
             from convstudio.core.project import load_project_model

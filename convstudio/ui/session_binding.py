@@ -132,10 +132,12 @@ class SessionBinding:
         controller, session = self.controller, self.session
         request, started = controller.last_request, controller.last_started
         network = controller.network_snapshot if controller.network_snapshot is not None else session.network
+        folders = ((request.data_dir, request.test_dir, request.resize) if request is not None
+                   else session.data_source[1:])
         return TrainedOn.describe(request.dataset if request is not None else session.dataset_name, network,
                                   source=started.dataset_source if started is not None else "",
                                   is_sample=bool(started is not None and started.is_sample),
-                                  input_shape=model_input_shape(model))
+                                  input_shape=model_input_shape(model), folders=folders)
 
 
 def bind_insight(panel: Any, session: Session, controller: Any, training_panel: Any) -> None:

@@ -86,6 +86,22 @@ def test_staleness_follows_dataset_and_network_changes_but_not_moves():
     assert [e.kind for e in seen if e.kind == "stale"] == ["stale"] * 4
 
 
+def test_a_model_trained_on_one_image_folder_is_stale_for_another():
+    session = Session(_net())
+    session.set_data_source("image_folder", "/data/flowers", None, "crop")
+    session.set_model(object(), TrainedOn.describe("image_folder", session.network,
+                                                   folders=session.data_source[1:]))
+    assert session.staleness is None
+    session.set_data_source("image_folder", "/data/cars", None, "crop")
+    assert "images in /data/flowers, not on those in /data/cars" in session.staleness
+    session.set_data_source("image_folder", "/data/flowers", None, "pad")
+    assert "another test folder or another fitting" in session.staleness
+    session.set_data_source("image_folder", "/data/flowers", None, "crop")
+    assert session.staleness is None
+    session.set_data_source("mnist", None)  # other datasets are told apart by name, as before
+    assert "trained on image_folder" in session.staleness
+
+
 def test_history_restarts_with_a_fresh_run_and_continues_a_resumed_one():
     session = Session(_net())
     session.record_epoch({"loss": 2.0})
