@@ -4,7 +4,8 @@
 (redrawn in place on a terminal, one line per quarter epoch otherwise) and records the run in
 ``<project>.runs`` (``runs list/show/compare/delete`` read the records); ``info`` prints the model
 summary, validation messages and the data that training would use; ``export`` writes a trained
-model; ``import`` turns a ``.keras`` model into a project; ``presets`` lists the bundled networks.
+model; ``import`` turns a ``.keras`` model into a project; ``presets`` lists the bundled networks;
+``sweep`` (:mod:`convstudio.cli_sweep`) tries several settings, one recorded run per trial.
 Errors are one clear message and a non-zero exit code, never a traceback; TensorFlow's own log
 lines stay hidden unless ``--verbose`` is given, and output cut short by a closed pipe
 (``| head``) ends quietly.
@@ -31,7 +32,7 @@ EXIT_ERROR = 2  # bad arguments, missing or unreadable files
 EXIT_DATA = 3  # the dataset could not be found
 EXIT_PIPE = 141  # stdout was closed early (128 + SIGPIPE, as other command-line tools report it)
 
-_TF_COMMANDS = ("train", "export", "import")
+_TF_COMMANDS = ("train", "export", "import", "sweep")
 """Commands that load TensorFlow (imported up front, with its start-up log lines filtered)."""
 
 
@@ -776,6 +777,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     _add_runs_parser(sub)
+    from .cli_sweep import add_sweep_parser
+
+    add_sweep_parser(sub)
 
     verbose_help = "show TensorFlow's own log messages (hidden by default)"
     parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)

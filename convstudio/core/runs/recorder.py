@@ -99,12 +99,15 @@ class RunRecorder:
 
     ``title`` names the project; ``origin`` is ``"cli"`` or ``"gui"``; ``resumed_from`` the checkpoint
     folder a continued run started from. ``tensorboard`` and ``health`` switch those parts off.
+    ``sweep`` marks a sweep's trial (its sweep's name, trial id, values and tuner), kept as the record's ``sweep``.
     """
 
     def __init__(self, root: str | os.PathLike[str], *, title: str = "", origin: str = "cli",
-                 resumed_from: str | None = None, tensorboard: bool = True, health: bool = True) -> None:
+                 resumed_from: str | None = None, tensorboard: bool = True, health: bool = True,
+                 sweep: dict[str, Any] | None = None) -> None:
         self.root = Path(root)
         self.title, self.origin, self.resumed_from = title, origin, resumed_from
+        self.sweep = dict(sweep) if sweep else None
         self.tensorboard, self.health = tensorboard, health
         self.folder: Path | None = None
         self.trainer: Trainer | None = None
@@ -144,6 +147,7 @@ class RunRecorder:
             "test": None, "duration_s": 0.0, "checkpoint": str(trainer.checkpoint_dir) if trainer.checkpoint_dir else None,
             "resumed_from": self.resumed_from, "final_model": None, "best_model": None, "best_epoch": None,
             "health": [], "warnings": [], "tensorboard": TENSORBOARD_DIR if self.tensorboard else None,
+            "sweep": self.sweep,
         }
         self.save()
         self._publish = RecordingChannel(channel, self)

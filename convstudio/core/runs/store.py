@@ -79,6 +79,8 @@ class RunSummary:
     title: str
     message: str
     health: tuple[str, ...]
+    sweep: str = ""
+    """The name of the sweep this run is a trial of ("" for a plain run)."""
 
     @property
     def outcome_label(self) -> str:
@@ -154,7 +156,8 @@ def _summary(folder: Path, r: dict[str, Any]) -> RunSummary:
         parameters=r.get("parameters"), test_accuracy=test.get("accuracy"), test_loss=test.get("loss"),
         dataset=str(dataset.get("name", "")), is_sample=bool(dataset.get("is_sample")), device=str(r.get("device", "")),
         title=str(r.get("title", "")), message=str(r.get("message", "")),
-        health=tuple(str(w.get("kind", "")) for w in r.get("health") or [] if isinstance(w, dict)))
+        health=tuple(str(w.get("kind", "")) for w in r.get("health") or [] if isinstance(w, dict)),
+        sweep=str(r["sweep"].get("name", "")) if isinstance(r.get("sweep"), dict) else "")
 
 
 def _sort_key(key: str):
