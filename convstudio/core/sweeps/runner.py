@@ -232,8 +232,11 @@ class _Setup:
     folder: Path
 
 
-def _prepare(job: SweepJob) -> _Setup:
+def _prepare(job: SweepJob, distributed: bool) -> _Setup:
     role = distributed_role()
+    if role and not distributed:
+        raise SweepError(f"{ENV_IP} is set: this sweep runs on this machine only; run distributed sweeps with "
+                         "convstudio-cli sweep")
     spec = validate_spec(job.spec, job.network, job.settings, job.dataset.input_shape, job.dataset.num_classes)
     if role and not job.name:
         raise SweepError("a distributed sweep needs a name, the same on the chief and on every worker")
@@ -259,17 +262,18 @@ def _chief_rows(job: SweepJob, spec: SweepSpec, name: str, oracle: Any) -> list[
     return sorted(rows, key=lambda r: (r.number, r.trial))
 
 
-def run_sweep(job: SweepJob, task: SweepTask | None = None, workers: int = 1) -> SweepResult:
+def run_sweep(job: SweepJob, task: SweepTask | None = None, workers: int = 1, distributed: bool = True) -> SweepResult:
     """Run the sweep ``job`` describes; returns its rows (a worker's: the trials it ran).
 
     Raises :class:`SweepError` for a spec that does not fit the network, a name already used, or an
     incomplete distributed set-up; a failed trial is a row (outcome ``error``), not an exception.
-    A chief waits until ``workers`` workers have asked for a trial before handing out the first.
+    A chief waits until ``workers`` workers have asked for a trial before handing out the first; with
+    ``distributed`` False, KerasTuner's environment variables are refused instead of followed.
     """
     from .tuner import SweepHyperModel, SweepTuner, make_oracle, serve_oracle
 
     task = task or _NoTask()
-    setup = _prepare(job)
+    setup = _prepare(job, distributed)
     spec, name, folder = setup.spec, setup.name, setup.folder
     if setup.role != "worker":
         _write_sweep_file(folder, name, spec, job, "running", [])
