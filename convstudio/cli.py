@@ -606,6 +606,14 @@ def _print_run_header(run: Any) -> None:
     if s.test_accuracy is not None:
         loss = "-" if s.test_loss is None else f"{s.test_loss:.4f}"
         print(f"test accuracy {_percent(s.test_accuracy)}, test loss {loss}")
+    sweep = run.record.get("sweep")
+    if isinstance(sweep, dict) and isinstance(sweep.get("values"), dict):
+        from convstudio.core.text import terminal_safe
+
+        trial = str(sweep.get("trial", ""))
+        number = int(trial) + 1 if trial.isdigit() else trial  # KerasTuner counts trials from 0
+        values = ", ".join(f"{k} {v}" for k, v in sweep["values"].items())
+        print(terminal_safe(f"sweep {sweep.get('name')}: trial {number} ({values}), tuner {sweep.get('tuner')}"))
 
 
 def _print_epochs(epochs: list[dict[str, Any]]) -> None:

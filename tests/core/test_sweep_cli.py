@@ -57,6 +57,10 @@ def test_a_six_trial_sweep_prints_its_table_and_records_every_trial(project, cap
     runs = [s for s in list_runs(path.parent / "digits.runs") if s.sweep == "s1"]
     assert len(runs) == 6 and all(s.epochs_done == 1 and s.outcome == "finished" for s in runs)
     assert {r.id for r in runs} == {c[-2] for c in cells}
+    best = next(c for line, c in zip(table, cells) if line.split()[1] == "*")
+    assert main(["runs", "show", str(path), best[-2]]) == EXIT_OK  # the run says which trial it was
+    assert f"sweep s1: trial {best[0]} (learning_rate {best[1]}, conv2d_1.filters {best[2]}), tuner tuner0" \
+        in capsys.readouterr().out
 
 
 def test_a_sweep_of_a_block_that_does_not_exist_is_one_line_and_trains_nothing(project, capsys):
