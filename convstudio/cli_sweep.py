@@ -132,7 +132,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if role and not args.name:
         raise CliError("a distributed sweep needs --name NAME, the same on the chief and on every worker")
-    settings = project.settings.replace(epochs=args.epochs) if args.epochs else project.settings
+    try:
+        settings = project.settings.replace(epochs=args.epochs) if args.epochs is not None else project.settings
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     dataset = _training_data(args, project)
     _require_trainable(project, dataset)
     job = SweepJob(spec, project.network, settings, dataset, _runs_root(path), title=project.title or path.stem,

@@ -70,6 +70,8 @@ def test_a_sweep_of_a_block_that_does_not_exist_is_one_line_and_trains_nothing(p
     assert main(["sweep", str(path), "--data-dir", str(data), "--set", "conv9.filters=1,2"]) == EXIT_ERROR
     err = capsys.readouterr().err
     assert err.startswith("error: conv9.filters: there is no block 'conv9'") and "Traceback" not in err
+    assert main(["sweep", str(path), "--data-dir", str(data), "--lr", "0.1", "--epochs", "0"]) == EXIT_ERROR
+    assert capsys.readouterr().err.strip() == "error: epochs must be at least 1; got 0"
     assert list_runs(path.parent / "digits.runs") == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from datafiles import MNIST
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
 from convstudio.core.network import Network
 from convstudio.core.runs import list_runs, load_run
@@ -45,7 +45,11 @@ def parts(qtbot, tmp_path, monkeypatch):
 
 
 def test_the_form_says_what_is_wrong_before_anything_runs(parts):
-    _document, _panel, _controller, dialog = parts
+    document, panel, controller, dialog = parts
+    gone = SweepDialog(document, panel, controller)
+    gone.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert document.set_param("conv2d_1", "filters", 5) is None  # a closed dialog no longer listens
     assert not dialog.start_button.isEnabled()  # nothing to vary yet
     row = dialog.form.add_block_axis("conv2d_1.filters", "4, 0")
     assert "Filters must be at least 1" in dialog.form.count_label.text() and not dialog.start_button.isEnabled()
@@ -54,6 +58,10 @@ def test_the_form_says_what_is_wrong_before_anything_runs(parts):
     assert "'x' is not a number" in dialog.form.count_label.text() and not dialog.start()
     dialog.form.lr_edit.setText("0.01, 0.003")
     assert dialog.form.count_label.text().startswith("4 combination(s); 4 trial(s) of 3 epoch(s)")
+    document.set_param("maxpool2d_1", "pool_h", 28)  # no combination can work now
+    assert "the network does not work: maxpool2d_1" in dialog.form.count_label.text()
+    assert not dialog.start_button.isEnabled()
+    document.undo()
     assert dialog.start_button.isEnabled()
     assert dialog.form.targets[0] == "conv2d_1.filters"  # filters, units and rates first
 

@@ -204,8 +204,8 @@ def _check_shape(spec: SweepSpec, network: Network, input_shape: Any, num_classe
         analysis = analyze(apply_trial(network, None, trial)[0], input_shape, num_classes)
         if not analysis.ok:
             issue = analysis.errors[0]
-            where = ", ".join(f"{k}={v}" for k, v in trial.items())
-            return [f"with {where} the network does not work: {issue.block_id or 'network'}: {issue.message}"]
+            where = f"with {', '.join(f'{k}={v}' for k, v in trial.items())} " if trial else ""
+            return [f"{where}the network does not work: {issue.block_id or 'network'}: {issue.message}"]
     return []
 
 

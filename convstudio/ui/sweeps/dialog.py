@@ -92,8 +92,8 @@ class SweepDialog(QDialog):
         self.best_button.clicked.connect(self.open_best)
         self.table.doubleClicked.connect(lambda index: self.use_trial(self.table.row_at(index.row())))
         self.form.changed.connect(self._update_count)
-        document.analysisChanged.connect(lambda _analysis: self._update_state())
-        panel.dataset_combo.currentIndexChanged.connect(lambda _index: self._update_state())
+        document.analysisChanged.connect(self._on_inputs_changed)  # bound: dropped with the dialog
+        panel.dataset_combo.currentIndexChanged.connect(self._on_inputs_changed)
         self._update_count()
         self._update_state()
         self.resize(820, 680)
@@ -153,6 +153,9 @@ class SweepDialog(QDialog):
         self.form.count_label.setText(f"{spec.grid_size} combination(s); {spec.planned_trials} trial(s) of "
                                       f"{self.form.epochs_spin.value()} epoch(s), each recorded as a run.")
         self.start_button.setEnabled(True)
+
+    def _on_inputs_changed(self, *_args: Any) -> None:
+        self._update_state()
 
     def _update_state(self) -> None:
         running = self.is_running
