@@ -110,10 +110,13 @@ class AxesForm(QWidget):
         blocks.addLayout(self.rows_box)
         blocks.addWidget(self.add_button)
         form.addRow("Block parameters", blocks)
-        form.addRow("Search", self.mode_combo)
-        form.addRow("Trials (at most)", self.trials_spin)
-        form.addRow("Seed (random)", self.seed_spin)
-        form.addRow("Epochs per trial", self.epochs_spin)
+        search = QHBoxLayout()
+        search.addWidget(self.mode_combo, 2)
+        for label, spin in (("Trials (at most)", self.trials_spin), ("Seed", self.seed_spin),
+                            ("Epochs per trial", self.epochs_spin)):
+            search.addWidget(QLabel(label))
+            search.addWidget(spin, 1)
+        form.addRow("Search", search)
         form.addRow("", self.count_label)
 
     def add_block_axis(self, target: str | None = None, values: str = "") -> BlockAxisRow:

@@ -96,7 +96,7 @@ class SweepDialog(QDialog):
         panel.dataset_combo.currentIndexChanged.connect(self._on_inputs_changed)
         self._update_count()
         self._update_state()
-        self.resize(820, 680)
+        self.resize(860, 720)
 
     def _build(self) -> None:
         buttons = QHBoxLayout()
@@ -106,6 +106,8 @@ class SweepDialog(QDialog):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.plot)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         bottom = QHBoxLayout()
         bottom.addWidget(self.note, 1)
         bottom.addWidget(self.best_button)

@@ -47,6 +47,7 @@ class TrialTable(QTableView):
         self.proxy.setSortRole(SORT_ROLE)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
+        self.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # in trial order until the user sorts
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.verticalHeader().setVisible(False)
