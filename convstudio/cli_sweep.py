@@ -17,6 +17,7 @@ from .cli import (
     EXIT_INVALID,
     EXIT_OK,
     CliError,
+    _add_folder_options,
     _load_project,
     _require_trainable,
     _run_interruptibly,
@@ -179,6 +180,7 @@ def add_sweep_parser(sub: Any) -> None:
                    help="chief only: wait until this many workers have asked before handing out trials")
     p.add_argument("--dataset", choices=ALL_DATASET_NAMES, help="override the project's dataset")
     p.add_argument("--data-dir", help="dataset folder (see train --help)")
+    _add_folder_options(p)
     p.add_argument("--no-sample", action="store_true", help="fail instead of using the bundled sample")
     p.add_argument("--offline", action="store_true", help="never try to download the dataset")
     p.set_defaults(func=cmd_sweep)

@@ -99,6 +99,10 @@ def test_a_six_trial_sweep_fills_the_table_and_plot_and_the_best_opens_in_the_ed
     document.set_param("maxpool2d_1", "pool_h", 3)  # another change than the swept values: stale
     assert dialog.note.text().startswith("Stale:") and not dialog.best_button.isEnabled()
     assert dialog.use_trial(best) is not None and document.network.blocks["conv2d_1"].params["filters"] == 4
+    document.undo()  # back to the network the sweep ran on
+    assert dialog.note.text() == "" and dialog.best_button.isEnabled()
+    panel.set_dataset_name("fashion_mnist")  # other data: stale again
+    assert dialog.note.text().startswith("Stale:") and not dialog.best_button.isEnabled()
 
 
 def test_cancel_keeps_the_trials_that_ended_and_unlocks_the_form(qtbot, parts):

@@ -94,6 +94,8 @@ class SweepDialog(QDialog):
         self.form.changed.connect(self._update_count)
         document.analysisChanged.connect(self._on_inputs_changed)  # bound: dropped with the dialog
         panel.dataset_combo.currentIndexChanged.connect(self._on_inputs_changed)
+        panel.folderEdited.connect(self._on_inputs_changed)
+        panel.dataChanged.connect(self._on_inputs_changed)
         self._update_count()
         self._update_state()
         self.resize(860, 720)
@@ -128,8 +130,10 @@ class SweepDialog(QDialog):
             raise SweepError(f"the training panel's settings: {exc}") from None
 
     def _current_key(self) -> ResultKey:
-        detail = base_fingerprint(self.document.network, self.spec) if self.spec is not None else ""
-        return ResultKey(dataset=self.panel.dataset_name(), detail=detail)
+        """The network (but for the swept values) and the data (with an image folder's options) on screen."""
+        network = base_fingerprint(self.document.network, self.spec) if self.spec is not None else ""
+        options = sorted((k, str(v)) for k, v in self.panel.load_options().items())
+        return ResultKey(dataset=self.panel.dataset_name(), detail=f"{network} {options}")
 
     @property
     def is_running(self) -> bool:
@@ -187,7 +191,7 @@ class SweepDialog(QDialog):
         except SweepError as exc:
             self.status.setText(str(exc))
             return False
-        network, dataset, data_dir = self.document.network.copy(), self.panel.dataset_name(), self.panel.data_dir()
+        network, dataset, options = self.document.network.copy(), self.panel.dataset_name(), self.panel.load_options()
         runs_root, title = self.controller.runs_dir(), self.controller.project_title or "Untitled"
         self.spec, self.rows = spec, []
         self._key = self.guard.key(per_sample=True)
@@ -201,7 +205,7 @@ class SweepDialog(QDialog):
             from convstudio.core.datasets import load_dataset
             from convstudio.core.sweeps import SweepJob, run_sweep
 
-            data = load_dataset(dataset, data_dir, allow_download=False)
+            data = load_dataset(dataset, allow_download=False, **options)
             job = SweepJob(spec, network, settings, data, runs_root, title=title, origin="gui")
             return run_sweep(job, state, distributed=False)
 
