@@ -237,3 +237,16 @@ def test_a_random_sweep_draws_the_same_trials_for_the_same_seed(tmp_path):
     assert first == again
     assert other != first
     assert all(np.isclose(d["learning_rate"], (0.1, 0.01, 0.001)).any() for d in first)
+
+
+def test_a_trial_whose_values_do_not_fit_this_network_is_an_error_row_not_a_crash(data, tmp_path):
+    from convstudio.core.sweeps import TrialRunner
+
+    spec = SweepSpec((SweepAxis("conv2d_1.filters", (2, 3)),))
+    task = Task()
+    runner = TrialRunner(SweepJob(spec, tiny_net(), SETTINGS, data, tmp_path / "p.runs"), spec, "s", task)
+    row = runner.run("1", {"conv2d_1.filters": 0}, "worker3")  # e.g. a worker's project differs from the chief's
+    assert (row.outcome, row.score, row.tuner, row.run_id) == ("error", None, "worker3", "")
+    assert "cannot apply" in row.message and runner.rows == [row]
+    assert [type(i).__name__ for i in task.items] == ["TrialStarted", "TrialEnded"]
+    assert list_runs(tmp_path / "p.runs") == []

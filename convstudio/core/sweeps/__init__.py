@@ -21,6 +21,7 @@ from .runner import (
     SweepTask,
     TrialEnded,
     TrialProgress,
+    TrialRunner,
     TrialStarted,
     distributed_role,
     run_sweep,
@@ -45,6 +46,6 @@ from .spec import (
 
 __all__ = ["BATCH_SIZE", "LEARNING_RATE", "MAX_GRID", "MODES", "SETTING_TARGETS", "SWEEPS_DIR", "SWEEP_FILE",
            "SweepAxis", "SweepCancelled", "SweepError", "SweepJob", "SweepResult", "SweepSpec", "SweepTask",
-           "TrialEnded", "TrialProgress", "TrialRow", "TrialStarted", "apply_trial", "base_fingerprint",
+           "TrialEnded", "TrialProgress", "TrialRow", "TrialRunner", "TrialStarted", "apply_trial", "base_fingerprint",
            "best_row", "distributed_role", "format_value", "parse_axis", "parse_values", "row_from_run",
            "run_sweep", "sweep_folder", "sweep_rows", "sweepable_params", "table_cells", "validate_spec"]

@@ -198,11 +198,9 @@ class TrialRunner:
             trainer = channel.trainer = Trainer(network, job.dataset, settings, channel, recorder=recorder)
             if self.task.cancelled:
                 trainer.stop()
-            finished = trainer.run()
+            trainer.run()  # never raises; how the run ended is in its record
             assert recorder.folder is not None
             row = row_from_run(load_run(recorder.folder))
-            if finished.status == "error":
-                row = TrialRow(**{**row.__dict__, "message": finished.message})
         self.rows.append(row)
         self.task.report(TrialEnded(row, len(self.rows), self.spec.planned_trials))
         return row
