@@ -29,7 +29,7 @@ import numpy as np
 import perf_common as pc
 
 
-def _fresh_model(network: Any, settings: Any, jit: bool) -> Any:
+def fresh_model(network: Any, settings: Any, jit: bool) -> Any:
     import keras
 
     from convstudio.core.builder import build_model
@@ -47,7 +47,7 @@ def _fresh_model(network: Any, settings: Any, jit: bool) -> Any:
 def run_fit(network: Any, dataset: Any, settings: Any, jit: bool) -> dict[str, Any]:
     from convstudio.core.pipeline import make_datasets
 
-    model = _fresh_model(network, settings, jit)
+    model = fresh_model(network, settings, jit)
     timer = pc.epoch_timer()
     t0 = time.perf_counter()
     splits = make_datasets(dataset, settings.batch_size, settings.validation_split, settings.seed)
@@ -55,7 +55,7 @@ def run_fit(network: Any, dataset: Any, settings: Any, jit: bool) -> dict[str, A
     return {"seconds": time.perf_counter() - t0, "epochs": timer.seconds, "events": 0, "probes": 0}
 
 
-def _render(activation: np.ndarray) -> np.ndarray:
+def render_map(activation: np.ndarray) -> np.ndarray:
     """Roughly what the GUI does with a feature map on its thread: scale to 0..255 per map."""
     a = activation.astype(np.float32)
     lo, hi = a.min(axis=(0, 1), keepdims=True), a.max(axis=(0, 1), keepdims=True)
@@ -66,7 +66,7 @@ def run_trainer(network: Any, dataset: Any, settings: Any, jit: bool, checkpoint
     from convstudio.core.training import Trainer
     from convstudio.core.training_events import BatchEnd, EpochEnd, EventChannel, ProbeUpdate, TrainFinished
 
-    model = _fresh_model(network, settings, jit)
+    model = fresh_model(network, settings, jit)
     channel = EventChannel()
     trainer = Trainer(network, dataset, settings.replace(jit_compile="on" if jit else "off"), channel,
                       checkpoint_dir=tempfile.mkdtemp(dir=checkpoint_root), model=model)
@@ -86,7 +86,7 @@ def run_trainer(network: Any, dataset: Any, settings: Any, jit: bool, checkpoint
                 probes += 1
                 for activation in event.activations.values():
                     if activation.ndim == 3:
-                        _render(activation)
+                        render_map(activation)
             elif isinstance(event, EpochEnd):
                 epochs.append(event.seconds)
             elif isinstance(event, TrainFinished):

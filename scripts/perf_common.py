@@ -43,9 +43,10 @@ def lenet5() -> Any:
 
 
 def app_threads() -> tuple[int, int]:
-    """The (inter, intra) TensorFlow pools the desktop app uses: one core left to the event loop."""
-    cores = os.cpu_count() or 1
-    return 1, max(1, cores - 1)
+    """The (inter, intra) TensorFlow pools the desktop app uses (:func:`convstudio.core.device.threads_for`)."""
+    from convstudio.core.device import threads_for, usable_cores
+
+    return threads_for(usable_cores())
 
 
 def set_threads(spec: str) -> str:

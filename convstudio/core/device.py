@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["SpeedOptions", "configure_threads", "describe_device", "gpu_compute_capabilities", "gpu_names",
-           "speed_options"]
+           "speed_options", "threads_for", "usable_cores"]
 
 MIN_FAST_CAPABILITY = (7, 0)
 """GPUs from Volta on have tensor cores: float16 compute and XLA pay off there."""
@@ -71,6 +71,28 @@ def configure_threads(inter: int | None = None, intra: int | None = None) -> boo
     except RuntimeError:
         return False
     return True
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the system has one), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_for(cores: int) -> tuple[int, int]:
+    """TensorFlow's (inter, intra) op threads for training next to an event loop on ``cores`` cores.
+
+    Every core computes (intra = cores): the event loop sleeps between 10 ms ticks and the system
+    wakes it ahead of the compute threads, so leaving it a core of its own only lost throughput
+    (half of it on 2 cores) without making ticks measurably less late. One inter-op thread on up to
+    two cores (a chain of layers runs one op at a time; a second pool only competes for the cores),
+    two above, for networks with parallel branches. Measured with ``scripts/bench_threads.py``
+    (docs/PERFORMANCE.md, section 10).
+    """
+    cores = max(1, int(cores))
+    return (1 if cores <= 2 else 2), cores
 
 
 def gpu_compute_capabilities() -> list[tuple[int, int]]:

@@ -46,6 +46,7 @@ from .datasets import Dataset
 from .device import SpeedOptions, describe_device, speed_options
 from .diagnosis import diagnose
 from .memory import MemoryEstimate, available_memory, estimate_training_memory, memory_problem
+from .model_reuse import ModelReuse, ReuseKey, reuse_key
 from .network import Network
 from .settings import TrainSettings
 from .training_events import EventChannel, TrainFinished, TrainStarted, TrainWarning
@@ -115,6 +116,20 @@ def _build_training_state(model: keras.Model, element_spec: Any) -> None:
             symbolic_build(data_batch=element_spec)
         except Exception:  # noqa: BLE001 - an optimisation only: fit builds whatever is left
             pass
+
+
+def _copy_model(model: keras.Model, network: Network, dataset: Dataset, settings: TrainSettings,
+                speed: SpeedOptions) -> keras.Model:
+    """A new model with ``model``'s variables and optimizer state (the same layer names), compiled alike."""
+    copy = build_model(network, dataset.input_shape, dataset.num_classes, mixed_precision=speed.mixed_precision)
+    compile_model(copy, settings, speed)
+    copy.optimizer.build(copy.trainable_variables)
+    for source, target in ((model.variables, copy.variables), (model.optimizer.variables, copy.optimizer.variables)):
+        if len(source) != len(target):
+            raise ValueError("the copy of the trained model does not have the same variables")
+        for a, b in zip(source, target):
+            b.assign(a)
+    return copy
 
 
 def _use_jit(model: keras.Model, jit: bool) -> None:
@@ -191,13 +206,18 @@ class Trainer:
     a :class:`TrainWarning`, the previous one stays, and training goes on.
     ``recorder`` (a :class:`~convstudio.core.runs.RunRecorder`) records the run in its run folder and
     adds the health monitor's warnings to the events.
+    ``reuse`` (a :class:`~convstudio.core.model_reuse.ModelReuse` shared by the runs of one session)
+    lets a fresh run of an unchanged network train the last such run's model again, started afresh,
+    instead of tracing a new one; the run then hands out a copy of what it trained.
     ``pause``, ``resume``, ``stop`` and ``set_probe`` may be called from any thread.
     """
 
     def __init__(self, network: Network, dataset: Dataset, settings: TrainSettings, channel: EventChannel,
                  checkpoint_dir: str | Path | None = None, model: keras.Model | None = None,
-                 recorder: RunRecorder | None = None) -> None:
+                 recorder: RunRecorder | None = None, reuse: ModelReuse | None = None) -> None:
         self.network = network.copy()
+        self.reuse = reuse
+        self._reuse_key: ReuseKey | None = None
         self.dataset = dataset
         self.settings = settings
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
@@ -315,7 +335,10 @@ class Trainer:
         self._memory: _Memory | None = None
         try:
             finished = self._run()
+            self._hand_out()
         except BaseException as exc:  # noqa: BLE001 - the thread must always end with an event
+            if self.reuse is not None:
+                self.reuse.forget(self.model)
             if not isinstance(exc, Exception) and not isinstance(exc, MemoryError):
                 raise
             finished = TrainFinished("error", _error_message(exc, self.settings, self._memory), self._epochs_done,
@@ -323,6 +346,16 @@ class Trainer:
                                      warnings=tuple(self._warnings))
         self.channel.put(finished)
         return finished
+
+    def _hand_out(self) -> None:
+        """Keep the trained model for the next fresh run and hand out a copy, which later runs leave alone."""
+        model = self.model
+        if self.reuse is None or model is None or not self.reuse.keep(model):
+            return
+        try:
+            self.model = _copy_model(model, self.network, self.dataset, self.settings, self._speed)
+        except Exception:  # noqa: BLE001 - the run stands: its own model is handed out and not kept
+            self.reuse.clear()
 
     def _history_copy(self) -> dict[str, list[float]]:
         return {k: list(v) for k, v in self.history.items()}
@@ -345,15 +378,21 @@ class Trainer:
         """The model to train, built (fresh) or taken over, compiled, with its training state created."""
         from .distribute import prepare_model
 
+        key, built = self._reuse_key, False
         with strategy.scope():
+            if self.model is None and key is not None and self.reuse is not None:
+                self.model = self.reuse.take(key)
             if self.model is None:
                 self.model = build_model(self.network, self.dataset.input_shape, self.dataset.num_classes,
                                          mixed_precision=speed.mixed_precision)
+                built = True
             model = self.model
             if not getattr(model, "compiled", False) or model.optimizer is None:
                 compile_model(model, self.settings)
             _use_jit(model, speed.jit_compile)
             _build_training_state(model, element_spec)
+        if built and key is not None and self.reuse is not None:
+            self.reuse.starting(key, model)
         prepare_model(model, strategy, element_spec)
         if self._stop.is_set():
             model.stop_training = True
@@ -386,9 +425,12 @@ class Trainer:
         strategy = choose_strategy(s)  # first: a cluster must be joined before TensorFlow runs anything
         if self.model is None:
             self._check_memory()
+        speed = self._speed = speed_options(s)
+        one_device = strategy_name(strategy) == "one device"
+        self._reuse_key = (reuse_key(self.network, ds, s, speed)
+                           if self.reuse is not None and self.model is None and one_device else None)
         if self.checkpoint_dir is not None:
             clean_checkpoint_folder(self.checkpoint_dir)
-        speed = speed_options(s)
         keras.utils.set_random_seed(s.seed)
         # an image folder larger than memory is decoded per batch by its own pipeline (shuffled by
         # tf.data, so a resumed run does not see exactly the same batches); files that fail to

@@ -24,9 +24,10 @@ PLOTTING_READY = "plotting ready"
 
 
 def gui_thread_budget() -> tuple[int, int]:
-    """(inter, intra) op threads that leave one core to the event loop on small machines."""
-    cores = os.cpu_count() or 1
-    return 1, max(1, cores - 1)
+    """(inter, intra) op threads for training beside the event loop on this machine's usable cores."""
+    from convstudio.core.device import threads_for, usable_cores
+
+    return threads_for(usable_cores())
 
 
 def configure_threads() -> bool:

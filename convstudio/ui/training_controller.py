@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from convstudio.core.health import HealthProbe, HealthWarning
+from convstudio.core.model_reuse import ModelReuse
 from convstudio.core.settings import TrainSettings
 from convstudio.core.training_events import (
     BatchEnd,
@@ -105,6 +106,7 @@ class TrainingController(QObject):
         self.health_warnings: list[HealthWarning] = []
         self.last_run_folder: Path | None = None
         self._recorder: Any = None
+        self._reuse = ModelReuse()  # fresh runs of an unchanged network train the last one's traced model again
 
     # ----------------------------------------------------------------- state
 
@@ -276,7 +278,8 @@ class TrainingController(QObject):
                 trainer = Trainer.resume_from(checkpoint_dir, network, dataset, request.settings, channel,
                                               recorder=recorder)
             else:
-                trainer = Trainer(network, dataset, request.settings, channel, checkpoint_dir, recorder=recorder)
+                trainer = Trainer(network, dataset, request.settings, channel, checkpoint_dir, recorder=recorder,
+                                  reuse=self._reuse)
             if self._probe_image is not None:
                 try:
                     trainer.set_probe(self._probe_image)
