@@ -90,7 +90,7 @@ def threads_for(cores: int) -> tuple[int, int]:
     Two inter-op threads, so that the input pipeline's ops and the training step's need not queue
     behind each other: never slower than one in the measurements, and bounded where TensorFlow's
     default takes one per core. Measured on 1 and 2 cores with ``scripts/bench_threads.py``
-    (docs/PERFORMANCE.md, section 10).
+    (docs/PERFORMANCE.md, section 11).
     """
     return 2, max(1, int(cores))
 
