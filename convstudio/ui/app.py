@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     loader = TensorFlowLoader(window)
     loader.ready.connect(window.set_tensorflow_ready)
+    loader.ready.connect(lambda _device: window.training_panel.estimate.measure())  # once per device: remembered
     loader.failed.connect(window.set_tensorflow_failed)
     loader.plottingReady.connect(window.training_panel.build_plots)
     loader.plottingReady.connect(window.build_insight)

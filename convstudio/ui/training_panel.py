@@ -37,6 +37,7 @@ from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
 
 from . import settings as app_settings
+from .estimate_view import EstimateLine, ask_smaller_batch
 from .plots import TrainingPlots
 from .training_controller import RunRequest, TrainingController
 from .worker import Worker, run_worker
@@ -89,23 +90,24 @@ def ask_keep_or_start_over(parent: QWidget) -> str:
     return "keep" if clicked is keep else "restart" if clicked is restart else "cancel"
 
 
-def find_source(name: str, data_dir: str | None) -> tuple[str, bool]:
-    """Where ``name`` would load from: ``(source, is_sample)``; raises when it cannot be found."""
+def find_source(name: str, data_dir: str | None) -> tuple[str, bool, int]:
+    """Where ``name`` would load from: ``(source, is_sample, training images)``; raises when it cannot be found."""
     from convstudio.core.datasets import load_dataset
 
     data = load_dataset(name, data_dir=data_dir, allow_download=False)
-    return data.source, data.is_sample
+    return data.source, data.is_sample, len(data.x_train)
 
 
-def scan_folder(folder: str | None) -> str:
-    """The scan summary of an image folder (headers only: class counts, sizes, files skipped)."""
+def scan_folder(folder: str | None) -> tuple[str, int]:
+    """The scan summary of an image folder (headers only: class counts, sizes, files skipped) and its image count."""
     from convstudio.core.data.folder_scan import scan_image_folder
 
     if not folder:
         raise ValueError("No image folder chosen: choose a folder with one subfolder of images per class.")
     if not os.path.isdir(folder):
         raise ValueError(missing_folder_text(folder))
-    return scan_image_folder(folder).summary()
+    scan = scan_image_folder(folder)
+    return scan.summary(), len(scan.files)
 
 
 def missing_folder_text(folder: str) -> str:
@@ -158,6 +160,7 @@ class TrainingPanel(QWidget):
         self._setting_dataset = False  # a choice made by the program, not the user: ask nothing
         self._paused_since: float | None = None
         self._paused_seconds = 0.0
+        self._images: int | None = None  # training images of the chosen data, once found
         self._build()
         self._connect()
         self._probe: Worker | None = None  # finds where the chosen dataset comes from
@@ -177,6 +180,8 @@ class TrainingPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self._build_data_box())
         column.addWidget(self._build_settings_box())
+        self.estimate = EstimateLine()
+        column.addWidget(self.estimate)
         column.addLayout(self._build_buttons())
         self.progress = QWidget()
         column = QVBoxLayout(self.progress)
@@ -350,6 +355,11 @@ class TrainingPanel(QWidget):
         c.document.analysisChanged.connect(lambda _analysis: self._update_buttons())
         c.pausedChanged.connect(self._on_paused)
         c.checkpointChanged.connect(self._update_buttons)
+        c.runningChanged.connect(self.estimate.set_training)
+        c.document.analysisChanged.connect(self._refresh_estimate)
+        for spin in (self.batch_spin, self.val_spin, self.momentum_spin):
+            spin.valueChanged.connect(self._refresh_estimate)
+        self.optimizer_combo.currentIndexChanged.connect(self._refresh_estimate)
 
     # ----------------------------------------------------------------- settings
 
@@ -384,6 +394,16 @@ class TrainingPanel(QWidget):
         self.patience_spin.setValue(settings.early_stopping.patience)
         self.patience_spin.setEnabled(settings.early_stopping.enabled)
         self._update_optimizer_fields()
+        self._refresh_estimate()
+
+    def _refresh_estimate(self, *_args: object) -> None:
+        """Price the run as it would start now (arithmetic only; the device was measured once)."""
+        try:
+            settings = self.settings()
+        except SettingsError:
+            return
+        document = self.controller.document
+        self.estimate.set_inputs(document.network, document.analysis, self._images, settings)
 
     def dataset_name(self) -> str:
         return str(self.dataset_combo.currentData())
@@ -463,6 +483,7 @@ class TrainingPanel(QWidget):
 
     def _refresh_source(self) -> None:
         self.source_label.setText("Looking for the data...")
+        self._set_images(None)
         if self._probe is not None:
             self._probe.cancel()  # its answer is for another choice
         name, data_dir = self.dataset_name(), self.data_dir()
@@ -473,13 +494,20 @@ class TrainingPanel(QWidget):
         self._probe = run_worker(self, "dataset-probe", lambda _state: find_source(name, data_dir),
                                  self._on_source_found, self._on_source_missing)
 
-    def _on_folder_scanned(self, summary: str) -> None:
+    def _set_images(self, images: int | None) -> None:
+        self._images = images
+        self._refresh_estimate()
+
+    def _on_folder_scanned(self, found: tuple[str, int]) -> None:
+        summary, images = found
+        self._set_images(images)
         self.source_label.setText(f"In use: {summary}")
         self.source_label.setToolTip(summary)
         self.sourceChanged.emit(f"Image folder: {self._image_folder}")
 
-    def _on_source_found(self, found: tuple[str, bool]) -> None:
-        source, is_sample = found
+    def _on_source_found(self, found: tuple[str, bool, int]) -> None:
+        source, is_sample, images = found
+        self._set_images(images)
         self.source_label.setText(self.describe_source(source, is_sample))
         self.source_label.setToolTip(source)
         self._emit_source(source, is_sample)
@@ -572,8 +600,11 @@ class TrainingPanel(QWidget):
     def start(self) -> bool:
         """Start a run with the shown settings; reports problems and returns False.
 
-        With a trained model to continue, asks first whether to keep training it or start over.
+        With a trained model to continue, asks first whether to keep training it or start over. A run
+        the memory estimate says cannot fit is refused, or started with a smaller batch if the user agrees.
         """
+        if not self._fits_in_memory():
+            return False
         if self.controller.checkpoint:
             choice = ask_keep_or_start_over(self)
             if choice == "cancel":
@@ -581,6 +612,19 @@ class TrainingPanel(QWidget):
             if choice == "keep":
                 return self._start(int(self.epochs_spin.value()))
         return self._start(None)
+
+    def _fits_in_memory(self) -> bool:
+        """Start's memory check: offer a batch size that fits, or refuse saying what to change."""
+        verdict = self.estimate.memory_verdict()
+        if verdict.problem is None:
+            return True
+        if verdict.fitting_batch:
+            if not ask_smaller_batch(self, verdict.problem, verdict.fitting_batch):
+                return False
+            self.batch_spin.setValue(verdict.fitting_batch)
+            return True
+        self._report_error("Too big for this machine", verdict.problem)
+        return False
 
     def clear_results(self) -> None:
         """Forget the shown run (curves, progress, result): what is shown next is another model's."""

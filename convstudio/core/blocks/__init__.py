@@ -15,6 +15,7 @@ from .base import (
                    ACTIVATIONS,
                    BLOCKS,
                    CATEGORIES,
+                   COSTS,
                    FLOAT_BYTES,
                    POINTWISE,
                    RESAMPLE,
@@ -47,7 +48,7 @@ from .head import OUTPUT_SOFTMAX, adds_softmax, is_added_softmax, output_activat
 from .source import INPUT
 
 __all__ = [
-    "ACTIVATIONS", "BLOCKS", "CATEGORIES", "FLOAT_BYTES", "INPUT", "KERNEL_INIT_HELP", "OUTPUT_SOFTMAX",
+    "ACTIVATIONS", "BLOCKS", "CATEGORIES", "COSTS", "FLOAT_BYTES", "INPUT", "KERNEL_INIT_HELP", "OUTPUT_SOFTMAX",
     "POINTWISE", "RESAMPLE", "WHOLE", "BlockSpec", "Fix", "Inference", "KerasLayer", "ParamSpec", "Refusal", "Shape",
     "ShapeError", "Window", "activation_name", "activation_of", "adds_softmax", "get_spec", "is_added_softmax",
     "need_image", "output_activation", "output_issue", "pair", "register", "resampled_span", "same_shape", "shape_str",

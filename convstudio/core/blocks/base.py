@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "ACTIVATIONS", "BLOCKS", "CATEGORIES", "DENSE_GROUP", "FLOAT_BYTES", "POINTWISE", "RESAMPLE", "WHOLE", "BlockSpec", "Fix",
+    "ACTIVATIONS", "BLOCKS", "CATEGORIES", "COSTS", "DENSE_GROUP", "FLOAT_BYTES", "POINTWISE", "RESAMPLE", "WHOLE", "BlockSpec", "Fix",
     "Inference", "KerasLayer", "ParamSpec", "Refusal", "Shape", "ShapeError", "Window", "activation_name",
     "activation_of", "get_spec", "l2_config", "l2_from_keras", "l2_param", "need_image", "pair", "register",
     "resampled_span", "same_shape", "shape_str", "sliding", "sliding_output", "spec_for_keras", "window_output",
@@ -34,6 +34,13 @@ CATEGORIES = ("Input", "Preprocessing", "Convolution", "Pooling", "Dense", "Regu
 """The palette's groups, in order; each has its colour."""
 DENSE_GROUP = "Dense"
 FLOAT_BYTES = 4
+COSTS = ("free", "light", "heavy", "resample", "multiply")
+"""What training time a block costs per element it reads and writes: ``free`` (a view: Input, Flatten),
+``light`` (one cheap operation per element: pooling, activations, merges), ``heavy`` (statistics or a
+random draw per element: BatchNorm, Dropout, flips), ``resample`` (interpolation per pixel: rotation,
+zoom, resizing), ``multiply`` (convolutions and Dense: their multiply-accumulates, plus gathering
+inputs and scattering gradients per element, which dominates when they have few input channels). See
+:mod:`convstudio.core.estimate`."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ class BlockSpec:
     ``explore``: how the convolution explorer steps through its sliding window ('conv', 'max', 'avg').
     ``augments``: a random augmentation, active only while training (the image passes unchanged at
     inference); its Keras layer takes a ``seed``.
+    ``cost``: one of :data:`COSTS`, what each element it reads and writes costs when training.
     """
 
     kind: str
@@ -180,6 +188,7 @@ class BlockSpec:
     kernel_view: bool = False
     explore: str | None = None
     augments: bool = False
+    cost: str = "light"
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:
@@ -227,6 +236,8 @@ def register(spec: BlockSpec) -> BlockSpec:
         shared = set(other.imports) & set(spec.imports)
         if shared:
             raise ValueError(f"{spec.kind} and {other.kind} both import {', '.join(sorted(shared))}")
+    if spec.cost not in COSTS:
+        raise ValueError(f"{spec.kind} has cost {spec.cost!r}, not one of {', '.join(COSTS)}")
     BLOCKS[spec.kind] = spec
     return spec
 

@@ -153,6 +153,7 @@ CONV2D = register(BlockSpec(
     activation="activation",
     kernel_view=True,
     explore="conv",
+    cost="multiply",
 ))
 
 
@@ -222,6 +223,7 @@ DEPTHWISE = register(BlockSpec(
            Rect(0.04, 0.04, 0.3, 0.3, "half")),
     imports={"DepthwiseConv2D": _window_from_keras},
     activation="activation",
+    cost="multiply",
 ))
 
 
@@ -246,4 +248,5 @@ SEPARABLE = register(BlockSpec(
                                                                                             "solid")),
     imports={"SeparableConv2D": lambda cfg: {"filters": cfg["filters"], **_window_from_keras(cfg)}},
     activation="activation",
+    cost="multiply",
 ))

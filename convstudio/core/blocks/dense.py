@@ -33,6 +33,7 @@ FLATTEN = register(BlockSpec(
     glyph=(Rect(-0.34, -0.34, 0.3, 0.3), Line(-0.02, -0.19, 0.16, -0.19),
            *(Rect(0.2, -0.34 + i * 0.17, 0.14, 0.13) for i in range(4))),
     imports={"Flatten": lambda cfg: {}},
+    cost="free",
 ))
 
 
@@ -71,4 +72,5 @@ DENSE = register(BlockSpec(
     imports={"Dense": lambda cfg: {"units": cfg["units"], "activation": activation_of(cfg),
                                    "use_bias": cfg["use_bias"], **l2_from_keras(cfg)}},
     activation="activation",
+    cost="multiply",
 ))

@@ -42,6 +42,7 @@ DROPOUT = register(BlockSpec(
                 else Ellipse(-0.24 + i * 0.24, -0.24 + j * 0.24, 0.08, 0.08, "solid")
                 for i in range(3) for j in range(3)),
     imports={"Dropout": _dropout_from_keras},
+    cost="heavy",
 ))
 
 
@@ -61,6 +62,7 @@ SPATIAL_DROPOUT = register(BlockSpec(
     glyph=(Rect(-0.34, -0.34, 0.3, 0.3, "solid"), Rect(0.04, -0.34, 0.3, 0.3), Rect(-0.34, 0.04, 0.3, 0.3),
            Rect(0.04, 0.04, 0.3, 0.3, "solid")),
     imports={"SpatialDropout2D": lambda cfg: {"rate": cfg["rate"]}},
+    cost="heavy",
 ))
 
 
@@ -103,6 +105,7 @@ BATCH_NORM = register(BlockSpec(
     glyph=(Polyline(tuple((-0.36 + 0.72 * i / 40, _bell(-0.36 + 0.72 * i / 40)) for i in range(41))),
            Line(-0.36, 0.3, 0.36, 0.3)),
     imports={"BatchNormalization": _bn_from_keras},
+    cost="heavy",
 ))
 
 # --------------------------------------------------------------------------- Activation and its layer classes

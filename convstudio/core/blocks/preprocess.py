@@ -66,11 +66,12 @@ _FILL = ParamSpec("fill_mode", str, "reflect", "How pixels moved in from outside
                   "Fill", choices=FILL_MODES)
 
 
-def _augment(kind: str, help_text: str, params: tuple[ParamSpec, ...], config, summary, glyph, imports) -> BlockSpec:
+def _augment(kind: str, help_text: str, params: tuple[ParamSpec, ...], config, summary, glyph, imports,
+             cost: str = "resample") -> BlockSpec:
     return register(BlockSpec(
         kind, kind, CATEGORY, help_text + " Active only while training; at inference the image passes unchanged.",
         params, _image(kind), lambda p, shapes: [KerasLayer(kind, config(p))], summary,
-        window=POINTWISE, glyph=glyph, imports={kind: imports}, augments=True,
+        window=POINTWISE, glyph=glyph, imports={kind: imports}, augments=True, cost=cost,
     ))
 
 
@@ -83,6 +84,7 @@ RANDOM_FLIP = _augment(
     (Line(0, -0.36, 0, 0.36, pen="dashed"), Polyline(((-0.08, -0.2), (-0.34, 0.0), (-0.08, 0.2))),
      Polyline(((0.08, -0.2), (0.34, 0.0), (0.08, 0.2)))),
     lambda cfg: {"mode": cfg["mode"]},
+    cost="heavy",
 )
 
 RANDOM_TRANSLATION = _augment(
@@ -141,6 +143,7 @@ RANDOM_CONTRAST = _augment(
     lambda p: f"±{p['factor']:g}",
     (Ellipse(0, 0, 0.32, 0.32), Rect(0.0, -0.32, 0.32, 0.64, "solid", pen="none")),
     _contrast_from_keras,
+    cost="heavy",
 )
 
 
@@ -196,4 +199,5 @@ RESIZING = register(BlockSpec(
     glyph=(Rect(-0.34, -0.34, 0.68, 0.68, pen="dashed"), Rect(-0.34, 0.02, 0.32, 0.32),
            Line(-0.02, 0.02, 0.3, -0.3), Polyline(((0.12, -0.3), (0.3, -0.3), (0.3, -0.12)))),
     imports={"Resizing": _resizing_from_keras},
+    cost="resample",
 ))

@@ -61,4 +61,5 @@ INPUT = register(BlockSpec(
     glyph=(Rect(-0.32, -0.32, 0.64, 0.64, radius=0.06), Line(0, -0.16, 0, 0.18), Line(-0.12, 0.06, 0, 0.18),
            Line(0.12, 0.06, 0, 0.18)),
     min_inputs=0, max_inputs=0,
+    cost="free",
 ))
