@@ -4,14 +4,13 @@
 block reads and writes, by the block's cost class (:data:`~convstudio.core.blocks.COSTS`), and for
 convolutions and Dense blocks their multiply-accumulates (MACs) too. MACs alone would miss the layers
 that do little arithmetic but touch much memory: BatchNorm and Dropout cost several times a ReLU per
-element, a rotation several times more again; and a convolution of few input channels (the first one of
-a network) costs many times more per MAC than a wide one. So a block that multiplies is a roofline: it
-takes the longer of its MACs at the speed of a wide convolution and of the elements it gathers
-(im2col: each output position's window) and writes at the speed of a one-channel convolution.
+element, a rotation several times more again; and a convolution of one input channel (the first one of
+a network) costs ten times more per MAC than a wide one. So a block that multiplies costs its MACs
+plus its window taps (output positions x kernel area) and output elements.
 
 :func:`calibrate` prices each of those on this device in about a second or two: ReLU with max pooling
 (light), BatchNorm with Dropout (heavy), a random rotation (resample), a one-channel and a 32-channel
-3x3 convolution (per element and per MAC), each forward and backward in a compiled function (the
+3x3 convolution (per element, then per MAC), each forward and backward in a compiled function (the
 fastest of a few runs), and a few steps of Keras ``fit`` of a tiny model fed by the trainer's own input
 pipeline (the fixed cost of a step). :func:`estimate_epoch` is then pure
 arithmetic: ``steps x step cost + images x per-image cost`` for training, the same at a third of the
@@ -56,23 +55,20 @@ FORWARD_SHARE = 1 / 3
 OPTIMIZER_TRAFFIC = 6
 """Elements the optimizer reads and writes per trainable parameter and step (weight, gradient, slots)."""
 
-_PRICED = ("light", "heavy", "resample")
+_PRICED = ("light", "heavy", "resample", "multiply")
 
 
 @dataclass(frozen=True)
 class Workload:
-    """What one training image costs a network: elements moved per cost class, and for each block that
-    multiplies (``layers``) its forward MACs and the elements it reads and writes."""
+    """What one training image costs a network: the forward MACs of the blocks that multiply, and the
+    elements moved per cost class."""
 
-    layers: tuple[tuple[int, int], ...] = ()
+    macs: int = 0
     light: int = 0
     heavy: int = 0
     resample: int = 0
+    multiply: int = 0
     trainable_params: int = 0
-
-    @property
-    def macs(self) -> int:
-        return sum(macs for macs, _elements in self.layers)
 
 
 def _elements(shape: tuple[int, ...] | None) -> int:
@@ -82,18 +78,29 @@ def _elements(shape: tuple[int, ...] | None) -> int:
 def workload(network: Network, analysis: Analysis) -> Workload:
     """The per-image work of the analysed ``network`` (blocks of unknown shape count nothing)."""
     moved = dict.fromkeys(_PRICED, 0)
-    layers = []
+    macs = 0
     for bid, info in analysis.info.items():
         if bid not in network.blocks or info.shape is None:
             continue
         cost = get_spec(network.blocks[bid].kind).cost
-        if cost == "free":
-            continue
-        if cost == "multiply":  # the inputs of each output channel are gathered (im2col): MACs / channels
-            layers.append((info.macs, info.macs // max(1, info.shape[-1]) + _elements(info.shape)))
-        else:
-            moved[cost] += sum(_elements(analysis.shape(src)) for src in network.inputs_of(bid)) + _elements(info.shape)
-    return Workload(tuple(layers), moved["light"], moved["heavy"], moved["resample"], analysis.trainable_params)
+        sources = [analysis.shape(src) for src in network.inputs_of(bid)]
+        if cost == "multiply":
+            macs += info.macs
+            moved[cost] += _window_taps(info.macs, sources, info.shape) + _elements(info.shape)
+        elif cost != "free":
+            moved[cost] += sum(_elements(shape) for shape in sources) + _elements(info.shape)
+    return Workload(macs, moved["light"], moved["heavy"], moved["resample"], moved["multiply"],
+                    analysis.trainable_params)
+
+
+def _window_taps(macs: int, sources: list[tuple[int, ...] | None], shape: tuple[int, ...]) -> int:
+    """Window positions read per image: output positions x kernel area (MACs / (in x out channels)).
+
+    Each tap reads all input channels at one pixel in one go; a convolution of one input channel
+    pays for every tap, a wide one hardly notices them. A Dense block reads its input once.
+    """
+    channels_in = sources[0][-1] if sources and sources[0] else 1
+    return macs // max(1, channels_in * shape[-1])
 
 
 @dataclass(frozen=True)
@@ -101,9 +108,9 @@ class Calibration:
     """Seconds per unit of work on one device, with the key it was measured under.
 
     ``step_s``: the fixed cost of one training step (Keras's loop, the input pipeline, the optimizer
-    call); ``light_s``, ``heavy_s``, ``resample_s``: per element read or written, forward and backward.
-    A block that multiplies takes the longer of its MACs at ``mac_s`` (what a wide convolution
-    achieves) and its elements at ``multiply_s`` (what a convolution of one input channel achieves).
+    call); ``mac_s``: per forward MAC, forward and backward; ``light_s``, ``heavy_s``, ``resample_s``,
+    ``multiply_s``: per element read or written (for a block that multiplies: per window tap and
+    output element), forward and backward.
     """
 
     key: str
@@ -120,8 +127,8 @@ class Calibration:
 
     def per_image_s(self, work: Workload) -> float:
         """Seconds one image costs a training step (forward and backward)."""
-        layers = sum(max(macs * self.mac_s, elements * self.multiply_s) for macs, elements in work.layers)
-        return layers + work.light * self.light_s + work.heavy * self.heavy_s + work.resample * self.resample_s
+        return (work.macs * self.mac_s + work.light * self.light_s + work.heavy * self.heavy_s
+                + work.resample * self.resample_s + work.multiply * self.multiply_s)
 
     def per_step_s(self, work: Workload) -> float:
         """Seconds one training step costs whatever its batch size (the loop and the optimizer update)."""
@@ -134,7 +141,7 @@ class Calibration:
         if not isinstance(data, Mapping) or not {"key", "device", "step_s", "mac_s"} <= set(data):
             raise ValueError("not a calibration record")
         values = {k: v for k, v in data.items() if k in names}
-        for name in ("step_s", "mac_s", "multiply_s", *(f"{c}_s" for c in _PRICED)):
+        for name in ("step_s", "mac_s", *(f"{c}_s" for c in _PRICED)):
             number = float(values.get(name, "nan"))
             if not math.isfinite(number) or number < 0:
                 raise ValueError(f"calibration field {name} is not a time: {values.get(name)!r}")
@@ -250,9 +257,9 @@ _PROBES = {  # the work each stands for, per image, in the units the workload co
                     Workload(heavy=4 * _E)),
     "resample": _Probe(lambda k: [k.layers.RandomRotation(0.1)], (28, 28, 4), 16, Workload(resample=2 * 28 * 28 * 4)),
     "narrow": _Probe(lambda k: [k.layers.Conv2D(8, 3, padding="same", activation="relu")], (28, 28, 1), 32,
-                     Workload(((28 * 28 * 8 * 9, 28 * 28 * (9 + 8)),))),
+                     Workload(28 * 28 * 8 * 9, multiply=28 * 28 * (9 + 8))),
     "wide": _Probe(lambda k: [k.layers.Conv2D(32, 3, padding="same", activation="relu")], _MAPS, 16,
-                   Workload(((28 * 28 * 32 * 9 * 32, 10 * _E),))),
+                   Workload(28 * 28 * 32 * 9 * 32, multiply=28 * 28 * 9 + _E)),
 }
 _WARM_UP = 3
 _REPEATS = 7
@@ -338,11 +345,21 @@ def calibrate(cancelled: Callable[[], bool] | None = None) -> Calibration | None
     step_s = _time_fit_step()
     light, heavy, resample = (seconds[name] / getattr(_PROBES[name].work, name) for name in ("light", "heavy",
                                                                                               "resample"))
-    (wide_macs, _), = _PROBES["wide"].work.layers
-    (_, narrow_elements), = _PROBES["narrow"].work.layers
-    mac_s, multiply_s = seconds["wide"] / wide_macs, seconds["narrow"] / narrow_elements
+    mac_s, multiply_s = _price_multiply(seconds["narrow"], seconds["wide"])
     return Calibration(key, device, step_s, mac_s, light, heavy, resample, multiply_s,
                        time.strftime("%Y-%m-%d %H:%M:%S"), time.perf_counter() - began)
+
+
+def _price_multiply(narrow_s: float, wide_s: float) -> tuple[float, float]:
+    """(per MAC, per element) of blocks that multiply, from a one-channel and a 32-channel convolution.
+
+    The narrow one is nearly all elements (its few MACs are priced at the wide one's overall rate),
+    the wide one is priced per MAC for what its elements leave.
+    """
+    narrow, wide = _PROBES["narrow"].work, _PROBES["wide"].work
+    element_s = max(narrow_s - narrow.macs * wide_s / wide.macs, narrow_s * 0.5) / narrow.multiply
+    mac_s = max(wide_s - wide.multiply * element_s, wide_s * 0.1) / wide.macs
+    return mac_s, element_s
 
 
 def load_or_calibrate(path: str | os.PathLike[str], again: bool = False,

@@ -38,8 +38,8 @@ COSTS = ("free", "light", "heavy", "resample", "multiply")
 """What training time a block costs per element it reads and writes: ``free`` (a view: Input, Flatten),
 ``light`` (one cheap operation per element: pooling, activations, merges), ``heavy`` (statistics or a
 random draw per element: BatchNorm, Dropout, flips), ``resample`` (interpolation per pixel: rotation,
-zoom, resizing), ``multiply`` (convolutions and Dense: their multiply-accumulates, plus gathering
-inputs and scattering gradients per element, which dominates when they have few input channels). See
+zoom, resizing), ``multiply`` (convolutions and Dense: their multiply-accumulates, plus a cost per
+window tap and output element, which dominates when they have few input channels). See
 :mod:`convstudio.core.estimate`."""
 
 
