@@ -129,6 +129,7 @@ class EstimateLine(QWidget):
         """A run is going on: a measurement now would time the run, not the device; it is cancelled and
         tried again afterwards."""
         self._blocked = running
+        self.measure_button.setEnabled(not running and self._worker is None and self._wanted)
         if running and self._worker is not None:
             self._worker.cancel()
         elif not running and self.calibration is None and self._wanted:

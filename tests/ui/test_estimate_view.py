@@ -95,6 +95,7 @@ def test_measuring_waits_for_a_run_to_end(qtbot, panel, monkeypatch):
     panel.estimate.set_training(True)
     panel.estimate.measure()
     assert not panel.estimate.measuring  # a run is going on: it would time the run, not the device
+    assert not panel.estimate.measure_button.isEnabled()
     panel.estimate.set_training(False)
     assert panel.estimate.measuring
     qtbot.waitUntil(lambda: panel.estimate.calibration == CALIBRATION, timeout=5000)
