@@ -432,6 +432,19 @@ class EditorDocument(QObject):
             self.select(new)
         return new
 
+    def replace_network(self, network: Network, text: str) -> str | None:
+        """Make the content a copy of ``network`` as one undoable step named ``text`` (blocks keep their
+        ids, parameters and places); the refusal reason, or None."""
+        def action(net: Network) -> None:
+            for bid in list(net.blocks):
+                net.remove_block(bid)
+            for block in network:
+                net.add_block(block.kind, dict(block.params), block.pos, block.id)
+            for edge in network.edges:
+                net.connect(edge.src, edge.dst)
+
+        return self.apply_edit(text, action)
+
     def load_network(self, network: Network, clean: bool = True) -> None:
         """Replace the content with ``network`` and clear the undo history.
 

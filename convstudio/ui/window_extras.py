@@ -1,7 +1,7 @@
 """The window's help, diagram, rename and theme commands: their actions, menu entries and slots.
 
 Help > User Guide (F1), Keyboard Shortcuts, Glossary and About; File > Export Diagram; Edit > Rename
-Block (F2); View > Theme (System, Light, Dark).
+Block (F2); View > Runs (Ctrl+Shift+R) and Theme (System, Light, Dark).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from .action import add_action
 from .theme import MODES, theme_controller
 
-__all__ = ["add_extra_menus", "make_extra_actions"]
+__all__ = ["add_extra_menus", "make_extra_actions", "show_runs"]
 
 
 def make_extra_actions(w: Any) -> None:
@@ -34,6 +34,8 @@ def make_extra_actions(w: Any) -> None:
                                       "Save the network diagram as a PNG or SVG picture")
     w.rename_action = add_action(w, "Re&name Block", lambda: rename_selected(w), "F2",
                               "Rename the selected block (its Keras layer name)")
+    w.runs_action = add_action(w, "R&uns...", lambda: show_runs(w), "Ctrl+Shift+R",
+                               "The project's training runs: sort, overlay curves, compare, reopen, continue, delete")
     w.theme_group = QActionGroup(w)
     w.theme_actions = {}
     controller = theme_controller()
@@ -51,6 +53,8 @@ def add_extra_menus(w: Any, edit_menu: QMenu, view_menu: QMenu, help_menu: QMenu
     beside Export Model)."""
     edit_menu.addSeparator()
     edit_menu.addAction(w.rename_action)
+    view_menu.addSeparator()
+    view_menu.addAction(w.runs_action)
     theme = view_menu.addMenu("&Theme")
     for action in w.theme_actions.values():
         theme.addAction(action)
@@ -75,6 +79,13 @@ def open_user_guide(w: Any) -> Any:
     from .help import HelpWindow
 
     return _keep(w, "help_window", HelpWindow)
+
+
+def show_runs(w: Any) -> Any:
+    """View > Runs: the project's recorded runs (one window, kept while the app runs)."""
+    from .runs import RunsWindow
+
+    return _keep(w, "runs_window", RunsWindow)
 
 
 def show_shortcuts(w: Any) -> Any:

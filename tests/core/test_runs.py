@@ -224,3 +224,30 @@ def test_a_run_that_fails_is_recorded_with_why(sample, tmp_path, monkeypatch):
     [summary] = list_runs(tmp_path / "r.runs")
     assert finished.status == "error" and summary.outcome == "error" and summary.outcome_label == "error"
     assert "no such layer" in summary.message and load_run(summary.folder).model_path("final") is None
+
+
+def test_damaged_run_folders_are_reported_with_why_and_never_break_the_listing(tmp_path):
+    from runfiles import record_run
+
+    from convstudio.core.runs import scan_runs
+
+    root = tmp_path / "p.runs"
+    good = record_run(root, val_accuracies=(0.4, 0.7, 0.55), losses=(2.0, 1.5, 1.2))
+    cut = root / "20261202-101010-abcdef"
+    cut.mkdir()
+    (cut / RUN_FILE).write_text('{"format": "convstudio-run", "status": "runn')
+    empty = root / "20261202-101011-abcdef"
+    empty.mkdir()
+    wrong = record_run(root)
+    record = json.loads((wrong / RUN_FILE).read_text())
+    record["parameters"] = "many"
+    (wrong / RUN_FILE).write_text(json.dumps(record))
+    (root / "notes").mkdir()  # not a run: neither listed nor reported
+    runs, damaged = scan_runs(root)
+    assert [s.folder for s in runs] == [good] and runs[0].best_val_accuracy == pytest.approx(0.7)
+    reasons = {d.folder: d.reason for d in damaged}
+    assert set(reasons) == {cut, empty, wrong}
+    assert "cannot be read" in reasons[cut] and "no run.json" in reasons[empty] and "wrong kind" in reasons[wrong]
+    assert list_runs(root, sort="accuracy") == runs
+    with pytest.raises(RunError, match="damaged: its run.json cannot be read"):
+        load_run(cut)

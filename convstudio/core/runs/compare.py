@@ -105,6 +105,7 @@ def compare_runs(first: RunRecord, second: RunRecord) -> RunComparison:
     data = diff_settings(first.record.get("dataset") or {}, second.record.get("dataset") or {})
     s1, s2 = first.summary, second.summary
     results = [("outcome", s1.outcome_label, s2.outcome_label), ("test accuracy", s1.test_accuracy, s2.test_accuracy),
+               ("best validation accuracy", s1.best_val_accuracy, s2.best_val_accuracy),
                ("test loss", s1.test_loss, s2.test_loss), ("parameters", s1.parameters, s2.parameters),
                ("epochs", s1.epochs_done, s2.epochs_done), ("duration s", s1.duration_s, s2.duration_s),
                ("device", s1.device, s2.device)]

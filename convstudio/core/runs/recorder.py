@@ -146,6 +146,7 @@ class RunRecorder:
             "device": "", "parameters": params, "epochs_planned": s.epochs, "initial_epoch": 0, "epochs_done": 0,
             "test": None, "duration_s": 0.0, "checkpoint": str(trainer.checkpoint_dir) if trainer.checkpoint_dir else None,
             "resumed_from": self.resumed_from, "final_model": None, "best_model": None, "best_epoch": None,
+            "best_val_accuracy": None,
             "health": [], "warnings": [], "tensorboard": TENSORBOARD_DIR if self.tensorboard else None,
             "sweep": self.sweep,
         }
@@ -186,11 +187,18 @@ class RunRecorder:
         elif isinstance(event, EpochEnd):
             self.epochs.append({"epoch": event.epoch, "seconds": event.seconds, **event.metrics})
             self.record["epochs_done"] = event.epoch + 1
+            self._note_best_val_accuracy(event.metrics.get("val_accuracy"))
         elif isinstance(event, TrainWarning):
             self.record["warnings"].append(event.message)
         elif isinstance(event, TrainFinished):
             self._finish(event)
         return warnings
+
+    def _note_best_val_accuracy(self, value: Any) -> None:
+        """Keep the highest validation accuracy so far in the record (the runs list shows it)."""
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            best = self.record.get("best_val_accuracy")
+            self.record["best_val_accuracy"] = float(value) if best is None else max(best, float(value))
 
     def record_batch(self, epoch: int, step: int, global_step: int, loss: float, accuracy: float) -> None:
         self.batches.append([epoch, step, global_step, loss, accuracy])

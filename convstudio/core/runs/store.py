@@ -1,7 +1,8 @@
 """Reading the runs of a project: list them (sorted), find one by name, load it, delete it.
 
 Only folders whose ``run.json`` carries our marker count as runs; anything else in the runs folder is
-ignored when listing and refused when deleting. A run whose record still says ``running`` while no
+ignored when listing and refused when deleting, except a folder named like a run (or holding a
+``run.json``) whose record cannot be read: :func:`scan_runs` reports it as a :class:`DamagedRun`, with why. A run whose record still says ``running`` while no
 process of this machine is recording it was killed or crashed: it is listed as ``interrupted``, with
 what it had recorded up to its last completed epoch. Importing this module imports no TensorFlow.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 from dataclasses import dataclass
@@ -19,8 +21,8 @@ from typing import Any
 from .layout import METRICS_FILE, RUN_FILE, RUN_FORMAT
 from .recorder import active_runs
 
-__all__ = ["OUTCOME_LABELS", "SORT_KEYS", "RunError", "RunRecord", "RunSummary", "delete_run", "find_run",
-           "list_runs", "load_run", "outcome_of"]
+__all__ = ["OUTCOME_LABELS", "SORT_KEYS", "DamagedRun", "RunError", "RunRecord", "RunSummary", "delete_run",
+           "find_run", "list_runs", "load_run", "outcome_of", "scan_runs"]
 
 OUTCOME_LABELS = {
     "finished": "finished", "stopped": "stopped", "early_stopped": "early-stopped", "nan": "NaN loss",
@@ -28,6 +30,7 @@ OUTCOME_LABELS = {
     "running": "running",
 }
 SORT_KEYS = ("time", "accuracy", "parameters", "duration")
+_RUN_NAME = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 
 
 class RunError(ValueError):
@@ -73,6 +76,7 @@ class RunSummary:
     parameters: int | None
     test_accuracy: float | None
     test_loss: float | None
+    best_val_accuracy: float | None
     dataset: str
     is_sample: bool
     device: str
@@ -85,6 +89,15 @@ class RunSummary:
     @property
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+
+@dataclass(frozen=True)
+class DamagedRun:
+    """A folder of the runs folder that looks like a run but whose record cannot be used, and why."""
+
+    id: str
+    folder: Path
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -147,13 +160,24 @@ def _read_record(folder: Path) -> dict[str, Any] | None:
     return data if data is not None and data.get("format") == RUN_FORMAT else None
 
 
+def _number(value: Any, kind: type = float) -> Any:
+    """``value`` as ``kind`` (None stays None); raises ValueError for anything that is not a number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} is not a number")
+    return kind(value)
+
+
 def _summary(folder: Path, r: dict[str, Any]) -> RunSummary:
+    """The listing line of a record; raises ValueError for a record with fields of the wrong kind."""
     test = r.get("test") if isinstance(r.get("test"), dict) else {}
     dataset = r.get("dataset") if isinstance(r.get("dataset"), dict) else {}
     return RunSummary(
         id=folder.name, folder=folder, outcome=outcome_of(r, folder), started=str(r.get("started", "")),
-        duration_s=float(r.get("duration_s") or 0.0), epochs_done=int(r.get("epochs_done") or 0),
-        parameters=r.get("parameters"), test_accuracy=test.get("accuracy"), test_loss=test.get("loss"),
+        duration_s=_number(r.get("duration_s") or 0.0), epochs_done=_number(r.get("epochs_done") or 0, int),
+        parameters=_number(r.get("parameters"), int), test_accuracy=_number(test.get("accuracy")),
+        test_loss=_number(test.get("loss")), best_val_accuracy=_number(r.get("best_val_accuracy")),
         dataset=str(dataset.get("name", "")), is_sample=bool(dataset.get("is_sample")), device=str(r.get("device", "")),
         title=str(r.get("title", "")), message=str(r.get("message", "")),
         health=tuple(str(w.get("kind", "")) for w in r.get("health") or [] if isinstance(w, dict)),
@@ -177,13 +201,41 @@ def list_runs(root: str | os.PathLike[str], sort: str = "time", descending: bool
     """
     if sort not in SORT_KEYS:
         raise RunError(f"cannot sort runs by {sort!r}; use one of {', '.join(SORT_KEYS)}")
-    base = Path(root)
+    return sorted(scan_runs(root)[0], key=_sort_key(sort), reverse=descending)
+
+
+def _examine(folder: Path) -> tuple[dict[str, Any], RunSummary | None, str | None]:
+    """The record and summary of the run in ``folder``, or why a folder that looks like a run is damaged;
+    neither for a folder that is not a run at all."""
+    path = folder / RUN_FILE
+    if not path.is_file():
+        return {}, None, ("it has no run.json: the run was cut off before its first record"
+                          if _RUN_NAME.match(folder.name) else None)
+    data = _read_json(path)
+    if data is None:
+        return {}, None, "its run.json cannot be read (cut off or not JSON)"
+    if data.get("format") != RUN_FORMAT:
+        return {}, None, ("its run.json is not a ConvStudio run record" if _RUN_NAME.match(folder.name) else None)
     try:
-        folders = [p for p in base.iterdir() if p.is_dir()]
+        return data, _summary(folder, data), None
+    except (TypeError, ValueError, OverflowError) as exc:
+        return {}, None, f"its run.json has a field of the wrong kind ({exc})"
+
+
+def scan_runs(root: str | os.PathLike[str]) -> tuple[list[RunSummary], list[DamagedRun]]:
+    """The runs in ``root`` (unsorted) and the damaged run folders, each with why it cannot be used."""
+    try:
+        folders = sorted(p for p in Path(root).iterdir() if p.is_dir())
     except OSError:
-        return []
-    runs = [_summary(f, r) for f in folders if (r := _read_record(f)) is not None]
-    return sorted(runs, key=_sort_key(sort), reverse=descending)
+        return [], []
+    runs, damaged = [], []
+    for folder in folders:
+        _, summary, reason = _examine(folder)
+        if summary is not None:
+            runs.append(summary)
+        elif reason is not None:
+            damaged.append(DamagedRun(folder.name, folder, reason))
+    return runs, damaged
 
 
 def find_run(root: str | os.PathLike[str], ref: str) -> Path:
@@ -209,11 +261,12 @@ def find_run(root: str | os.PathLike[str], ref: str) -> Path:
 def load_run(folder: str | os.PathLike[str]) -> RunRecord:
     """The whole record of the run in ``folder``."""
     path = Path(folder)
-    record = _read_record(path)
-    if record is None:
-        raise RunError(f"{path} is not a ConvStudio run (no readable {RUN_FILE})")
+    record, summary, reason = _examine(path)
+    if summary is None:
+        raise RunError(f"run {path.name} is damaged: {reason}" if reason else
+                       f"{path} is not a ConvStudio run (no readable {RUN_FILE})")
     metrics = _read_json(path / METRICS_FILE) or {"batches": [], "epochs": [], "probes": []}
-    return RunRecord(_summary(path, record), record, metrics)
+    return RunRecord(summary, record, metrics)
 
 
 def delete_run(folder: str | os.PathLike[str]) -> None:
