@@ -572,13 +572,15 @@ def _table(rows: list[list[str]], right: set[int]) -> str:
 
 
 def cmd_runs_list(args: argparse.Namespace) -> int:
-    from convstudio.core.runs import RunError, list_runs
+    from convstudio.core.runs import RunError, list_runs, scan_runs
 
     root = _project_runs(args.project)
     try:
         runs = list_runs(root, sort=args.sort, descending=not args.ascending)
     except RunError as exc:
         raise CliError(str(exc)) from None
+    for damaged in scan_runs(root)[1]:
+        print(f"damaged: {damaged.id}: {damaged.reason}", file=sys.stderr)
     if not runs:
         print(f"No runs recorded in {root} yet (train with: convstudio-cli train {args.project}).")
         return EXIT_OK

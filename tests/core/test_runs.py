@@ -251,3 +251,16 @@ def test_damaged_run_folders_are_reported_with_why_and_never_break_the_listing(t
     assert list_runs(root, sort="accuracy") == runs
     with pytest.raises(RunError, match="damaged: its run.json cannot be read"):
         load_run(cut)
+
+
+def test_runs_list_names_damaged_folders_on_stderr(tmp_path, capsys):
+    from runfiles import record_run
+
+    from convstudio.cli import EXIT_OK, main
+
+    root = tmp_path / "digits.runs"
+    good = record_run(root)
+    (root / "20261202-101010-abcdef").mkdir()
+    assert main(["runs", "list", str(root)]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert good.name in captured.out and "damaged: 20261202-101010-abcdef: it has no run.json" in captured.err

@@ -26,6 +26,8 @@ def format_value(value: Any, label: str = "") -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if label == "duration s":
+            return f"{value:.1f} s"
         return f"{value:.2%}" if label in _PERCENT else f"{value:.4g}"
     if isinstance(value, int) and label == "parameters":
         return f"{value:,}"
@@ -110,6 +112,8 @@ class ComparisonView(QTreeWidget):
     @staticmethod
     def _row(parent: QTreeWidgetItem, label: str, a: str, b: str, differs: bool = False) -> QTreeWidgetItem:
         item = QTreeWidgetItem(parent, [label, a, b])
+        for column, text in ((1, a), (2, b)):
+            item.setToolTip(column, text)
         if differs:
             font = item.font(2)
             font.setBold(True)

@@ -10,7 +10,7 @@ from convstudio.core.provenance import dataset_title
 from convstudio.core.runs import DamagedRun, RunRecord
 
 from ..training_panel import format_duration
-from .table import run_label
+from .table import run_label, started_text
 
 __all__ = ["describe_run"]
 
@@ -33,7 +33,7 @@ def describe_run(row: Any, run: RunRecord | None) -> str:
     lines = [f"<h3>{escape(run_label(s))}: {escape(s.outcome_label)}</h3>"]
     if s.message:
         lines.append(f"<p>{escape(s.message)}</p>")
-    lines.append(f"<p>Started {escape(s.started)}; {format_duration(s.duration_s)}, {s.epochs_done} epoch(s) on "
+    lines.append(f"<p>Started {escape(started_text(s))}; {format_duration(s.duration_s)}, {s.epochs_done} epoch(s) on "
                  f"{escape(s.device or 'an unknown device')}.</p>")
     if run is None:
         return "".join(lines) + "<p>Reading the record...</p>"

@@ -20,11 +20,11 @@ from convstudio.core.runs import DamagedRun, RunSummary
 from ..theme import is_dark
 from ..training_panel import format_duration
 
-__all__ = ["COLUMNS", "FOLDER_ROLE", "SORT_ROLE", "RunsTableModel", "RunRow", "run_label", "sorted_model"]
+__all__ = ["COLUMNS", "SORT_ROLE", "RunsTableModel", "RunRow", "run_label", "short_device",
+           "sorted_model", "started_text"]
 
 RunRow = RunSummary | DamagedRun
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-FOLDER_ROLE = Qt.ItemDataRole.UserRole + 2
 _MISSING = -math.inf
 _BAD_OUTCOMES = {"nan", "diverged", "chance_level", "error", "damaged"}
 _Index = QModelIndex | QPersistentModelIndex
@@ -64,6 +64,11 @@ def run_label(row: RunRow) -> str:
     return f"{title} {short_id(row.id)}".strip()
 
 
+def started_text(row: RunRow) -> str:
+    """When the run started, in local time (``2026-12-02 15:06``)."""
+    return _started(row)[0]
+
+
 def _started(row: RunRow) -> tuple[str, str]:
     """(shown text, sort key) of when the run started; a damaged folder's name says when it was made."""
     if isinstance(row, RunSummary) and row.started:
@@ -85,9 +90,16 @@ def _percent(value: float | None) -> str:
 
 
 def _note(s: RunSummary) -> str:
+    """Health warnings, and the message of a run that did not simply finish (a finished run's repeats the row)."""
     health = ", ".join(dict.fromkeys(k.replace("_", " ") for k in s.health))
-    parts = [p for p in (s.message.splitlines()[0] if s.message else "", health) if p]
-    return "; ".join(parts)
+    message = s.message.splitlines()[0] if s.message and s.outcome != "finished" else ""
+    return "; ".join(p for p in (message, health) if p)
+
+
+def short_device(device: str) -> str:
+    """``CPU (2 threads; no GPU found)`` of ``CPU (2 threads; no GPU found); XLA off, ...`` (the rest is a tooltip)."""
+    end = device.find(")")
+    return device[:end + 1] if end > 0 else device
 
 
 def _cells(row: RunRow) -> dict[str, tuple[str, Any]]:
@@ -106,7 +118,7 @@ def _cells(row: RunRow) -> dict[str, tuple[str, Any]]:
         "params": ("\u2013" if row.parameters is None else f"{row.parameters:,}", _num(row.parameters)),
         "epochs": (str(row.epochs_done), float(row.epochs_done)),
         "duration": (format_duration(row.duration_s), float(row.duration_s)),
-        "data": (data, data), "device": (row.device, row.device), "note": (_note(row), _note(row)),
+        "data": (data, data), "device": (short_device(row.device), row.device), "note": (_note(row), _note(row)),
     }
 
 
@@ -115,7 +127,7 @@ def _num(value: float | int | None) -> float:
 
 
 class RunsTableModel(QAbstractTableModel):
-    """Rows of :class:`RunSummary` and :class:`DamagedRun`; ``FOLDER_ROLE`` gives a row's folder (str)."""
+    """Rows of :class:`RunSummary` and :class:`DamagedRun`, one column per :data:`COLUMNS` entry."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -157,17 +169,19 @@ class RunsTableModel(QAbstractTableModel):
             return text
         if role == SORT_ROLE:
             return key
-        if role == FOLDER_ROLE:
-            return str(row.folder)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return str(row.folder) if column.key == "run" else text or None
+            return str(row.folder) if column.key == "run" else str(key) if column.key == "device" else text or None
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and column.key == "outcome":
-            outcome = "damaged" if isinstance(row, DamagedRun) else row.outcome
-            if outcome in _BAD_OUTCOMES:
-                return QColor("#FF8A80" if is_dark() else "#C62828")
+            return _outcome_colour(row)
         return None
+
+
+def _outcome_colour(row: RunRow) -> QColor | None:
+    """Red for a run that failed, did not learn or is damaged; the palette's text colour otherwise."""
+    outcome = "damaged" if isinstance(row, DamagedRun) else row.outcome
+    return QColor("#FF8A80" if is_dark() else "#C62828") if outcome in _BAD_OUTCOMES else None
 
 
 def sorted_model(model: RunsTableModel) -> QSortFilterProxyModel:

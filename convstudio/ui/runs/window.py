@@ -40,7 +40,7 @@ from .compare_view import ComparisonView
 from .details import describe_run
 from .overlay import RunCurves
 from .run_actions import continue_training, delete_runs, reopen_run
-from .table import COLUMNS, FOLDER_ROLE, RunRow, RunsTableModel, run_label, sorted_model
+from .table import COLUMNS, RunRow, RunsTableModel, run_label, sorted_model
 
 __all__ = ["RunsWindow", "load_records"]
 
@@ -219,7 +219,7 @@ class RunsWindow(QWidget):
         self.records = {k: v for k, v in self.records.items() if k in known}
         self.table.resizeColumnsToContents()
         for column in range(self.model.columnCount() - 1):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column) + 8, 260))
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column) + 8, 240))
         self.select_folders([f for f in keep if f in known])
         if not rows:
             self.hint.setText("No runs yet: every training run of this project is recorded here.")
@@ -277,8 +277,9 @@ class RunsWindow(QWidget):
         self.curves.show_runs([(run_label(r.summary), r.metrics.get("epochs") or []) for r in runs],
                               "" if rows else "Select runs in the list to see their curves here")
         if len(runs) == 2:
-            self.comparison.show_comparison(compare_runs(runs[0], runs[1]), run_label(runs[0].summary),
-                                            run_label(runs[1].summary))
+            first, second = sorted(runs, key=lambda r: (r.summary.started, r.summary.id))  # A is the older
+            self.comparison.show_comparison(compare_runs(first, second), run_label(first.summary),
+                                            run_label(second.summary))
         else:
             self.comparison.show_note(f"Select two runs to compare them ({len(rows)} selected)")
         self.details.setHtml(describe_run(rows[0], records[0]) if len(rows) == 1 else
