@@ -230,3 +230,22 @@ def test_changing_a_field_back_leaves_no_undo_step(qtbot, document):
     document.set_param("conv2d_1", "filters", 8)
     assert document.undo_stack.count() == 0
     assert not document.undo_stack.canUndo()
+
+
+def test_replacing_the_network_is_one_step_that_keeps_ids_places_and_input_order(qtbot, lenet):
+    merged = Network.chain(["Input"])
+    for name in ("c", "a"):
+        merged.add_block("Conv2D", {"padding": "same"}, (100.0, 50.0), block_id=name)
+        merged.connect("input_1", name)
+    merged.add_block("Concatenate", block_id="cat")
+    for name in ("c", "a"):
+        merged.connect(name, "cat")
+    doc = EditorDocument(lenet())
+    before = doc.network.to_dict()
+    assert doc.replace_network(merged, "Reopen a run") is None
+    assert doc.network.to_dict() == merged.to_dict() and doc.network.inputs_of("cat") == ["c", "a"]
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Reopen a run"
+    doc.undo()
+    assert doc.network.to_dict() == before
+    doc.redo()
+    assert doc.network.to_dict() == merged.to_dict()

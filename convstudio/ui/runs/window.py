@@ -262,6 +262,9 @@ class RunsWindow(QWidget):
                 if isinstance(record, RunRecord):
                     self.records[str(record.summary.folder)] = record
             self._show_choice(self.selected_rows())
+            problems = [r for r in records if isinstance(r, str)]
+            if problems:  # changed on disk since the list was read
+                self.hint.setText(f"{problems[0][:1].upper()}{problems[0][1:]}; press Refresh.")
 
         run_worker(self, "runs-records", lambda _state: load_records(wanted), self.choice_guard.deliver(key, loaded),
                    self._list_failed)
