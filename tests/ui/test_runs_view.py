@@ -81,6 +81,9 @@ def test_the_overlay_draws_one_line_per_chosen_run_named_in_the_legend(qtbot, wi
     assert list(lines[0].get_xdata()) == [1.0, 2.0, 3.0]
     legend = view.curves.loss_ax.get_legend()
     assert sorted(t.get_text() for t in legend.get_texts()) == sorted(view.curves.labels)
+    view.refresh()  # a new run ends: the list is read again and the choice kept
+    qtbot.waitUntil(lambda: view.loading == 0, timeout=5000)
+    assert {r.folder for r in view.selected_rows()} == {folders[0], folders[2]}
 
 
 def test_two_chosen_runs_are_compared_block_by_block(qtbot, window, tmp_path):

@@ -212,14 +212,15 @@ class RunsWindow(QWidget):
 
     def _show_list(self, scanned: tuple[list[RunSummary], list[DamagedRun]]) -> None:
         runs, damaged = scanned
-        keep = list(self._selected)
+        keep, first_fill = list(self._selected), not self.model.rows
         rows: list[RunRow] = [*runs, *damaged]
         self.model.set_rows(rows)
         known = {str(r.folder) for r in rows}
         self.records = {k: v for k, v in self.records.items() if k in known}
-        self.table.resizeColumnsToContents()
-        for column in range(self.model.columnCount() - 1):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column) + 8, 240))
+        if first_fill:  # later refreshes keep the widths the user chose
+            self.table.resizeColumnsToContents()
+            for column in range(self.model.columnCount() - 1):
+                self.table.setColumnWidth(column, min(self.table.columnWidth(column) + 8, 240))
         self.select_folders([f for f in keep if f in known])
         if not rows:
             self.hint.setText("No runs yet: every training run of this project is recorded here.")
