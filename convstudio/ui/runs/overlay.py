@@ -77,9 +77,13 @@ class RunCurves(QWidget):
             styles = [Line2D([], [], color=colors.muted, lw=1.4, label="training"),
                       Line2D([], [], color=colors.muted, lw=1.2, ls="--", label="validation")]
             self.acc_ax.legend(handles=styles, fontsize=7, loc="lower right")
-        else:
-            self.loss_ax.text(1.1, 0.5, note or "Select runs in the list to see their curves here",
-                              transform=self.loss_ax.transAxes, ha="center", va="center", fontsize=9)
+        for ax in (self.loss_ax, self.acc_ax):
+            ax.set_visible(bool(runs))
+        for text in list(self.figure.texts):
+            text.remove()
+        if not runs:
+            self.figure.text(0.5, 0.5, note or "Select runs in the list to see their curves here",
+                             ha="center", va="center", fontsize=10)
         self.canvas.draw_idle()
 
     def run_lines(self) -> list[Any]:
