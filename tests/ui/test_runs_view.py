@@ -28,6 +28,7 @@ def window(qtbot, tmp_path, monkeypatch):
     app_settings.use_storage_root(tmp_path / "config")
     errors: list[str] = []
     monkeypatch.setattr(dialogs, "show_error", lambda _p, title, text: errors.append(f"{title}: {text}"))
+    monkeypatch.setattr(dialogs, "ask", lambda *_a, **_k: QMessageBox.StandardButton.Discard)  # closing at the end
     win = mw.MainWindow()
     win.errors = errors
     win.files.load(Project(Network.chain(["Input", "Flatten", ("Dense", {"units": 10, "activation": "softmax"})]),
@@ -113,7 +114,7 @@ def test_reopen_puts_the_runs_network_in_the_editor_as_one_undoable_step(qtbot, 
     assert window.document.network.to_dict() == small_net(6).to_dict()
     assert window.training_panel.batch_spin.value() == 48 and window.session.dataset_name == "fashion_mnist"
     window.document.undo()
-    assert window.document.network.to_dict() == before
+    assert window.document.network.to_dict() == before and window.errors == []
 
 
 def test_delete_asks_first_and_removes_the_folder(qtbot, window, tmp_path, monkeypatch):
@@ -214,4 +215,4 @@ def test_continue_training_starts_from_the_runs_weights(qtbot, window, tmp_path,
     assert all(np.array_equal(a, b) for a, b in zip(start_weights[0], final.get_weights(), strict=True))
     newest = load_run(list_runs(tmp_path / "digits.runs")[0].folder)
     assert newest.record["resumed_from"] and [e["epoch"] for e in newest.metrics["epochs"]] == [1]
-    assert controller.last_finished.status == "completed"
+    assert controller.last_finished.status == "completed" and window.errors == []
