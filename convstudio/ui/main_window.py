@@ -34,7 +34,7 @@ from .project_files import ProjectFiles
 from .screen_fit import fit_to_screen
 from .session_binding import SessionBinding, bind_insight
 from .summary_view import SummaryWidget
-from .sweeps import add_sweep_menu
+from .sweeps import add_sweep_menu, training_menu
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 from .window_actions import make_actions, make_menus, update_edit_actions
@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         make_actions(self)
         make_menus(self, self.files.fill_recent_menu)
         add_sweep_menu(self)  # Training > Sweep...
+        training_menu(self).addAction(self.runs_action)  # Training > Runs... (also under View)
         self.lessons = LessonLauncher(self, self.document, self.open_lesson_network, lambda: self.session.model,
                                       lambda: self.insight.current_image() if self.insight is not None else None)
         self.lessons.add_to_help_menu(self.menuBar())
