@@ -537,7 +537,10 @@ def _run_recorder(args: argparse.Namespace, project: Any, path: Path, checkpoint
     from convstudio.core.runs import RunRecorder
 
     resumed = str(checkpoint_dir) if args.resume else None
-    return RunRecorder(_runs_root(path), title=project.title or path.stem, origin="cli", resumed_from=resumed)
+    name, options = _data_source(args, project)
+    folders = (options["data_dir"], options["test_dir"], options["resize"]) if name == "image_folder" else None
+    return RunRecorder(_runs_root(path), title=project.title or path.stem, origin="cli", resumed_from=resumed,
+                       data_source=folders)
 
 
 def _project_runs(arg: str) -> Path:

@@ -26,7 +26,7 @@ def small_net(filters: int = 4) -> Network:
 def record_run(root: Path, network: Network | None = None, *, settings: TrainSettings | None = None,
                losses: tuple[float, ...] = (2.0, 1.5), val_accuracies: tuple[float, ...] | None = None,
                test_accuracy: float | None = 0.6, status: str = "completed", title: str = "digits",
-               dataset: str = "mnist") -> Path:
+               dataset: str = "mnist", data_source: tuple[str | None, str | None, str] | None = None) -> Path:
     """Record a run of ``len(losses)`` epochs into ``root``; returns its folder.
 
     Validation accuracy per epoch is ``val_accuracies`` (default: 0.5, 0.6, ...; ``()`` for no validation).
@@ -37,7 +37,7 @@ def record_run(root: Path, network: Network | None = None, *, settings: TrainSet
     data = Dataset(dataset, blank, np.zeros(4, np.int64), blank, np.zeros(4, np.int64), [str(i) for i in range(10)],
                    source="blank images", is_sample=True)
     trainer = SimpleNamespace(network=network, dataset=data, settings=settings, checkpoint_dir=None, model=None)
-    recorder = RunRecorder(root, title=title, health=False, tensorboard=False)
+    recorder = RunRecorder(root, title=title, health=False, tensorboard=False, data_source=data_source)
     channel = recorder.attach(trainer, EventChannel())
     channel.put(TrainStarted("CPU", len(losses), 0, 10, 4, 1))
     if val_accuracies is None:

@@ -206,7 +206,9 @@ class TrainingController(QObject):
         from convstudio.core.runs import RunRecorder
 
         title = self.project_title or (Path(self.project_path).stem if self.project_path else "Untitled")
-        return RunRecorder(self.runs_dir(), title=title, origin="gui", resumed_from=request.resume_from)
+        folders = (request.data_dir, request.test_dir, request.resize) if request.dataset == "image_folder" else None
+        return RunRecorder(self.runs_dir(), title=title, origin="gui", resumed_from=request.resume_from,
+                           data_source=folders)
 
     def pause(self) -> None:
         if self.is_running and not self._paused:

@@ -93,11 +93,16 @@ def _folder_project(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_train_reads_the_projects_image_folder(tmp_path, capsys):
     project, folder = _folder_project(tmp_path)
-    assert main(["train", str(project), "--no-record"]) == EXIT_OK
+    assert main(["train", str(project)]) == EXIT_OK
     out = capsys.readouterr().out
     assert f"image folder {folder}:" in out and "8x8x3 (centre-cropped to fit)" in out
     record = json.loads((tmp_path / "pets.run" / "history.json").read_text())
     assert record["dataset"] == "image_folder" and record["epochs_done"] == 1
+    from convstudio.core.runs import list_runs, load_run
+
+    (run,) = list_runs(tmp_path / "pets.runs")
+    stored = load_run(run.folder).record["project"]["dataset"]  # the run keeps the very folder it trained on
+    assert stored["data_dir"] == str(folder) and stored["resize"] == "crop"
 
 
 def test_the_command_line_overrides_the_stored_source(tmp_path, capsys):

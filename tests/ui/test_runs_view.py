@@ -117,6 +117,17 @@ def test_reopen_puts_the_runs_network_in_the_editor_as_one_undoable_step(qtbot, 
     assert window.document.network.to_dict() == before and window.errors == []
 
 
+def test_reopen_takes_the_image_folder_the_run_trained_on(qtbot, window, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    folder = record_run(tmp_path / "digits.runs", small_net(), dataset="image_folder",
+                        data_source=(str(photos), None, "crop"))
+    view = _open_runs(qtbot, window)
+    _choose(qtbot, view, folder)
+    assert view.reopen()
+    assert window.session.data_source == ("image_folder", str(photos), None, "crop")
+
+
 def test_delete_asks_first_and_removes_the_folder(qtbot, window, tmp_path, monkeypatch):
     root = tmp_path / "digits.runs"
     keep, gone = record_run(root), record_run(root)

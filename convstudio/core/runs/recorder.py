@@ -104,8 +104,10 @@ class RunRecorder:
 
     def __init__(self, root: str | os.PathLike[str], *, title: str = "", origin: str = "cli",
                  resumed_from: str | None = None, tensorboard: bool = True, health: bool = True,
-                 sweep: dict[str, Any] | None = None) -> None:
+                 sweep: dict[str, Any] | None = None,
+                 data_source: tuple[str | None, str | None, str] | None = None) -> None:
         self.root = Path(root)
+        self.data_source = data_source  # an image folder's (folder, test folder, fitting), kept with the run
         self.title, self.origin, self.resumed_from = title, origin, resumed_from
         self.sweep = dict(sweep) if sweep else None
         self.tensorboard, self.health = tensorboard, health
@@ -133,7 +135,9 @@ class RunRecorder:
             _ACTIVE.add(str(self.folder.resolve()))
         ds, s = trainer.dataset, trainer.settings
         self.monitor = HealthMonitor(ds.num_classes, s.learning_rate) if self.health else None
-        project = project_to_dict(Project(trainer.network.copy(), s, ds.name, title=self.title))
+        folder, test_dir, resize = self.data_source or (None, None, "stretch")
+        project = project_to_dict(Project(trainer.network.copy(), s, ds.name, data_dir=folder, title=self.title,
+                                          test_dir=test_dir, resize=resize))
         try:
             params = analyze(trainer.network, ds.input_shape, ds.num_classes).total_params
         except Exception:  # noqa: BLE001 - a count for the listing only

@@ -60,8 +60,14 @@ def reopen_run(w: Any, run: RunRecord) -> bool:
             dialogs.show_error(w, "Cannot reopen the run", reason)
             return False
     project = run.record.get("project") or {}
-    dataset = (project.get("dataset") or {}).get("name") or run.summary.dataset
-    if dataset:
+    data = project.get("dataset") if isinstance(project.get("dataset"), dict) else {}
+    dataset = data.get("name") or run.summary.dataset
+    if dataset == "image_folder" and isinstance(data.get("data_dir"), str):  # the very folder it trained on
+        resize = data.get("resize") if isinstance(data.get("resize"), str) else "stretch"
+        test_dir = data.get("test_dir") if isinstance(data.get("test_dir"), str) else None
+        w.training_panel.set_data_source(dataset, data["data_dir"], test_dir, resize)
+        w.training_panel.folderEdited.emit()  # the session takes it, as when the user picks it
+    elif dataset:
         w.training_panel.set_dataset_name(dataset)
     w.training_panel.set_settings(settings)
     w.canvas.fit_to_view()
