@@ -42,6 +42,7 @@ __all__ = ["CALIBRATION_FILE", "EstimateLine", "MemoryVerdict", "ask_smaller_bat
 
 CALIBRATION_FILE = "device_calibration.json"
 MEASURING = "Measuring this device\u2026"
+NO_ESTIMATE = "Time and memory estimates appear once the network has no errors"
 
 
 def measure_device(path: Path, again: bool, state: TaskState) -> tuple[Calibration | None, int | None, str, bool]:
@@ -193,8 +194,9 @@ class EstimateLine(QWidget):
         """Redraw the line from what is known now (arithmetic only)."""
         memory = self.memory_estimate()
         if memory is None:
-            self.label.setText("")
-            self.label.setToolTip("")
+            self.label.setText(NO_ESTIMATE)
+            self.label.setToolTip("Time per epoch and memory are estimated from the network's shapes, which it "
+                                  "needs without errors.")
             return
         epoch = self.epoch_estimate()
         text = describe_estimate(epoch, memory)

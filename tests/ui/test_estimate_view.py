@@ -86,7 +86,7 @@ def test_the_line_says_measuring_then_the_time_and_follows_batch_size_and_valida
     assert line.text().startswith(_expected(panel, 4, 0.5))
 
     panel.controller.document.add_block("Dense", (0.0, 0.0))  # a loose block: the network cannot train
-    assert line.text() == ""
+    assert line.text() == estimate_view.NO_ESTIMATE
 
 
 def test_measuring_waits_for_a_run_to_end(qtbot, panel, monkeypatch):
