@@ -1,7 +1,9 @@
-"""The training panel: data, optimizer and schedule settings, run controls, progress and curves.
+"""The training panel: data, optimizer and schedule settings, run controls, progress, curves and health.
 
 It edits a :class:`TrainSettings` record, asks a :class:`TrainingController` to run it, and shows
-what the controller reports. It never touches the network or the trainer directly.
+what the controller reports; the run's health warnings, its gradient flow and the learning-rate range
+test are :class:`~convstudio.ui.health.HealthViews` placed here. It never touches the network or the
+trainer directly.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +41,7 @@ from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, T
 
 from . import settings as app_settings
 from .estimate_view import EstimateLine, ask_smaller_batch
+from .health import HealthViews
 from .plots import TrainingPlots
 from .training_controller import RunRequest, TrainingController
 from .worker import Worker, run_worker
@@ -175,6 +179,7 @@ class TrainingPanel(QWidget):
         self._outer = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
         self._outer.setContentsMargins(6, 6, 6, 6)
         self._outer.setSpacing(6)
+        self.health = HealthViews(self.controller, self, self)
         self.controls = QWidget()
         column = QVBoxLayout(self.controls)
         column.setContentsMargins(0, 0, 0, 0)
@@ -190,7 +195,12 @@ class TrainingPanel(QWidget):
         self._build_result_labels()
         column.addWidget(self.eta_label)
         column.addWidget(self.result_label)
-        column.addWidget(self._build_plots_holder(), 1)
+        column.addWidget(self._build_health_box())
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self._build_plots_holder(), "Curves")
+        self.views.addTab(self.health.flow, "Gradient flow")
+        column.addWidget(self.views, 1)
         self._outer.addWidget(self.controls)
         self._outer.addWidget(self.progress, 1)
 
@@ -248,7 +258,7 @@ class TrainingPanel(QWidget):
         self.patience_spin = _spin((0, 100), "Patience: epochs without improvement before stopping")
         rows = [
             (QLabel("Optimizer"), self.optimizer_combo, QLabel("Learning rate"), self.lr_spin),
-            (self.momentum_label, self.momentum_spin, self.nesterov_check, None),
+            (self.momentum_label, self.momentum_spin, self.nesterov_check, self.health.find_lr_button),
             (QLabel("Batch size"), self.batch_spin, QLabel("Epochs"), self.epochs_spin),
             (QLabel("Validation"), self.val_spin, self.early_check, self.patience_spin),
         ]
@@ -274,6 +284,14 @@ class TrainingPanel(QWidget):
             buttons.addWidget(b)
         buttons.addWidget(self.more_spin)
         return buttons
+
+    def _build_health_box(self) -> QGroupBox:
+        """The run's health warnings (newest first), or one line when there are none."""
+        box = QGroupBox("Training health")
+        column = QVBoxLayout(box)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addWidget(self.health.warning_list)
+        return box
 
     def _build_progress_bars(self) -> QHBoxLayout:
         progress = QHBoxLayout()
@@ -339,6 +357,8 @@ class TrainingPanel(QWidget):
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_chosen)  # first: it may ask for a folder
         self.dataset_combo.currentIndexChanged.connect(self._refresh_source)
         self.dataset_combo.currentIndexChanged.connect(self._show_result)
+        self.dataset_combo.currentIndexChanged.connect(self.health.refresh)
+        self.health.rateChosen.connect(self.lr_spin.setValue)
         self.data_dir_button.clicked.connect(self.choose_data_folder)
         self.test_folder_button.clicked.connect(self.choose_test_folder)
         self.resize_combo.currentIndexChanged.connect(self._on_resize_chosen)
@@ -380,6 +400,16 @@ class TrainingPanel(QWidget):
             early_stopping=dataclasses.replace(base.early_stopping, enabled=self.early_check.isChecked(),
                                                patience=int(self.patience_spin.value())),
         )
+
+    def describe_settings(self) -> str:
+        """The optimizer and batch size in words, e.g. "SGD with momentum 0.9, batch size 64"."""
+        opt = self.optimizer_combo.currentData()
+        name = self.optimizer_combo.currentText()
+        if opt == "sgd":
+            name = f"SGD with momentum {self.momentum_spin.value():g}"
+        elif opt == "rmsprop" and self.momentum_spin.value():
+            name += f" with momentum {self.momentum_spin.value():g}"
+        return f"{name}, batch size {self.batch_spin.value()}"
 
     def set_settings(self, settings: TrainSettings) -> None:
         self._base = settings
@@ -639,6 +669,7 @@ class TrainingPanel(QWidget):
         self.eta_label.setText("")
         self._result = ("", None)
         self.result_label.setText("")
+        self.health.clear()
 
     def train_more(self) -> bool:
         """Continue from the last checkpoint for the chosen number of epochs."""
@@ -694,6 +725,8 @@ class TrainingPanel(QWidget):
         self.more_button.setEnabled(self._tf_ready and not running and bool(self.controller.checkpoint))
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
+        self.health.set_enabled(self._tf_ready and not running,
+                                "Not while training" if running else "Loading TensorFlow...")
         for w in (self.dataset_combo, self.data_dir_button, self.resize_combo, self.test_folder_button,
                   self.optimizer_combo, self.lr_spin, self.momentum_spin,
                   self.batch_spin, self.epochs_spin, self.val_spin, self.early_check, self.more_spin):

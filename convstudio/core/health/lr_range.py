@@ -9,13 +9,25 @@ The user's model is not touched: the test trains a clone with its own optimizer.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .events import LR_TOO_HIGH, LR_TOO_LOW, HealthWarning
 
-__all__ = ["LearningRateRange", "advise_learning_rate", "lr_range_test"]
+if TYPE_CHECKING:
+    from ..datasets import Dataset
+    from ..network import Network
+    from ..settings import TrainSettings
+
+__all__ = ["LearningRateRange", "StepHook", "advise_learning_rate", "find_learning_rate", "lr_range_test"]
+
+StepHook = Callable[[int, float, float], bool]
+"""Called after each batch of the sweep with ``(index, learning_rate, loss)``; returning False stops it."""
+MAX_IMAGES = 8192
+"""The most training images :func:`find_learning_rate` draws its batches from (a seeded random subset)."""
 
 _BLOW_UP = 4.0  # stop once the smoothed loss is this many times its best
 _SMOOTH = 0.7
@@ -48,12 +60,15 @@ def _smoothed(losses: list[float]) -> list[float]:
 
 
 def lr_range_test(model, images: np.ndarray, labels: np.ndarray, *, batch_size: int = 32, steps: int = 30,
-                  start: float = 1e-6, end: float = 1.0, optimizer: str = "sgd", seed: int = 0) -> LearningRateRange:
+                  start: float = 1e-6, end: float = 1.0, optimizer: str = "sgd", momentum: float = 0.0,
+                  seed: int = 0, step: StepHook | None = None) -> LearningRateRange:
     """Sweep the learning rate over ``steps`` batches of ``images``/``labels`` on a copy of ``model``.
 
     ``images`` are uint8 pixels or already normalised floats.
 
-    ``optimizer`` is ``"sgd"``, ``"adam"`` or ``"rmsprop"``. Returns the curve and a suggested rate.
+    ``optimizer`` is ``"sgd"``, ``"adam"`` or ``"rmsprop"`` (``momentum`` for SGD and RMSprop).
+    ``step`` hears of each batch and may stop the sweep early (to cancel it). Returns the curve and a
+    suggested rate.
     """
     import keras
 
@@ -63,7 +78,11 @@ def lr_range_test(model, images: np.ndarray, labels: np.ndarray, *, batch_size: 
         images = normalize(images)
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
-    opt = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}.get(optimizer, keras.optimizers.SGD)(start)
+    if optimizer == "adam":
+        opt = keras.optimizers.Adam(start)
+    else:
+        kind = keras.optimizers.RMSprop if optimizer == "rmsprop" else keras.optimizers.SGD
+        opt = kind(start, momentum=momentum)
     clone.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(seed)
     factor = (end / start) ** (1.0 / max(1, steps - 1))
@@ -75,12 +94,32 @@ def lr_range_test(model, images: np.ndarray, labels: np.ndarray, *, batch_size: 
         loss = float(clone.train_on_batch(images[pick], labels[pick]))
         rates.append(lr)
         losses.append(loss)
+        if step is not None and not step(i, lr, loss):
+            break
         smooth = _smoothed([v for v in losses if math.isfinite(v)] or [math.inf])
         if not math.isfinite(loss) or (i > 2 and smooth[-1] > _BLOW_UP * min(smooth)):
             break
     finite = [(r, s) for r, s in zip(rates, _smoothed(losses)) if math.isfinite(s)]
     best = min(finite, key=lambda rs: rs[1])[0] if finite else start
     return LearningRateRange(rates, losses, best / 10.0)
+
+
+def find_learning_rate(network: Network, dataset: Dataset, settings: TrainSettings, *, steps: int = 40,
+                       step: StepHook | None = None) -> LearningRateRange:
+    """The range test of ``network`` (fresh weights) on ``dataset`` with the optimizer, momentum and
+    batch size of ``settings``; raises ``ValueError`` (no images) or ``BuildError`` (an invalid network)
+    with a message for the user."""
+    from ..builder import build_model
+
+    if len(dataset.x_train) == 0:
+        raise ValueError(f"{dataset.title} has no training images to try learning rates on.")
+    model = build_model(network, dataset.input_shape, dataset.num_classes)
+    rng = np.random.default_rng(settings.seed)
+    count = min(len(dataset.x_train), MAX_IMAGES)
+    pick = np.sort(rng.choice(len(dataset.x_train), size=count, replace=False))
+    return lr_range_test(model, dataset.x_train[pick], dataset.y_train[pick], batch_size=settings.batch_size,
+                         steps=steps, optimizer=settings.optimizer, momentum=settings.momentum, seed=settings.seed,
+                         step=step)
 
 
 def advise_learning_rate(result: LearningRateRange, learning_rate: float) -> HealthWarning | None:
