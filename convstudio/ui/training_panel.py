@@ -258,7 +258,7 @@ class TrainingPanel(QWidget):
         self.patience_spin = _spin((0, 100), "Patience: epochs without improvement before stopping")
         rows = [
             (QLabel("Optimizer"), self.optimizer_combo, QLabel("Learning rate"), self.lr_spin),
-            (self.momentum_label, self.momentum_spin, self.nesterov_check, self.health.find_lr_button),
+            (self.momentum_label, self.momentum_spin, self.nesterov_check, None),
             (QLabel("Batch size"), self.batch_spin, QLabel("Epochs"), self.epochs_spin),
             (QLabel("Validation"), self.val_spin, self.early_check, self.patience_spin),
         ]
@@ -286,7 +286,8 @@ class TrainingPanel(QWidget):
         return buttons
 
     def _build_health_box(self) -> QGroupBox:
-        """The run's health warnings (newest first), or one line when there are none."""
+        """The run's health warnings (newest first), or one line when there are none; the range test."""
+        self.health.warning_list.add_beside_state(self.health.find_lr_button)
         box = QGroupBox("Training health")
         column = QVBoxLayout(box)
         column.setContentsMargins(4, 4, 4, 4)

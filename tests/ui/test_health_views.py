@@ -57,8 +57,13 @@ def test_warnings_are_listed_newest_first_with_severity_epoch_and_advice(panel):
     assert "Dead ReLUs</b>, epoch 3" in newest.text.text() and "80% of dense_1" in newest.text.text()
     assert "Add BatchNorm." in newest.text.text() and "Lower the learning rate." in oldest.text.text()
     assert (newest.level, oldest.level) == (WARNING, PROBLEM)
-    assert all(card.isVisible() for card in shown.cards)
     assert "2 warnings in this run" in shown.state.text() and not shown.state_badge.isVisible()
+    assert [card.isVisible() for card in shown.cards] == [True, False]  # the curves below keep their room
+    assert shown.more_button.isVisible() and shown.more_button.text() == "Show 1 earlier warning"
+    shown.more_button.click()
+    assert all(card.isVisible() for card in shown.cards) and shown.more_button.text() == "Hide earlier warnings"
+    c.healthWarning.emit(HealthWarning(OVERFITTING, "Overfitting since epoch 4.", "Stop early.", 3))
+    assert all(card.isVisible() for card in shown.cards) and len(shown.cards) == 3
 
 
 def test_a_run_without_warnings_reads_healthy_and_a_new_run_clears_the_last_ones(panel):

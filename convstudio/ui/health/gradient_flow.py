@@ -20,11 +20,13 @@ from ..insight.plots import label_room
 from ..insight.render import add_save_png_menu
 from ..theme import follow_theme
 
-__all__ = ["EXPLANATION", "GradientFlowPlot", "GradientFlowView", "block_order"]
+__all__ = ["DETAIL", "EXPLANATION", "GradientFlowPlot", "GradientFlowView", "block_order"]
 
-EXPLANATION = ("Backpropagation carries the loss gradient from the output back to every block; each bar is its "
-               "size at that block's weights (log scale), measured once per epoch. Right: the share of a ReLU "
-               "block's units that never fire.")
+EXPLANATION = "Backpropagation: the loss gradient that reaches each block's weights, once per epoch."
+DETAIL = ("Backpropagation carries the loss gradient from the output back to every block; each bar is its size "
+          "(L2 norm) at that block's weights on the probe images, on a log scale. A bar left of the vanishing line "
+          "barely learns, one right of the exploding line takes wild steps. Right: the share of a ReLU block's "
+          "units that never fire on the probe images (they get no gradient).")
 _FLOOR = 1e-12  # a zero gradient is drawn at this height on the log axis
 _OK, _LOW, _HIGH = "#4C8BF5", "#F29900", "#E8453C"
 _FONT = 8
@@ -101,20 +103,22 @@ class GradientFlowPlot(QWidget):
         largest = max(finite, default=0.0)
         vanishing = VANISHING_RATIO * largest
         self.thresholds = {"vanishing": vanishing, "exploding": EXPLODING_NORM}
+        low = max(min([v for v in finite if v > 0] + [vanishing or 1e-6]) / 10, _FLOOR)
         for block, norm in norms.items():
             shown = norm if math.isfinite(norm) else EXPLODING_NORM * 10
             self.gradient_bars.append(ax.barh(rows[block], max(shown, _FLOOR), height=0.6,
                                               color=_bar_color(norm, vanishing))[0])
+            if not shown > 0:
+                ax.text(low, rows[block], " 0: no gradient", color=_LOW, fontsize=_FONT - 1, va="center")
         ax.set_xscale("log")
-        low = min([v for v in finite if v > 0] + [vanishing or 1e-6]) / 10
-        ax.set_xlim(max(low, _FLOOR), EXPLODING_NORM * 30)
+        ax.set_xlim(low, EXPLODING_NORM * 30)
         ax.axvline(EXPLODING_NORM, color=_HIGH, ls="--", lw=1)
-        ax.text(EXPLODING_NORM, -0.02, " exploding", color=_HIGH, fontsize=_FONT - 1, ha="center", va="top",
-                transform=ax.get_xaxis_transform())
+        ax.text(EXPLODING_NORM, 0.98, " exploding", color=_HIGH, fontsize=_FONT - 1, ha="left", va="top",
+                rotation=90, transform=ax.get_xaxis_transform())
         if vanishing > 0:
             ax.axvline(vanishing, color=_LOW, ls="--", lw=1)
-            ax.text(vanishing, -0.02, "vanishing ", color=_LOW, fontsize=_FONT - 1, ha="center", va="top",
-                    transform=ax.get_xaxis_transform())
+            ax.text(vanishing, 0.98, " vanishing", color=_LOW, fontsize=_FONT - 1, ha="left", va="top",
+                    rotation=90, transform=ax.get_xaxis_transform())
         ax.set_title("Gradient norm per block", fontsize=_FONT + 1)
 
     def _draw_dead(self, probe: HealthProbe) -> None:
@@ -158,6 +162,8 @@ class GradientFlowView(QWidget):
         super().__init__(parent)
         self.explanation = QLabel(EXPLANATION)
         self.explanation.setWordWrap(True)
+        self.explanation.setToolTip(DETAIL)
+        self.setToolTip(DETAIL)
         self.note = QLabel("The gradient flow appears after the first epoch of a run.")
         self.note.setWordWrap(True)
         self._plot: GradientFlowPlot | None = None

@@ -147,7 +147,7 @@ class LearningRateDialog(QDialog):
         rates = result.learning_rates
         losses = [loss if math.isfinite(loss) else float("nan") for loss in result.losses]
         self.ax.plot(rates, losses, color="#4C8BF5", lw=1.4, label="loss")
-        self.ax.axvline(result.suggested, color="#188038", ls="--", lw=1.2,
+        self.ax.axvline(result.suggested, color="#34A853", ls="--", lw=1.2,
                         label=f"suggested {_rate_text(result.suggested)}")
         self.ax.axvline(result.best, color="#9AA0A6", ls=":", lw=1, label="lowest loss")
         finite = [v for v in losses if math.isfinite(v)]

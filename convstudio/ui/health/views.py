@@ -135,9 +135,12 @@ class HealthViews(QObject):
                                         f"{stale_note(reason)} The last run's warnings are hidden: train again to check this one.")
             self.flow.show_note(_NO_FLOW if reason is None else stale_note(reason))
             return
-        if self.warning_list.warnings != self.warnings[::-1]:
-            self.warning_list.clear()
-            for warning in self.warnings:
+        shown = self.warning_list.warnings[::-1]  # oldest first, as they came
+        if shown != self.warnings:
+            if shown != self.warnings[:len(shown)]:
+                self.warning_list.clear()
+                shown = []
+            for warning in self.warnings[len(shown):]:
                 self.warning_list.add(warning)
         self.warning_list.set_state(self._state_text(), healthy=not self.warnings)
         if self.probe is None:

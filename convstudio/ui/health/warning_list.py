@@ -1,19 +1,26 @@
 """The run's health warnings as cards, newest first: a badge, a heading with the epoch, what is
-wrong and what to try. Without warnings it is one line (healthy so far, or what it will show)."""
+wrong and what to try. Without warnings it is one line (healthy so far, or what it will show).
+
+Only the newest :data:`SHOWN` cards are open at first, so the curves below keep their room; a button
+shows the earlier ones.
+"""
 
 from __future__ import annotations
 
 import html
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from convstudio.core.health import HealthWarning
 
 from ..theme import is_dark
 from .badges import HEALTHY, TITLES, WARNING, severity, severity_color, severity_pixmap
 
-__all__ = ["WarningCard", "WarningList"]
+__all__ = ["SHOWN", "WarningCard", "WarningList"]
+
+SHOWN = 1
+"""Cards open before "Show earlier warnings" is pressed."""
 
 
 def _badge(level: str) -> QLabel:
@@ -70,11 +77,20 @@ class WarningList(QWidget):
         state_row.setContentsMargins(6, 0, 6, 0)
         state_row.addWidget(self.state_badge)
         state_row.addWidget(self.state, 1)
+        self._state_row = state_row
+        self.more_button = QPushButton("")
+        self.more_button.clicked.connect(self._toggle_earlier)
         self._column = QVBoxLayout(self)
         self._column.setContentsMargins(0, 0, 0, 0)
         self._column.setSpacing(4)
         self._column.addLayout(state_row)
+        self._column.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignLeft)
         self._healthy = False
+        self._all_open = False
+
+    def add_beside_state(self, widget: QWidget) -> None:
+        """Put ``widget`` (a button) at the end of the state line."""
+        self._state_row.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
 
     @property
     def warnings(self) -> list[HealthWarning]:
@@ -86,7 +102,6 @@ class WarningList(QWidget):
         card = WarningCard(warning)
         self.cards.insert(0, card)
         self._column.insertWidget(1, card)  # under the state line
-        card.setVisible(self.isVisible())  # now, not after the next event-loop pass
         self._show_state()
 
     def clear(self) -> None:
@@ -94,6 +109,8 @@ class WarningList(QWidget):
             self._column.removeWidget(card)
             card.deleteLater()
         self.cards = []
+        self._all_open = False
+        self._show_state()
 
     def set_state(self, text: str, healthy: bool = False) -> None:
         """The line shown above the cards: the run's state; ``healthy`` adds a tick when there are no cards."""
@@ -101,9 +118,20 @@ class WarningList(QWidget):
         self._healthy = healthy
         self._show_state()
 
+    def _toggle_earlier(self) -> None:
+        self._all_open = not self._all_open
+        self._show_state()
+
     def _show_state(self) -> None:
         self.state_badge.setVisible(self._healthy and not self.cards)
         self.state.setVisible(bool(self.state.text()))
+        for i, card in enumerate(self.cards):
+            card.setVisible(i < SHOWN or self._all_open)  # now, not after the next event-loop pass
+        earlier = len(self.cards) - SHOWN
+        self.more_button.setVisible(earlier > 0)
+        if earlier > 0:
+            self.more_button.setText("Hide earlier warnings" if self._all_open else
+                                     f"Show {earlier} earlier warning{'s' if earlier != 1 else ''}")
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         super().changeEvent(event)
