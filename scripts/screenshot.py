@@ -2,11 +2,12 @@
 
 Runs itself under Xvfb (``xvfb-run``) unless a display is already set. States: an empty document,
 the LeNet-5 preset, an invalid block (red, with its message in the inspector), and a short real run
-on the bundled MNIST sample with live curves and with the insight views following it. Each state is
+on the bundled MNIST sample with live curves and with the insight views following it, and a run at a
+learning rate far too high with its health warnings and gradient flow. Each state is
 taken at 1600x1000 (``_1600``) and 1280x800 (``_1280``), and in the dark theme at 1600x1000
 (``_dark``); the user guide and the glossary are taken once.
 
-    .venv/bin/python scripts/screenshot.py [--out docs/screenshots]
+    .venv/bin/python scripts/screenshot.py [--out docs/screenshots] [--only-health]
 
 Needs ``xvfb libxcb-cursor0 libxkbcommon-x11-0 libegl1`` (apt-get) when no display is available.
 """
@@ -38,6 +39,7 @@ def _rerun_under_xvfb() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--only-health", action="store_true", help="only the training-health state")
     parser.add_argument("--in-xvfb", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not os.environ.get("DISPLAY") and not args.in_xvfb and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
@@ -111,6 +113,9 @@ def main() -> int:
         print(f"TensorFlow did not load: {loader.error}", file=sys.stderr)
         return 1
     pump(1.0, lambda: "sample" in window.dataset_label.text())
+    if args.only_health:
+        shoot_training_health(window, shot, pump)
+        return _close(window)
 
     window.new_document("")
     shot("empty")
@@ -160,11 +165,45 @@ def main() -> int:
 
     shot("inside_the_network_live", show_insight)
     window.controller.stop_and_wait(10.0)
+    shoot_training_health(window, shot, pump)
+    return _close(window)
+
+
+def _close(window) -> int:
+    window.controller.stop_and_wait(10.0)
     window.document.undo_stack.setClean()
     window.model_unsaved = False
     window.autosaver.stop()
     window.close()
     return 0
+
+
+def shoot_training_health(window, shot, pump) -> None:
+    """LeNet-5 trained at learning rate 1.5 for 2 epochs: its warnings and gradient flow in the panel."""
+    from PySide6.QtWidgets import QMessageBox, QScrollArea
+
+    panel = window.training_panel
+    window.new_document("lenet5")
+    panel.set_settings(panel.settings().replace(epochs=2, batch_size=64, learning_rate=1.5))
+    finished: list = []
+    window.controller.runFinished.connect(finished.append)
+    warning, QMessageBox.warning = QMessageBox.warning, staticmethod(lambda *_args: None)  # the end-of-run box
+    try:
+        panel.start()
+        pump(300, lambda: bool(finished))
+    finally:
+        QMessageBox.warning = warning
+    scroll = panel.parentWidget()
+    while scroll is not None and not isinstance(scroll, QScrollArea):
+        scroll = scroll.parentWidget()
+
+    def show_flow() -> None:
+        panel.views.setCurrentWidget(panel.health.flow)
+        pump(0.3)
+        if scroll is not None:  # the gradient flow sits below the warnings: scroll to it, as a user would
+            scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+
+    shot("training_health", show_flow)
 
 
 if __name__ == "__main__":
