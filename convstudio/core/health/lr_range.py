@@ -59,6 +59,16 @@ def _smoothed(losses: list[float]) -> list[float]:
     return out
 
 
+def _optimizer(name: str, rate: float, momentum: float):
+    """The sweep's Keras optimizer: Adam, or RMSprop or SGD with ``momentum``."""
+    import keras
+
+    if name == "adam":
+        return keras.optimizers.Adam(rate)
+    kind = keras.optimizers.RMSprop if name == "rmsprop" else keras.optimizers.SGD
+    return kind(rate, momentum=momentum)
+
+
 def lr_range_test(model, images: np.ndarray, labels: np.ndarray, *, batch_size: int = 32, steps: int = 30,
                   start: float = 1e-6, end: float = 1.0, optimizer: str = "sgd", momentum: float = 0.0,
                   seed: int = 0, step: StepHook | None = None) -> LearningRateRange:
@@ -78,11 +88,7 @@ def lr_range_test(model, images: np.ndarray, labels: np.ndarray, *, batch_size: 
         images = normalize(images)
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
-    if optimizer == "adam":
-        opt = keras.optimizers.Adam(start)
-    else:
-        kind = keras.optimizers.RMSprop if optimizer == "rmsprop" else keras.optimizers.SGD
-        opt = kind(start, momentum=momentum)
+    opt = _optimizer(optimizer, start, momentum)
     clone.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(seed)
     factor = (end / start) ** (1.0 / max(1, steps - 1))
