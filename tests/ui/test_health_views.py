@@ -118,6 +118,10 @@ def test_the_gradient_flow_has_one_bar_per_block_in_network_order_and_marks_the_
     assert "Epoch 5" in plot.figure.get_suptitle()
     panel.controller.healthProbed.emit(HealthProbe(5, {conv: 0.1, hidden: 0.1, out: 0.1}, {}))
     assert len(plot.gradient_bars) == 3 and plot.dead_bars == [] and "Epoch 6" in plot.figure.get_suptitle()
+    panel.controller.healthProbed.emit(HealthProbe(6, {conv: 0.0, hidden: float("nan"), out: float("inf")}))
+    plot.canvas.draw()
+    assert [bar.get_width() > EXPLODING_NORM for bar in plot.gradient_bars] == [False, True, True]
+    assert any("no gradient" in t.get_text() for t in plot.grad_ax.texts)
 
 
 def test_an_exploding_warning_is_shown_as_a_problem(panel):

@@ -127,6 +127,7 @@ class LearningRateDialog(QDialog):
         self.canvas.setMinimumHeight(200)
         self.ax = self.figure.subplots()
         self.ax.set_xscale("log")
+        self.ax.set_xlim(1e-6, 1.0)  # the sweep's range, before there is a curve
         self.ax.set_xlabel("learning rate", fontsize=8)
         self.ax.set_ylabel("training loss", fontsize=8)
         self.ax.tick_params(labelsize=7)
