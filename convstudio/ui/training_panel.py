@@ -359,6 +359,7 @@ class TrainingPanel(QWidget):
         self.dataset_combo.currentIndexChanged.connect(self._refresh_source)
         self.dataset_combo.currentIndexChanged.connect(self._show_result)
         self.dataset_combo.currentIndexChanged.connect(self.health.refresh)
+        self.folderEdited.connect(self.health.refresh)
         self.health.rateChosen.connect(self.lr_spin.setValue)
         self.data_dir_button.clicked.connect(self.choose_data_folder)
         self.test_folder_button.clicked.connect(self.choose_test_folder)

@@ -98,6 +98,25 @@ def test_views_of_another_network_or_dataset_are_marked_stale_not_shown(panel):
     assert shown.cards == [] and "appear here" in shown.state.text()
 
 
+def test_views_of_another_image_folder_are_marked_stale(panel, monkeypatch):
+    options = {"data_dir": "/photos/a", "test_dir": None, "resize": "stretch"}
+    monkeypatch.setattr(panel, "load_options", lambda: dict(options))
+    panel.set_dataset_name("image_folder")
+    start_run(panel, "image_folder")
+    panel.controller.healthWarning.emit(HealthWarning(DIVERGING, "The loss diverged.", "Lower it.", 0))
+    shown = panel.health.warning_list
+    assert len(shown.cards) == 1
+    options["resize"] = "crop"
+    panel.folderEdited.emit()
+    assert shown.cards == [] and "fitting stretch" in shown.state.text()
+    options.update(resize="stretch", data_dir="/photos/b")
+    panel.folderEdited.emit()
+    assert shown.cards == [] and "/photos/a" in shown.state.text()
+    options["data_dir"] = "/photos/a"
+    panel.folderEdited.emit()
+    assert len(shown.cards) == 1
+
+
 def test_the_gradient_flow_has_one_bar_per_block_in_network_order_and_marks_the_thresholds(panel):
     start_run(panel)
     conv, hidden, out = blocks(panel)

@@ -3,9 +3,9 @@
 :class:`HealthViews` owns the warning list, the gradient-flow view and the "Find learning rate..."
 button (the training panel places them). It listens to the controller's ``healthWarning`` and
 ``healthProbed``; a new run clears both views. What they show belongs to one run of one network on
-one dataset: through the shared :class:`~convstudio.ui.result_guard.ResultGuard`, once the network is
-edited or another dataset is chosen they show a stale note instead, and show the run again when the
-edit is undone.
+one dataset (and image folder): through the shared :class:`~convstudio.ui.result_guard.ResultGuard`,
+once the network is edited or other data is chosen they show a stale note instead, and show the run
+again when the edit is undone. The range test's result also belongs to the optimizer and batch size.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class HealthViews(QObject):
         self.controller = controller
         self.form = form
         self.guard = ResultGuard(self._current_key)
+        self.range_guard = ResultGuard(self._range_key)
         self.warning_list = WarningList()
         self.flow = GradientFlowView()
         self.find_lr_button = QPushButton("Find learning rate\u2026")
@@ -88,9 +89,26 @@ class HealthViews(QObject):
     # ----------------------------------------------------------------- keys
 
     def _current_key(self) -> ResultKey:
-        """The network in the editor, the chosen dataset, and (for the range test) the chosen settings."""
+        """The network in the editor and the chosen data (an image folder's with its folders and fitting)."""
         return ResultKey(network_key(self.controller.document.network), self.form.dataset_name(), None,
-                         self.form.describe_settings())
+                         self._data_detail())
+
+    def _range_key(self) -> ResultKey:
+        """What a range test depends on: the network, the data, the optimizer and the batch size."""
+        key = self._current_key()
+        return key.with_detail("; ".join(filter(None, (key.detail, self.form.describe_settings()))))
+
+    def _data_detail(self) -> str:
+        """An image folder in words (its folder, test folder and fitting); "" for the app's datasets."""
+        if self.form.dataset_name() != "image_folder":
+            return ""
+        options = self.form.load_options()
+        parts = [f"the image folder {options.get('data_dir') or '(none)'}"]
+        if options.get("test_dir"):
+            parts.append(f"test folder {options['test_dir']}")
+        if options.get("resize"):
+            parts.append(f"fitting {options['resize']}")
+        return ", ".join(parts)
 
     # ----------------------------------------------------------------- the run
 
@@ -104,7 +122,8 @@ class HealthViews(QObject):
         if running:  # a new run: its own warnings and probes from now on
             controller = self.controller
             network, request = controller.network_snapshot, controller.last_request
-            self.run_key = ResultKey(network_key(network), request.dataset if request is not None else None)
+            dataset = request.dataset if request is not None else None
+            self.run_key = ResultKey(network_key(network), dataset, None, self._data_detail())
             self._order = network.topological_order()[0] if network is not None else None
             self.warnings, self.probe, self._epochs = [], None, 0
         self.refresh()
@@ -124,7 +143,10 @@ class HealthViews(QObject):
 
     def stale(self) -> str | None:
         """Why the shown run no longer belongs to what is on screen (None when it does, or none is shown)."""
-        return stale_reason(self.run_key, self.guard.key()) if self.run_key is not None else None
+        if self.run_key is None:
+            return None
+        current = self.guard.key(per_sample=True)
+        return stale_reason(self.run_key, current if self.run_key.detail else current.with_detail(""))
 
     def refresh(self, *_args: Any) -> None:
         """Show the run's warnings and gradient flow, or say why not."""
@@ -181,8 +203,7 @@ class HealthViews(QObject):
             problem = ""
         request = RangeRequest(self.controller.document.network.copy(), form.dataset_name(), form.load_options(),
                                settings, form.describe_settings())
-        key = ResultKey(network_key(request.network), request.dataset, None, request.described)
-        self.dialog = LearningRateDialog(request, settings.learning_rate, self.guard, key, parent)
+        self.dialog = LearningRateDialog(request, settings.learning_rate, self.range_guard, self._range_key(), parent)
         self.dialog.rateChosen.connect(self.rateChosen)
         self.dialog.open()
         if problem:
