@@ -182,8 +182,14 @@ def shoot_training_health(window, shot, pump) -> None:
     """LeNet-5 trained at learning rate 1.5 for 2 epochs: its warnings and gradient flow in the panel."""
     from PySide6.QtWidgets import QMessageBox, QScrollArea
 
+    from convstudio.ui import dialogs
+
     panel = window.training_panel
-    window.new_document("lenet5")
+    ask, dialogs.ask = dialogs.ask, lambda *_args: QMessageBox.StandardButton.Discard  # an earlier run's weights
+    try:
+        window.new_document("lenet5")
+    finally:
+        dialogs.ask = ask
     panel.set_settings(panel.settings().replace(epochs=2, batch_size=64, learning_rate=1.5))
     finished: list = []
     window.controller.runFinished.connect(finished.append)

@@ -408,8 +408,8 @@ class TrainingPanel(QWidget):
         opt = self.optimizer_combo.currentData()
         name = self.optimizer_combo.currentText()
         if opt == "sgd":
-            name = f"SGD with momentum {self.momentum_spin.value():g}"
-        elif opt == "rmsprop" and self.momentum_spin.value():
+            name = "SGD"
+        if opt in ("sgd", "rmsprop") and self.momentum_spin.value():
             name += f" with momentum {self.momentum_spin.value():g}"
         return f"{name}, batch size {self.batch_spin.value()}"
 

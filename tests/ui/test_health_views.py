@@ -187,3 +187,5 @@ def test_the_settings_in_words_key_the_range_test(panel):
     assert panel.describe_settings() == "Adam, batch size 64"
     panel.set_settings(TrainSettings(optimizer="sgd", momentum=0.9, batch_size=32))
     assert panel.describe_settings() == "SGD with momentum 0.9, batch size 32"
+    panel.set_settings(TrainSettings(optimizer="sgd", momentum=0.0, batch_size=8))
+    assert panel.describe_settings() == "SGD, batch size 8"

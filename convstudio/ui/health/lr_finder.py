@@ -180,7 +180,7 @@ class LearningRateDialog(QDialog):
             self.rateChosen.emit(float(_rate_text(self.result.suggested)))
         self.accept()
 
-    def done(self, code: int) -> None:  # noqa: D401 - QDialog's name
+    def done(self, code: int) -> None:
         """Closing while the test runs cancels it."""
         if self.worker.is_running:
             self.worker.cancel()
