@@ -88,6 +88,14 @@ def test_the_range_test_runs_cancels_and_its_rate_is_used(qtbot, panel):
     assert panel.lr_spin.value() == pytest.approx(expected, abs=1e-5)
     assert panel.settings().learning_rate == pytest.approx(expected, abs=1e-5)
 
+    health.find_lr_button.click()  # again, and the batch size changed while it runs: its result is not shown
+    dialog = health.dialog
+    panel.batch_spin.setValue(16)
+    qtbot.waitUntil(lambda: dialog.worker.is_finished, timeout=60_000)
+    assert dialog.result is None and dialog.status.text().startswith("Stale: ")
+    assert not dialog.use_button.isEnabled()
+    dialog.reject()
+
     health.find_lr_button.click()  # again, and cancelled at once
     dialog = health.dialog
     dialog.reject()

@@ -23,7 +23,7 @@ from convstudio.core.provenance import ResultKey
 from convstudio.core.settings import TrainSettings
 
 from ..insight.render import add_save_png_menu
-from ..result_guard import ResultGuard
+from ..result_guard import ResultGuard, stale_note
 from ..theme import follow_theme
 from ..worker import TaskState, Worker
 
@@ -113,7 +113,8 @@ class LearningRateDialog(QDialog):
         self.worker: Worker[LearningRateRange] = Worker(lambda state: run_range_test(state, request, steps), self,
                                                         name="learning-rate-range", latest_only=True)
         self.worker.progress.connect(self.progress.setValue)
-        self.worker.done.connect(guard.deliver(key, self._show_result))
+        self.guard, self.key = guard, key
+        self.worker.done.connect(self._on_done)
         self.worker.error.connect(self.show_error)
         self.worker.cancelled.connect(lambda: self.status.setText("Cancelled."))
         self.worker.finished.connect(self._on_finished)
@@ -142,6 +143,14 @@ class LearningRateDialog(QDialog):
     def start(self) -> None:
         """Start the test (the dialog shows its progress)."""
         self.worker.start()
+
+    def _on_done(self, result: LearningRateRange) -> None:
+        """Show the result only if the network, data and settings are still those it was computed for."""
+        if self.guard.fits(self.key):
+            self._show_result(result)
+        else:
+            self.status.setText(stale_note("the network, the data or the optimizer changed while the test ran; "
+                                           "run it again."))
 
     def _show_result(self, result: LearningRateRange) -> None:
         self.result = result
