@@ -227,3 +227,18 @@ def test_continue_training_starts_from_the_runs_weights(qtbot, window, tmp_path,
     newest = load_run(list_runs(tmp_path / "digits.runs")[0].folder)
     assert newest.record["resumed_from"] and [e["epoch"] for e in newest.metrics["epochs"]] == [1]
     assert controller.last_finished.status == "completed" and window.errors == []
+
+
+def test_continuing_asks_before_replacing_an_imported_model_saved_nowhere(window, monkeypatch):
+    from convstudio.core.session import TrainedOn
+    from convstudio.ui.runs import run_actions
+
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "ask", lambda _p, _t, text, *_a, **_k: asked.append(text) or B.Cancel)
+    session = window.session
+    session.set_model(object(), TrainedOn.describe("mnist", session.network), unsaved=True)
+    assert run_actions._may_replace_model(window, "7") and not asked  # a model trained here is in its run folder
+    session.set_model(object(), TrainedOn.describe(None, session.network, source="imported"), unsaved=True)
+    assert not run_actions._may_replace_model(window, "7") and "imported model" in asked[0]
+    session.mark_model_unsaved(False)  # saved with the project: nothing to lose
+    assert run_actions._may_replace_model(window, "7") and len(asked) == 1

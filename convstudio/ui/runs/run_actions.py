@@ -90,6 +90,8 @@ def continue_training(w: Any, run: RunRecord, which: str = "final") -> bool:
         hint = f" Continue from its {other} model instead." if run.model_path(other) else ""
         dialogs.show_error(w, "Continue training", f"Run {label} kept no {which} model.{hint}")
         return False
+    if not _may_replace_model(w, label):
+        return False
     if not reopen_run(w, run):
         return False
     fingerprint = network_fingerprint(w.document.network)
@@ -115,6 +117,20 @@ def continue_training(w: Any, run: RunRecord, which: str = "final") -> bool:
     return True
 
 
+def _may_replace_model(w: Any, label: str) -> bool:
+    """Ask before replacing a trained model that exists nowhere else (an imported one not saved with the
+    project); a model trained here is kept in its own run folder."""
+    session = w.session
+    on = session.trained_on
+    if session.model is None or not session.model_unsaved or (on is not None and on.source != "imported"):
+        return True
+    B = QMessageBox.StandardButton
+    answer = dialogs.ask(w, "Continue training", f"The imported model in the window is not saved with the project "
+                         f"and will be replaced by the model of run {label}. Continue?", B.Yes | B.Cancel, B.Cancel,
+                         {B.Yes: "Replace it"})
+    return answer == B.Yes
+
+
 def _adopt(w: Any, run: RunRecord, model: Any, which: str) -> None:
     """The run's model becomes the project's trained model, with the run's history (Train more continues it)."""
     session = w.session
@@ -124,7 +140,7 @@ def _adopt(w: Any, run: RunRecord, model: Any, which: str) -> None:
     data = run.record.get("dataset") or {}
     trained_on = TrainedOn.describe(run.summary.dataset or session.dataset_name, w.document.network,
                                     source=str(data.get("source", "")), is_sample=bool(data.get("is_sample")),
-                                    input_shape=model_input_shape(model))
+                                    input_shape=model_input_shape(model), folders=session.data_source[1:])
     session.set_model(model, trained_on, unsaved=True)  # the session binding hands it to the controller
 
 
