@@ -55,6 +55,7 @@ def test_warnings_are_listed_newest_first_with_severity_epoch_and_advice(panel):
     assert [w.kind for w in shown.warnings] == [DEAD_RELU, DIVERGING]
     newest, oldest = shown.cards
     assert "Dead ReLUs</b>, epoch 3" in newest.text.text() and "80% of dense_1" in newest.text.text()
+    assert newest.text.text().count("Dead ReLUs") == 1  # the heading is not said again in the message
     assert "Add BatchNorm." in newest.text.text() and "Lower the learning rate." in oldest.text.text()
     assert (newest.level, oldest.level) == (WARNING, PROBLEM)
     assert "2 warnings in this run" in shown.state.text() and not shown.state_badge.isVisible()

@@ -17,7 +17,7 @@ from convstudio.core.health import HealthWarning
 from ..theme import is_dark
 from .badges import HEALTHY, TITLES, WARNING, severity, severity_color, severity_pixmap
 
-__all__ = ["SHOWN", "WarningCard", "WarningList"]
+__all__ = ["SHOWN", "WarningCard", "WarningList", "split_heading"]
 
 SHOWN = 1
 """Cards open before "Show earlier warnings" is pressed."""
@@ -32,6 +32,15 @@ def _badge(level: str) -> QLabel:
     return label
 
 
+def split_heading(message: str, title: str) -> tuple[str, str]:
+    """``("Dead ReLUs", "60% of conv1 never fire ...")`` from a message that opens with its own short
+    heading ("Dead ReLUs: 60% of conv1 ..."), so the card does not say it twice; else ``(title, message)``."""
+    head, sep, rest = message.partition(": ")
+    if not sep or len(head) > 40 or not rest:
+        return title, message
+    return head, rest[:1].upper() + rest[1:]
+
+
 class WarningCard(QFrame):
     """One warning: badge, heading ("Dead ReLUs, epoch 3"), message and advice."""
 
@@ -43,9 +52,10 @@ class WarningCard(QFrame):
         self.badge = _badge(self.level)
         self.badge.setToolTip("Problem: the run cannot learn like this" if self.level != WARNING
                               else "Warning: the run learns badly or slowly")
-        heading = TITLES.get(warning.kind, warning.kind.replace("_", " ").capitalize())
-        when = f", epoch {warning.epoch + 1}" if warning.epoch >= 0 else ""
-        self.text = QLabel(f"<b>{html.escape(heading)}</b>{when}<br>{html.escape(warning.message)}"
+        heading, message = split_heading(warning.message,
+                                         TITLES.get(warning.kind, warning.kind.replace("_", " ").capitalize()))
+        when = f", epoch {warning.epoch + 1}" if warning.epoch >= 0 and "epoch" not in heading else ""
+        self.text = QLabel(f"<b>{html.escape(heading)}</b>{when}<br>{html.escape(message)}"
                            f"<br><i>Try:</i> {html.escape(warning.advice)}")
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
