@@ -237,6 +237,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"The network has {len(analysis.errors)} error(s) and cannot be trained yet.", file=sys.stderr)
         return EXIT_INVALID
     print("The network is valid.")
+    if args.estimate or args.measure_again:
+        from .cli_estimate import estimate_lines
+
+        for line in estimate_lines(project, analysis, dataset, again=args.measure_again):
+            print(line)
     return EXIT_OK
 
 
@@ -759,6 +764,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="dataset folder to check (default: the project's, then the other sources; "
                    "required for image_folder)")
     _add_folder_options(p)
+    p.add_argument("--estimate", action="store_true",
+                   help="estimate time per epoch and memory on this machine (measures it once, ~2 s)")
+    p.add_argument("--measure-again", action="store_true", help="with --estimate: measure this machine anew")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("export", help="export a trained model")

@@ -290,3 +290,20 @@ def test_info_says_the_sample_is_used_and_why(env, tmp_path, monkeypatch, capsys
     assert main(["info", str(tiny_project(tmp_path)), "--data-dir", str(env)]) == EXIT_OK
     out = capsys.readouterr().out
     assert f"data: {env / 'mnist.npz'}" in out and "SAMPLE" not in out
+
+
+def test_info_estimates_time_and_memory_and_measures_the_machine_once(tmp_path, capsys, monkeypatch):
+    from convstudio.core import estimate
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    measured: list[bool] = []
+    calibrate = estimate.calibrate
+    monkeypatch.setattr(estimate, "calibrate", lambda *a, **k: measured.append(True) or calibrate(*a, **k))
+    for _ in range(2):
+        assert main(["info", "lenet5", "--estimate"]) == EXIT_OK
+        out = capsys.readouterr().out
+        assert "estimate: \u2248 " in out and " per epoch on CPU" in out and "at batch 64" in out
+        assert "estimate: 8 epochs \u2248 " in out
+    assert measured == [True]  # remembered in the cache folder, not measured again
+    assert (tmp_path / "cache" / "convstudio" / "device_calibration.json").is_file()
+    assert main(["info", "lenet5", "--measure-again"]) == EXIT_OK and measured == [True, True]
