@@ -85,14 +85,16 @@ def threads_for(cores: int) -> tuple[int, int]:
     """TensorFlow's (inter, intra) op threads for training beside an event loop on ``cores`` cores.
 
     Every core computes (intra = cores), as in plain Keras: the event loop sleeps between its ticks
-    and the system wakes it promptly, so its 10 ms timer stayed under 10 ms late at p99 with every
-    setting measured, and a core kept free for it would be lost to training (half of 2 cores).
-    Two inter-op threads, so that the input pipeline's ops and the training step's need not queue
-    behind each other: never slower than one in the measurements, and bounded where TensorFlow's
-    default takes one per core. Measured on 1 and 2 cores with ``scripts/bench_threads.py``
-    (docs/PERFORMANCE.md, section 11).
+    and the system wakes it promptly, so its 10 ms timer stayed under 4 ms late at p99 with every
+    setting measured, and a core kept free for it would be lost to training (on 2 cores, one intra
+    thread reached only 0.94 of plain Keras). With two cores or more, two inter-op threads, so the
+    input pipeline's ops and the training step's need not queue behind each other (as fast as
+    TensorFlow's default within the measurements' spread, and bounded where the default takes one per
+    core); on one core a second inter-op thread only competes (0.97 against 1.00 to 1.04). Measured on
+    1 and 2 cores with ``scripts/bench_threads.py`` (docs/PERFORMANCE.md, section 11).
     """
-    return 2, max(1, int(cores))
+    cores = max(1, int(cores))
+    return (1 if cores == 1 else 2), cores
 
 
 def gpu_compute_capabilities() -> list[tuple[int, int]]:
