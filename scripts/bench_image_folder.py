@@ -126,13 +126,14 @@ def _iterate(ds: Any, epochs: int) -> list[tuple[float, int]]:
 
 def _ours(root: Path, scan: Any, cache: str, size: int, batch: int, tmp: str) -> tuple[Any, float]:
     from convstudio.core.data.image_folder import load_image_folder
-    from convstudio.core.pipeline import make_datasets
+    from convstudio.core.training import epoch_batches
 
     t0 = time.perf_counter()
-    if cache == "memory":  # decoded once into uint8 arrays, the app's in-memory path
+    if cache == "memory":  # decoded once into uint8 arrays, the trainer's in-memory path: an epoch
+        # is a seeded permutation gathered batch by batch (reshuffled every epoch, as training needs)
         ds = load_image_folder(root, (size, size), 3, test_split=0.0, scan=scan, memory_limit_mb=10**6)
         setup = time.perf_counter() - t0
-        return make_datasets(ds, batch, validation_split=0.0, seed=0).train, setup
+        return epoch_batches(ds.x_train, ds.y_train, batch, 0, 0, 1), setup
     decoded_mb = len(scan.files) * size * size * 3 / 2**20
     ds = load_image_folder(root, (size, size), 3, test_split=0.0, scan=scan,
                            memory_limit_mb=min(64.0, decoded_mb / 2), cache_dir=tmp if cache == "disk" else None)
