@@ -156,11 +156,12 @@ def main() -> int:
     window.training_panel.start()
     pump(300, lambda: len(epochs) >= 2 or bool(finished))
     pump(1.5)  # some of the third epoch
-    shot("training")
+    shot("training", window.canvas.fit_to_view)  # as a user would after resizing: the whole network
     window.docks["insight"].raise_()  # under the canvas: the views follow the probe sample live
 
     def show_insight() -> None:
         window.docks["insight"].raise_()
+        window.canvas.fit_to_view()
         pump(1.5)
 
     shot("inside_the_network_live", show_insight)

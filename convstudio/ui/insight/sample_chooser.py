@@ -111,10 +111,17 @@ class SampleChooser(QWidget):
         random_button = QPushButton("Random")
         random_button.clicked.connect(self.select_random)
         test_tab = QWidget()
-        test_layout = QHBoxLayout(test_tab)
-        test_layout.addWidget(QLabel("Test image #"))
-        test_layout.addWidget(self.index_spin, 1)
-        test_layout.addWidget(random_button)
+        test_row = QHBoxLayout()
+        test_row.addWidget(QLabel("Test image #"))
+        test_row.addWidget(self.index_spin, 1)
+        test_row.addWidget(random_button)
+        test_hint = QLabel("An image the network never trained on; every view in this panel shows what the "
+                           "network does with it.")
+        test_hint.setWordWrap(True)
+        test_layout = QVBoxLayout(test_tab)
+        test_layout.addLayout(test_row)
+        test_layout.addWidget(test_hint)
+        test_layout.addStretch(1)  # the controls at the top, not floating in the middle of the tab
 
         # drawing
         self.pad = DrawingPad(side=168)
