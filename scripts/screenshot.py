@@ -206,6 +206,7 @@ def shoot_training_health(window, shot, pump) -> None:
 
     def show_flow() -> None:
         panel.views.setCurrentWidget(panel.health.flow)
+        window.canvas.fit_to_view()
         pump(0.3)
         if scroll is not None:  # the gradient flow sits below the warnings: scroll to it, as a user would
             scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())

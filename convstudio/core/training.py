@@ -480,7 +480,7 @@ class Trainer:
         diagnosis = None
         if done > self.initial_epoch:
             diagnosis = diagnose(history, self.dataset.num_classes, s.learning_rate, done * self._state.steps)
-        found = {"diagnosis": diagnosis.kind if diagnosis else ""}
+        found = {"diagnosis": diagnosis.kind if diagnosis else "", "advice": diagnosis.message if diagnosis else ""}
         advice = f" {diagnosis.message}" if diagnosis else ""
         if self._stop.is_set():
             self._save_checkpoint()  # the weights trained so far, also mid-epoch, so Train more can go on

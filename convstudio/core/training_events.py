@@ -103,6 +103,8 @@ class TrainFinished:
     checkpoint: str | None = None
     diagnosis: str = ""
     warnings: tuple[str, ...] = ()
+    advice: str = ""
+    """The diagnosis in words with what to try (it also ends ``message``); empty for a run that learned."""
 
     @property
     def learned(self) -> bool:

@@ -870,7 +870,10 @@ class TrainingPanel(QWidget):
             started = self._started
             lines.append(describe_test_accuracy(event.test_accuracy, bool(started and started.is_sample),
                                                 started.test_samples if started else 0))
-        if event.status != "stopped" and event.message and (event.status != "completed" or event.diagnosis):
+        if event.status in ("completed", "early_stopped"):
+            if event.diagnosis:  # the lines above already say how it ended and the test accuracy
+                lines.append(event.advice or event.message)
+        elif event.status != "stopped" and event.message:
             lines.append(event.message)
         return lines
 

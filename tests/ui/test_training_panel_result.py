@@ -24,11 +24,12 @@ def test_a_diverged_run_is_a_warning_with_advice(qtbot, tmp_path, monkeypatch):
                         lambda _parent, title, text: shown.append((title, text)))
     panel = make_panel(qtbot, tmp_path)
     try:
-        message = ("Finished 2 epochs. Test accuracy 9.80%. Training diverged: the loss exploded to 447.8. "
-                   "Lower the learning rate, e.g. 1 instead of 10.")
+        advice = "Training diverged: the loss exploded to 447.8. Lower the learning rate, e.g. 1 instead of 10."
+        message = f"Finished 2 epochs. Test accuracy 9.80%. {advice}"
         panel._on_finished(TrainFinished("completed", message, 2, {"loss": [447.8, 11.2]}, 2.3, 0.098,
-                                         diagnosis="diverged"))
+                                         diagnosis="diverged", advice=advice))
         assert "Lower the learning rate" in panel.result_label.text()
+        assert panel.result_label.text().count("9.80%") == 1  # the test accuracy is said once
         assert shown == [("Training did not learn", message)]
         shown.clear()
         panel._on_finished(TrainFinished("completed", "Finished 2 epochs.", 2, {"loss": [0.5, 0.3]}, 0.3, 0.9))
