@@ -162,6 +162,11 @@ class EstimateLine(QWidget):
         self._inputs = (network, analysis, images, settings)
         self.refresh()
 
+    @property
+    def inputs(self) -> tuple[Network, Analysis, int | None, TrainSettings] | None:
+        """What the estimate is of: the network, its analysis, the training images and the settings."""
+        return self._inputs
+
     def epoch_estimate(self) -> EpochEstimate | None:
         if self._inputs is None or self.calibration is None:
             return None

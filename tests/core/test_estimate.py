@@ -186,3 +186,24 @@ def test_the_estimate_is_within_a_factor_of_two_of_a_measured_epoch_of_lenet5():
     assert Trainer(network, dataset, settings, channel).run().status == "completed"
     later = [e.seconds for e in channel.drain() if isinstance(e, EpochEnd)][1:]
     assert 0.5 < min(later) / estimate.seconds < 2.0, (later, estimate)
+
+
+def test_a_sweep_is_priced_per_combination_and_trial():
+    from convstudio.core.settings import TrainSettings
+    from convstudio.core.sweeps.cost import sweep_seconds
+    from convstudio.core.sweeps.spec import SweepAxis, SweepSpec
+
+    net, cal, settings = _net(), _calibration(), TrainSettings(batch_size=64, validation_split=0.1)
+    conv = next(b for b in net.blocks if net.blocks[b].kind == "Conv2D")
+
+    def epoch(filters: int, batch: int) -> float:
+        trial = net.copy()
+        trial.set_param(conv, "filters", filters)
+        return estimate_epoch(workload(trial, analyze(trial)), 6000, batch, 0.1, cal).seconds
+
+    grid = SweepSpec((SweepAxis(f"{conv}.filters", (4, 32)), SweepAxis("batch_size", (32, 128))), "grid")
+    expected = (epoch(4, 32) + epoch(4, 128) + epoch(32, 32) + epoch(32, 128)) / 4 * 3 * 4
+    assert sweep_seconds(grid, net, settings, 6000, 3, cal) == pytest.approx(expected)
+    assert epoch(32, 32) > epoch(4, 32)  # more filters cost more: the combinations are priced one by one
+    two = SweepSpec(grid.axes, "random", max_trials=2)
+    assert sweep_seconds(two, net, settings, 6000, 3, cal) == pytest.approx(expected / 2)

@@ -139,3 +139,18 @@ def test_training_sweep_in_the_window_opens_the_dialog_on_the_editor_network(qtb
         win.document.undo_stack.setClean()
     finally:
         app_settings.use_storage_root(None)
+
+
+def test_the_form_says_how_long_the_sweep_will_take_once_the_device_is_measured(parts):
+    from convstudio.core.estimate import Calibration
+
+    document, panel, _controller, dialog = parts
+    dialog.form.lr_edit.setText("0.01, 0.003")
+    assert "in all on this device" not in dialog.form.count_label.text()  # not measured yet: nothing made up
+    panel.estimate.calibration = Calibration("k", "CPU", 2e-3, 5e-11, 1e-9, 5e-9, 2e-8, 3e-9)
+    panel.estimate.set_inputs(document.network, document.analysis, 60_000, panel.settings())
+    dialog.form.batch_edit.setText("32, 64")
+    short = dialog.form.count_label.text()
+    assert "4 trial(s)" in short and "in all on this device" in short
+    dialog.form.epochs_spin.setValue(dialog.form.epochs_spin.value() * 10)
+    assert dialog.form.count_label.text() != short  # ten times the epochs, another duration

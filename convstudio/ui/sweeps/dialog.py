@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convstudio.core.estimate import format_rough_duration
 from convstudio.core.provenance import ResultKey
 from convstudio.core.sweeps import (
     SETTING_TARGETS,
@@ -40,6 +41,7 @@ from convstudio.core.sweeps import (
     format_value,
     validate_spec,
 )
+from convstudio.core.sweeps.cost import sweep_seconds
 from convstudio.core.training_events import BatchEnd, EpochEnd
 
 from ..result_guard import ResultGuard, stale_note
@@ -157,8 +159,23 @@ class SweepDialog(QDialog):
             self.start_button.setEnabled(False)
             return
         self.form.count_label.setText(f"{spec.grid_size} combination(s); {spec.planned_trials} trial(s) of "
-                                      f"{self.form.epochs_spin.value()} epoch(s), each recorded as a run.")
+                                      f"{self.form.epochs_spin.value()} epoch(s), each recorded as a run."
+                                      + self._duration_text(spec))
         self.start_button.setEnabled(True)
+
+    def _duration_text(self, spec: SweepSpec) -> str:
+        """`` About 12 min in all on this device.`` from the training panel's estimate ("" before it is measured)."""
+        line = getattr(self.panel, "estimate", None)
+        inputs = line.inputs if line is not None else None
+        if line is None or line.calibration is None or inputs is None or not inputs[2]:
+            return ""
+        network, analysis, images, settings = inputs
+        try:
+            seconds = sweep_seconds(spec, network, settings, int(images or 0), self.form.epochs_spin.value(),
+                                    line.calibration, analysis.input_shape, analysis.num_classes)
+        except SweepError:
+            return ""
+        return f" About {format_rough_duration(seconds)} in all on this device." if seconds else ""
 
     def _on_inputs_changed(self, *_args: Any) -> None:
         self._update_state()
