@@ -153,3 +153,15 @@ def test_a_preset_laid_out_for_the_canvas_shows_every_block_in_detail(qtbot):
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
     assert all(visible.contains(item.body_rect().center())
                for item in view.network_scene.blocks.values())
+
+
+def test_the_overview_writes_each_blocks_output_shape_under_its_name_while_readable(qtbot):
+    from convstudio.ui.canvas.block_item import FIT_MIN_ZOOM
+
+    view = _view(qtbot, load_preset("inception_small").network)
+    item = view.network_scene.blocks["b2_3x3"]
+    lines = item.overview_lines(FIT_MIN_ZOOM)
+    assert lines[0] == "b2_3x3" and lines[1].startswith("14x14x24")
+    assert item.two_line_font(FIT_MIN_ZOOM).pixelSize() * FIT_MIN_ZOOM >= READABLE_PX - 1
+    assert item.overview_lines(0.15) == ["b2_3x3"]  # too small for two readable lines: the name alone
+    assert view.network_scene.blocks["input"].overview_lines(FIT_MIN_ZOOM)[1] == "28x28x1"

@@ -344,8 +344,32 @@ class BlockItem(QGraphicsItem):
         font.setPixelSize(int(min(self._height * 0.5, max(13.0, READABLE_PX / max(lod, 1e-3)))))
         return font
 
+    def overview_lines(self, lod: float) -> list[str]:
+        """What the overview writes at zoom ``lod``: the name, and below it the output shape (with the
+        parameters when they fit) while the block is tall enough on screen for two readable lines."""
+        font = self.two_line_font(lod)
+        if font is None or not self.shape_text or self.is_error:
+            return [self.block_id]
+        metrics = QFontMetricsF(font)
+        width = BLOCK_WIDTH - 12
+        detail = self.shape_text
+        if self.params_text and metrics.horizontalAdvance(f"{detail} \u00b7 {self.params_text}") <= width:
+            detail = f"{detail} \u00b7 {self.params_text}"
+        return [metrics.elidedText(self.block_id, Qt.ElideRight, width), metrics.elidedText(detail, Qt.ElideRight, width)]
+
+    def two_line_font(self, lod: float) -> QFont | None:
+        """The overview's font for a name and a shape line at zoom ``lod``; None when two lines would not
+        be readable (under ``READABLE_PX`` - 1 on screen)."""
+        font = self.overview_font(lod)
+        size = min(font.pixelSize(), int(self._height / 2.3))
+        if size * lod < READABLE_PX - 1:
+            return None
+        font.setPixelSize(size)
+        return font
+
     def _paint_overview(self, painter: QPainter, lod: float) -> None:
-        """Zoomed far out: the block in its colour with its name in a large font (red if in error)."""
+        """Zoomed far out: the block in its colour with its name in a large font (red if in error), and its
+        output shape below the name when there is room for it."""
         rect = QRectF(0, 0, BLOCK_WIDTH, self._height)
         painter.setPen(QPen(QColor("#1565C0") if self.isSelected() else self.issue_color(),
                             max(2.0, 1.5 / max(lod, 1e-3)) if self.isSelected() or self.is_error else 1.0))
@@ -355,6 +379,15 @@ class BlockItem(QGraphicsItem):
         painter.setFont(font)
         painter.setPen(QColor("white"))
         room = rect.adjusted(6, 2, -6, -2)
+        lines = self.overview_lines(lod)
+        two_lines = self.two_line_font(lod)
+        if len(lines) == 2 and two_lines is not None:
+            painter.setFont(two_lines)
+            line = two_lines.pixelSize() * 1.15
+            painter.drawText(QRectF(room.left(), room.center().y() - line, room.width(), line), Qt.AlignCenter,
+                             lines[0])
+            painter.drawText(QRectF(room.left(), room.center().y(), room.width(), line), Qt.AlignCenter, lines[1])
+            return
         name = self.block_id
         if QFontMetricsF(font).horizontalAdvance(name) > room.width():
             name = name.replace("_", "_\u200b")  # a long name may break after its underscores
