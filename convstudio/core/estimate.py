@@ -178,7 +178,10 @@ def estimate_epoch(work: Workload, images: int, batch_size: int, validation_spli
 
 
 def format_rough_duration(seconds: float) -> str:
-    """An estimate's duration with the precision it deserves: ``0.4 s``, ``12 s``, ``3.5 min``, ``2.1 h``."""
+    """An estimate's duration with the precision it deserves: ``under 0.1 s``, ``0.4 s``, ``12 s``, ``3.5 min``,
+    ``2.1 h``."""
+    if seconds < 0.05:
+        return "under 0.1 s"
     if seconds < 1:
         return f"{seconds:.1f} s"
     if seconds < 90:
@@ -193,7 +196,8 @@ def describe_estimate(epoch: EpochEstimate | None, memory: MemoryEstimate | None
     """``≈ 12 s per epoch on CPU (2 threads) · 35.0 MB for weights, optimizer and activations at batch 64``."""
     parts = []
     if epoch is not None:
-        parts.append(f"\u2248 {format_rough_duration(epoch.seconds)} per epoch on {epoch.device}")
+        rough = format_rough_duration(epoch.seconds)
+        parts.append(f"{'' if rough.startswith('under') else chr(0x2248) + ' '}{rough} per epoch on {epoch.device}")
     if memory is not None:
         parts.append(f"{format_bytes(memory.total_bytes)} for weights, optimizer and activations "
                      f"at batch {memory.batch_size}")

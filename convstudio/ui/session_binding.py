@@ -32,6 +32,7 @@ class SessionBinding:
         self.panel = panel
         self.controller = controller
         self._pushing = False
+        self._adopted_folder: str | None = None  # the image folder whose shape the Input block last took
         for name in _VALUE_WIDGETS:
             getattr(panel, name).valueChanged.connect(self._pull_settings)
         for name in _TOGGLE_WIDGETS:
@@ -39,6 +40,7 @@ class SessionBinding:
         panel.optimizer_combo.currentIndexChanged.connect(self._pull_settings)
         panel.dataset_combo.currentIndexChanged.connect(self._pull_dataset)
         panel.folderEdited.connect(self._pull_data_source)
+        panel.folderGeometry.connect(self._on_folder_geometry)
         session.events.connect(self._on_session_event)
         controller.runStarted.connect(self._on_run_started)
         controller.epochEnded.connect(lambda event: session.record_epoch(event.metrics))
@@ -81,6 +83,19 @@ class SessionBinding:
         if geometry is not None and document is not None:
             document.set_dataset_shape(geometry[0], geometry[1], adopt=adopt)
 
+    def _on_folder_geometry(self, geometry: tuple[tuple[int, int, int], int]) -> None:
+        """A scanned image folder's image shape and classes: the editor checks the network against them
+        before any run (the output must have as many units as the folder has classes). A folder chosen
+        anew gives the Input block its shape (one undo step); the folder a project was saved with is
+        only checked, and so is the same folder scanned again (another fitting, a test folder)."""
+        document = getattr(self.controller, "document", None)
+        if document is None or self.session.dataset_name != "image_folder":
+            return
+        folder = self.session.data_dir
+        shape, classes = geometry
+        document.set_dataset_shape(shape, classes, adopt=folder != self._adopted_folder)
+        self._adopted_folder = folder
+
     def _sync_project(self) -> None:
         """Runs are recorded beside the project file, under the project's title."""
         self.controller.project_path = self.session.path
@@ -100,6 +115,7 @@ class SessionBinding:
                                        self.session.resize)
         finally:
             self._pushing = False
+        self._adopted_folder = self.session.data_dir  # the project's own folder: checked, not adopted
         self._check_against_dataset(adopt=False)
         self.controller.model = None  # the last run's model belongs to the project that was open
         self.controller.adopt_model(None, {}, self.session.dataset_name)

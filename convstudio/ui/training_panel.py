@@ -102,16 +102,18 @@ def find_source(name: str, data_dir: str | None) -> tuple[str, bool, int]:
     return data.source, data.is_sample, len(data.x_train)
 
 
-def scan_folder(folder: str | None) -> tuple[str, int]:
-    """The scan summary of an image folder (headers only: class counts, sizes, files skipped) and its image count."""
+def scan_folder(folder: str | None) -> tuple[str, int, tuple[tuple[int, int, int], int]]:
+    """The scan summary of an image folder (headers only: class counts, sizes, files skipped), its image count
+    and the image shape and number of classes it loads as."""
     from convstudio.core.data.folder_scan import scan_image_folder
+    from convstudio.core.data.image_folder import folder_geometry
 
     if not folder:
         raise ValueError("No image folder chosen: choose a folder with one subfolder of images per class.")
     if not os.path.isdir(folder):
         raise ValueError(missing_folder_text(folder))
     scan = scan_image_folder(folder)
-    return scan.summary(), len(scan.files)
+    return scan.summary(), len(scan.files), folder_geometry(scan)
 
 
 def missing_folder_text(folder: str) -> str:
@@ -148,6 +150,7 @@ class TrainingPanel(QWidget):
     sourceChanged = Signal(str)
     dataChanged = Signal()  # the data folder of the app's settings changed
     folderEdited = Signal()  # the image folder, its test folder or how its images are fitted changed
+    folderGeometry = Signal(object)  # ((height, width, channels), classes) of a scanned image folder
 
     def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -530,9 +533,10 @@ class TrainingPanel(QWidget):
         self._images = images
         self._refresh_estimate()
 
-    def _on_folder_scanned(self, found: tuple[str, int]) -> None:
-        summary, images = found
+    def _on_folder_scanned(self, found: tuple[str, int, tuple[tuple[int, int, int], int]]) -> None:
+        summary, images, geometry = found
         self._set_images(images)
+        self.folderGeometry.emit(geometry)
         self.source_label.setText(f"In use: {summary}")
         self.source_label.setToolTip(summary)
         self.sourceChanged.emit(f"Image folder: {self._image_folder}")

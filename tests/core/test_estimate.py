@@ -108,7 +108,7 @@ def test_the_line_says_time_device_memory_and_batch():
     assert "per epoch" not in describe_estimate(None, memory) and describe_estimate(epoch, None).endswith("threads)")
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0.44, "0.4 s"), (12.4, "12 s"), (210, "3.5 min"),
+@pytest.mark.parametrize(("seconds", "text"), [(0.02, "under 0.1 s"), (0.44, "0.4 s"), (12.4, "12 s"), (210, "3.5 min"),
                                                (1500, "25 min"), (7560, "2.1 h")])
 def test_rough_durations(seconds, text):
     assert format_rough_duration(seconds) == text

@@ -136,3 +136,32 @@ def test_a_test_folder_can_be_given_up_for_a_held_out_share(qtbot, windows, tmp_
     panel.test_folder_button.click()
     assert win.session.test_dir is None and panel.test_folder_button.text() == "Test folder..."
     assert not win.isWindowModified()  # back to the saved choice
+
+
+def test_a_chosen_image_folder_is_checked_against_the_network_before_any_run(qtbot, windows, tmp_path,
+                                                                              monkeypatch):
+    """Its classes and image shape reach the editor once scanned: the Input takes the folder's shape (one
+    undo step) and an output of the wrong size is an error with its fix, so Start waits for it."""
+    make, _errors = windows
+    folder = png_folder(tmp_path / "photos", {"cats": 2, "dogs": 2, "fish": 2}, size=(16, 20))
+    win = make()
+    win.document.load_network(Network.chain(["Input", ("Conv2D", {"filters": 4}), "Flatten",
+                                             ("Dense", {"units": 10, "activation": "softmax"})]))
+    panel = win.training_panel
+    panel.set_tensorflow_ready(True)  # only the network keeps Start back
+    monkeypatch.setattr(FOLDER_DIALOG, lambda *a, **k: str(folder))
+    panel.dataset_combo.setCurrentIndex(panel.dataset_combo.findData("image_folder"))
+    qtbot.waitUntil(lambda: win.document.num_classes == 3, timeout=10_000)
+    assert win.document.input_shape == (16, 20, 3)  # the folder's size, in colour
+    dense = [b for b in win.document.network.blocks if b.startswith("dense")][0]
+    issues = win.document.analysis.issues_for(dense)
+    assert issues and "3 classes" in issues[0].message and issues[0].fix is not None
+    assert not panel.start_button.isEnabled() and "3 classes" in panel.start_button.toolTip()
+    win.document.apply_fix(dense, issues[0].fix)
+    assert win.document.analysis.ok and panel.start_button.isEnabled()
+
+    win.document.set_param(win.document.network.input_blocks()[0], "height", 24)  # the user's own size ...
+    with qtbot.waitSignal(panel.folderGeometry, timeout=10_000):  # the same folder, chosen again
+        panel.data_dir_button.click()
+    assert win.document.input_shape == (24, 20, 3)  # ... is kept: the same folder scanned again is only checked
+    assert "16x20x3" in " ".join(i.message for i in win.document.analysis.issues)  # and said to differ

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from ..pipeline import Splits
 
-__all__ = ["DEFAULT_MEMORY_LIMIT_MB", "FileList", "FolderStream", "ImageFolderDataset", "decode_files",
+__all__ = ["DEFAULT_MEMORY_LIMIT_MB", "FileList", "FolderStream", "ImageFolderDataset", "decode_files", "folder_geometry",
            "load_image_folder"]
 
 DEFAULT_MEMORY_LIMIT_MB = 1024
@@ -216,6 +216,13 @@ def _test_scan(test_dir: str | os.PathLike, class_names: list[str]) -> ImageFold
         raise ScanError(f"{root}: test classes {', '.join(extra)} are not among the training classes "
                         f"({', '.join(class_names)})")
     return scan_image_folder(root, class_names)
+
+
+def folder_geometry(scan: ImageFolderScan) -> tuple[tuple[int, int, int], int]:
+    """The image shape an image folder loads as by default (its most common size; grey only when every
+    image is grey) and its number of classes, from the scan alone."""
+    spec = _spec(scan, None, None, "stretch")
+    return (spec.height, spec.width, spec.channels), len(scan.class_names)
 
 
 def _spec(scan: ImageFolderScan, image_size: tuple[int, int] | None, channels: int | None,
