@@ -567,8 +567,9 @@ class TrainingPanel(QWidget):
         name = display_name(self.dataset_name())
         if is_sample:
             self.sourceChanged.emit(f"{name}: bundled sample")
-        elif source:
-            self.sourceChanged.emit(f"{name}: {source}")
+        elif source:  # a source that names its kind ("image folder /photos: ...") is not prefixed again
+            self.sourceChanged.emit(source[:1].upper() + source[1:] if source.lower().startswith(name.lower())
+                                    else f"{name}: {source}")
         else:
             self.sourceChanged.emit(f"{name}: not found")
 

@@ -258,3 +258,11 @@ def test_a_model_from_disk_can_be_trained_more_with_its_history(qtbot, panel):
     assert more.args[0].status == "completed", more.args[0].message
     assert started[0].initial_epoch == 2 and more.args[0].epochs_done == 3
     assert more.args[0].history["loss"][:2] == [0.9, 0.6]
+
+
+def test_the_status_line_does_not_name_the_kind_of_source_twice(qtbot, panel):
+    short: list[str] = []
+    panel.sourceChanged.connect(short.append)
+    panel.set_dataset_name("image_folder")
+    panel._emit_source("image folder /photos: 144 training and 36 test images", False)
+    assert short[-1] == "Image folder /photos: 144 training and 36 test images"
