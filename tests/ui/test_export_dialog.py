@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from windows import discard_window  # noqa: E402
 
 from convstudio.core.builder import build_model
 from convstudio.core.datasets import Dataset
@@ -153,10 +154,7 @@ def test_main_window_file_menu_imports_and_exports(qtbot, exportable, tmp_path, 
         win.export_action.trigger()
         assert shown and shown[0].model is win.session.model and shown[0].export_button.isEnabled()
     finally:
-        win.document.undo_stack.setClean()
-        win.model_unsaved = False
-        win.close()
-        win.deleteLater()
+        discard_window(win)
         app_settings.use_storage_root(None)
 
 

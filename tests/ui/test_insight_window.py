@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
+from windows import discard_window  # noqa: E402
 
 from convstudio.core.builder import build_model  # noqa: E402
 from convstudio.core.inspection import block_activations  # noqa: E402
@@ -41,10 +42,7 @@ def window(qtbot, tmp_path, monkeypatch):
     assert win.insight.wait_idle()  # the dataset loads in the background; let it land first
     yield win
     win.insight.wait_idle()
-    win.document.undo_stack.setClean()
-    win.model_unsaved = False
-    win.close()
-    win.deleteLater()
+    discard_window(win)
     app_settings.use_storage_root(None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QDialog
+from windows import discard_window  # noqa: E402
 
 from convstudio.ui import dialogs
 from convstudio.ui import main_window as mw
@@ -21,10 +22,7 @@ def window(qtbot, tmp_path, monkeypatch):
     qtbot.waitExposed(win)
     yield win
     win.lessons.close_lesson()
-    win.document.undo_stack.setClean()
-    win.model_unsaved = False
-    win.close()
-    win.deleteLater()
+    discard_window(win)
     app_settings.use_storage_root(None)
 
 

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from runfiles import record_run, small_net
+from windows import discard_window  # noqa: E402
 
 from convstudio.core.network import Network
 from convstudio.core.project import Project
@@ -34,10 +35,7 @@ def window(qtbot, tmp_path, monkeypatch):
     win.files.load(Project(Network.chain(["Input", "Flatten", ("Dense", {"units": 10, "activation": "softmax"})]),
                            TrainSettings(), "mnist", title="digits"), str(tmp_path / "digits.json"))
     yield win
-    win.document.undo_stack.setClean()
-    win.model_unsaved = False
-    win.close()
-    win.deleteLater()
+    discard_window(win)
     app_settings.use_storage_root(None)
 
 

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from windows import discard_window  # noqa: E402
 
 from convstudio.core.network import Network
 from convstudio.core.resources import resource_path
@@ -52,10 +53,7 @@ def training_window(qtbot, tmp_path, monkeypatch):
     yield win
     if win.controller.is_running:
         win.controller.stop_and_wait(10.0)
-    win.document.undo_stack.setClean()
-    win.model_unsaved = False
-    win.close()
-    win.deleteLater()
+    discard_window(win)
     app_settings.use_storage_root(None)
 
 

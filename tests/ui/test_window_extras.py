@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QByteArray, QRect, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication
+from windows import discard_window  # noqa: E402
 
 from convstudio.ui import diagram_export
 from convstudio.ui import help as help_module
@@ -37,10 +38,7 @@ def window(qtbot, storage):
     win = _open(qtbot)
     win.new_document("lenet5")
     yield win
-    win.document.undo_stack.setClean()
-    win.model_unsaved = False
-    win.close()
-    win.deleteLater()
+    discard_window(win)
 
 
 def test_f1_opens_the_user_guide_and_links_between_pages_work(qtbot, window, monkeypatch):

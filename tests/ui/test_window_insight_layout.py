@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QRect
+from windows import discard_window  # noqa: E402
 
 from convstudio.ui import dialogs
 from convstudio.ui import main_window as mw
@@ -20,10 +21,7 @@ def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(window_layout, "fit_to_screen", lambda _w: False)
     win = mw.MainWindow()
     yield win
-    win.document.undo_stack.setClean()
-    win.model_unsaved = False
-    win.close()
-    win.deleteLater()
+    discard_window(win)
     app_settings.use_storage_root(None)
 
 

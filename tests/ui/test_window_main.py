@@ -7,6 +7,7 @@ import json
 
 import pytest
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox
+from windows import discard_window  # noqa: E402
 
 from convstudio.core.network import Network
 from convstudio.core.presets import load_preset
@@ -57,10 +58,7 @@ def window(qtbot, storage, prompts):
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.document.undo_stack.setClean()
-    win.model_unsaved = False
-    win.close()
-    win.deleteLater()
+    discard_window(win)
 
 
 def test_window_opens_with_canvas_docks_and_menus(window):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
+from windows import discard_window  # noqa: E402
 
 from convstudio.core.network import Network
 from convstudio.core.project import Project
@@ -26,10 +27,7 @@ def window(qtbot, tmp_path, monkeypatch):
     win.document.load_network(Network.chain(["Input", ("Conv2D", {"filters": 4}), "Flatten",
                                              ("Dense", {"units": 10, "activation": "softmax"})]))
     yield win
-    win.document.undo_stack.setClean()
-    win.model_unsaved = False
-    win.close()
-    win.deleteLater()
+    discard_window(win)
     app_settings.use_storage_root(None)
 
 
