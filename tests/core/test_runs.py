@@ -264,3 +264,10 @@ def test_runs_list_names_damaged_folders_on_stderr(tmp_path, capsys):
     assert main(["runs", "list", str(root)]) == EXIT_OK
     captured = capsys.readouterr()
     assert good.name in captured.out and "damaged: 20261202-101010-abcdef: it has no run.json" in captured.err
+
+
+def test_runs_started_within_one_second_list_in_the_order_they_started(tmp_path):
+    from runfiles import record_run
+
+    folders = [record_run(tmp_path / "digits.runs") for _ in range(5)]  # a sweep's quick trials
+    assert [s.folder for s in list_runs(tmp_path / "digits.runs")] == folders[::-1]  # newest first

@@ -66,7 +66,9 @@ def batch_stride(total_batches: int) -> int:
 
 
 def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    """UTC to the microsecond, so runs started within one second (a sweep's trials) still sort by time."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
 
 
 def _finite_or_none(value: float | None) -> float | None:
