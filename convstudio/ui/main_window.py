@@ -34,8 +34,9 @@ from .project_files import ProjectFiles
 from .screen_fit import fit_to_screen
 from .session_binding import SessionBinding, bind_insight
 from .summary_view import SummaryWidget
-from .sweeps import add_sweep_menu, training_menu
+from .sweeps import add_sweep_menu
 from .training_controller import TrainingController
+from .training_menu import add_run_actions, training_menu
 from .training_panel import TrainingPanel
 from .window_actions import make_actions, make_menus, update_edit_actions
 from .window_extras import show_about
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.files.weightsLoaded.connect(self.weightsLoaded)
         make_actions(self)
         make_menus(self, self.files.fill_recent_menu)
+        self.run_actions = add_run_actions(self)  # Training > Start, Pause, Stop, Train More, Find Learning Rate
         add_sweep_menu(self)  # Training > Sweep...
         training_menu(self).addAction(self.runs_action)  # Training > Runs... (also under View)
         self.lessons = LessonLauncher(self, self.document, self.open_lesson_network, lambda: self.session.model,

@@ -11,11 +11,13 @@ from PySide6.QtGui import QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication
 from windows import discard_window  # noqa: E402
 
+from convstudio.core.network import Network
 from convstudio.ui import diagram_export
 from convstudio.ui import help as help_module
 from convstudio.ui import main_window as mw
 from convstudio.ui import settings as app_settings
 from convstudio.ui.theme import stored_mode, theme_controller
+from convstudio.ui.training_menu import training_menu
 
 
 @pytest.fixture
@@ -138,3 +140,27 @@ def test_a_saved_geometry_larger_than_the_screen_is_fitted_to_it(qtbot, storage)
     finally:
         win.close()
         win.deleteLater()
+
+
+def test_the_training_menu_presses_the_panels_buttons_and_follows_their_state(window, monkeypatch):
+    panel = window.training_panel
+    texts = [a.text().replace("&", "") for a in training_menu(window).actions() if not a.isSeparator()]
+    assert texts[:5] == ["Start", "Pause / Resume", "Stop", "Train More", "Find Learning Rate\u2026"]
+    assert "Sweep..." in texts and "Runs..." in texts
+    start = window.run_actions[0]
+    assert start.shortcut() == QKeySequence("F5") and window.run_actions[2].shortcut() == QKeySequence("Shift+F5")
+    pressed: list[str] = []
+    monkeypatch.setattr(panel, "start", lambda: pressed.append("start") or True)
+    panel.start_button.clicked.disconnect()
+    panel.start_button.clicked.connect(lambda: panel.start())
+    panel.set_tensorflow_ready(True)
+    window.document.load_network(Network.chain(["Input", "Flatten", ("Dense", {"units": 10, "activation": "softmax"})]))
+    assert panel.start_button.isEnabled()
+    start.trigger()
+    assert pressed == ["start"]
+    window.document.load_network(Network.chain(["Input", ("Dense", {"units": 10})]))  # cannot train: Start is off
+    assert not panel.start_button.isEnabled()
+    start.trigger()
+    assert pressed == ["start"]  # a disabled button ignores the menu too
+    training_menu(window).aboutToShow.emit()
+    assert not start.isEnabled()

@@ -9,27 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QMenu
-
 from ..action import add_action
+from ..training_menu import training_menu
 from .dialog import SweepDialog
 
 __all__ = ["SweepDialog", "add_sweep_menu", "open_sweep_dialog", "training_menu"]
-
-
-def training_menu(w: Any) -> QMenu:
-    """The window's Training menu (made, before Help, if it has none yet)."""
-    bar = w.menuBar()
-    for action in bar.actions():
-        if action.menu() is not None and action.text().replace("&", "") == "Training":
-            return action.menu()
-    menu = QMenu("&Training", bar)
-    help_action = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
-    if help_action is not None:
-        bar.insertMenu(help_action, menu)
-    else:
-        bar.addMenu(menu)
-    return menu
 
 
 def open_sweep_dialog(w: Any) -> SweepDialog:
