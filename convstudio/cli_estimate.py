@@ -21,13 +21,7 @@ def calibration_store() -> Path:
 
 def estimate_lines(project: Any, analysis: Any, dataset: Any, again: bool = False) -> list[str]:
     """``estimate: ...`` lines for training ``project``'s valid network on ``dataset`` (None: time unknown)."""
-    from convstudio.core.estimate import (
-        describe_estimate,
-        estimate_epoch,
-        format_rough_duration,
-        load_or_calibrate,
-        workload,
-    )
+    from convstudio.core.estimate import describe_estimate, estimate_run_epoch, format_rough_duration, load_or_calibrate
     from convstudio.core.memory import available_memory, estimate_training_memory, memory_problem
     from convstudio.core.tflog import import_tensorflow
 
@@ -38,8 +32,7 @@ def estimate_lines(project: Any, analysis: Any, dataset: Any, again: bool = Fals
         import_tensorflow()
         calibration = load_or_calibrate(calibration_store(), again=again)
         if calibration is not None:
-            epoch = estimate_epoch(workload(project.network, analysis), len(dataset.x_train), s.batch_size,
-                                   s.validation_split, calibration)
+            epoch = estimate_run_epoch(project.network, analysis, len(dataset.x_train), s, calibration)
     lines = [f"estimate: {describe_estimate(epoch, memory)}"]
     if epoch is not None:
         lines.append(f"estimate: {s.epochs} epochs \u2248 {format_rough_duration(epoch.seconds * s.epochs)}, "

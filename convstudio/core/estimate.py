@@ -42,7 +42,7 @@ from .shapes import Analysis
 
 __all__ = [
     "CALIBRATION_VERSION", "Calibration", "EpochEstimate", "Workload", "calibrate", "calibration_key",
-    "current_key", "describe_estimate", "estimate_epoch", "format_rough_duration", "load_or_calibrate",
+    "current_key", "describe_estimate", "estimate_epoch", "estimate_run_epoch", "format_rough_duration", "load_or_calibrate",
     "store_calibration", "stored_calibration", "workload",
 ]
 
@@ -175,6 +175,13 @@ def estimate_epoch(work: Workload, images: int, batch_size: int, validation_spli
     val_s = val_steps * calibration.step_s + n_val * per_image * FORWARD_SHARE
     return EpochEstimate(train_s + val_s, train_s, val_s, n_train, n_val, train_steps, val_steps,
                          calibration.device)
+
+
+def estimate_run_epoch(network: Network, analysis: Analysis, images: int, settings: Any,
+                       calibration: Calibration) -> EpochEstimate:
+    """:func:`estimate_epoch` of the analysed ``network`` with the batch size and validation split of ``settings``."""
+    return estimate_epoch(workload(network, analysis), images, settings.batch_size, settings.validation_split,
+                          calibration)
 
 
 def format_rough_duration(seconds: float) -> str:

@@ -7,21 +7,18 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from . import dialogs
+
 __all__ = ["ask_join", "delete_selection"]
 
 
 def ask_join(parent: QWidget | None, block_id: str, src: str, dst: str) -> str:
     """Ask whether deleting ``block_id`` joins ``src`` to ``dst``: ``"join"``, ``"gap"`` or ``"cancel"``."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Delete block",
-                      f"{block_id} sits between {src} and {dst}. Connect {src} to {dst} after deleting it, "
-                      "so the chain has no gap?", parent=parent)
-    join = box.addButton("Delete and connect", QMessageBox.ButtonRole.AcceptRole)
-    gap = box.addButton("Only delete", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(join)
-    box.exec()
-    clicked = box.clickedButton()
-    return "join" if clicked is join else "gap" if clicked is gap else "cancel"
+    B = QMessageBox.StandardButton
+    answer = dialogs.ask(parent, "Delete block", f"{block_id} sits between {src} and {dst}. Connect {src} to "
+                         f"{dst} after deleting it, so the chain has no gap?", B.Yes | B.No | B.Cancel, B.Yes,
+                         {B.Yes: "Delete and connect", B.No: "Only delete"})
+    return {B.Yes: "join", B.No: "gap"}.get(answer, "cancel")
 
 
 def delete_selection(parent: QWidget | None, document: Any, ids: Iterable[str],

@@ -20,9 +20,8 @@ from convstudio.core.estimate import (
     Calibration,
     EpochEstimate,
     describe_estimate,
-    estimate_epoch,
+    estimate_run_epoch,
     load_or_calibrate,
-    workload,
 )
 from convstudio.core.memory import (
     MemoryEstimate,
@@ -35,6 +34,7 @@ from convstudio.core.network import Network
 from convstudio.core.settings import TrainSettings
 from convstudio.core.shapes import Analysis
 
+from . import dialogs
 from . import settings as app_settings
 from .worker import TaskState, Worker, run_worker
 
@@ -66,12 +66,9 @@ class MemoryVerdict:
 
 def ask_smaller_batch(parent: QWidget, problem: str, batch: int) -> bool:
     """Ask whether to train with ``batch`` instead (True) or not start (False)."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Not enough memory", problem, parent=parent)
-    smaller = box.addButton(f"Train with batch size {batch}", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(smaller)
-    box.exec()
-    return box.clickedButton() is smaller
+    B = QMessageBox.StandardButton
+    return dialogs.ask(parent, "Not enough memory", problem, B.Ok | B.Cancel, B.Ok,
+                       {B.Ok: f"Train with batch size {batch}"}) == B.Ok
 
 
 def _round_batch(batch: int) -> int:
@@ -173,8 +170,7 @@ class EstimateLine(QWidget):
         network, analysis, images, settings = self._inputs
         if not analysis.ok or not images:
             return None
-        return estimate_epoch(workload(network, analysis), images, settings.batch_size, settings.validation_split,
-                              self.calibration)
+        return estimate_run_epoch(network, analysis, images, settings, self.calibration)
 
     def memory_estimate(self) -> MemoryEstimate | None:
         if self._inputs is None or not self._inputs[1].ok:

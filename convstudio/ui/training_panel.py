@@ -39,6 +39,7 @@ from convstudio.core.provenance import data_mismatch, describe_test_accuracy
 from convstudio.core.settings import SettingsError, TrainSettings
 from convstudio.core.training_events import BatchEnd, EpochEnd, TrainFinished, TrainStarted
 
+from . import dialogs
 from . import settings as app_settings
 from .estimate_view import EstimateLine, ask_smaller_batch
 from .health import HealthViews
@@ -82,16 +83,11 @@ def format_duration(seconds: float) -> str:
 
 def ask_keep_or_start_over(parent: QWidget) -> str:
     """Ask what Start does with a trained model: ``"keep"`` training it, ``"restart"`` or ``"cancel"``."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Start training",
-                      "This network already has a trained model. Keep training it, or start over from new "
-                      "random weights (the trained weights are then replaced)?", parent=parent)
-    keep = box.addButton("Keep training", QMessageBox.ButtonRole.AcceptRole)
-    restart = box.addButton("Start over", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(keep)
-    box.exec()
-    clicked = box.clickedButton()
-    return "keep" if clicked is keep else "restart" if clicked is restart else "cancel"
+    B = QMessageBox.StandardButton
+    answer = dialogs.ask(parent, "Start training", "This network already has a trained model. Keep training it, "
+                         "or start over from new random weights (the trained weights are then replaced)?",
+                         B.Yes | B.No | B.Cancel, B.Yes, {B.Yes: "Keep training", B.No: "Start over"})
+    return {B.Yes: "keep", B.No: "restart"}.get(answer, "cancel")
 
 
 def find_source(name: str, data_dir: str | None) -> tuple[str, bool, int]:
@@ -451,6 +447,12 @@ class TrainingPanel(QWidget):
                 self.dataset_combo.setCurrentIndex(index)
             finally:
                 self._setting_dataset = False
+
+    def use_data_source(self, name: str, image_folder: str | None, test_folder: str | None = None,
+                        resize: str = "stretch") -> None:
+        """Take this data source as if chosen here (the project takes it too), asking nothing."""
+        self.set_data_source(name, image_folder, test_folder, resize)
+        self.folderEdited.emit()
 
     def set_data_source(self, name: str, image_folder: str | None, test_folder: str | None = None,
                         resize: str = "stretch") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..estimate import Calibration, estimate_epoch, workload
+from ..estimate import Calibration, estimate_run_epoch
 from ..network import Network
 from ..settings import TrainSettings
 from ..shapes import Shape, analyze
@@ -25,8 +25,7 @@ def sweep_seconds(spec: SweepSpec, network: Network, settings: TrainSettings, im
         net, trial = apply_trial(network, settings, values)
         analysis = analyze(net, input_shape, num_classes)
         if analysis.ok and trial is not None:
-            seconds.append(estimate_epoch(workload(net, analysis), images, trial.batch_size,
-                                          trial.validation_split, calibration).seconds)
+            seconds.append(estimate_run_epoch(net, analysis, images, trial, calibration).seconds)
     if not seconds:
         return None
     return sum(seconds) / len(seconds) * max(1, epochs) * spec.planned_trials

@@ -347,7 +347,9 @@ class BlockItem(QGraphicsItem):
     def overview_lines(self, lod: float) -> list[str]:
         """What the overview writes at zoom ``lod``: the name, and below it the output shape (with the
         parameters when they fit) while the block is tall enough on screen for two readable lines."""
-        font = self.two_line_font(lod)
+        return self._overview_lines(self.two_line_font(lod))
+
+    def _overview_lines(self, font: QFont | None) -> list[str]:
         if font is None or not self.shape_text or self.is_error:
             return [self.block_id]
         metrics = QFontMetricsF(font)
@@ -375,19 +377,19 @@ class BlockItem(QGraphicsItem):
                             max(2.0, 1.5 / max(lod, 1e-3)) if self.isSelected() or self.is_error else 1.0))
         painter.setBrush(ERROR if self.is_error else category_color(self.kind))
         painter.drawRoundedRect(rect, 10, 10)
-        font = self.overview_font(lod)
-        painter.setFont(font)
         painter.setPen(QColor("white"))
         room = rect.adjusted(6, 2, -6, -2)
-        lines = self.overview_lines(lod)
         two_lines = self.two_line_font(lod)
-        if len(lines) == 2 and two_lines is not None:
+        lines = self._overview_lines(two_lines)
+        if two_lines is not None and len(lines) == 2:
             painter.setFont(two_lines)
             line = two_lines.pixelSize() * 1.15
             painter.drawText(QRectF(room.left(), room.center().y() - line, room.width(), line), Qt.AlignCenter,
                              lines[0])
             painter.drawText(QRectF(room.left(), room.center().y(), room.width(), line), Qt.AlignCenter, lines[1])
             return
+        font = self.overview_font(lod)
+        painter.setFont(font)
         name = self.block_id
         if QFontMetricsF(font).horizontalAdvance(name) > room.width():
             name = name.replace("_", "_\u200b")  # a long name may break after its underscores

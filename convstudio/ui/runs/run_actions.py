@@ -65,8 +65,7 @@ def reopen_run(w: Any, run: RunRecord) -> bool:
     if dataset == "image_folder" and isinstance(data.get("data_dir"), str):  # the very folder it trained on
         resize = data.get("resize") if isinstance(data.get("resize"), str) else "stretch"
         test_dir = data.get("test_dir") if isinstance(data.get("test_dir"), str) else None
-        w.training_panel.set_data_source(dataset, data["data_dir"], test_dir, resize)
-        w.training_panel.folderEdited.emit()  # the session takes it, as when the user picks it
+        w.training_panel.use_data_source(dataset, data["data_dir"], test_dir, resize)
     elif dataset:
         w.training_panel.set_dataset_name(dataset)
     w.training_panel.set_settings(settings)
